@@ -1,0 +1,83 @@
+//! The command line: clap definitions in one place, with the reference
+//! scripts' spellings accepted as aliases so CI jobs only change the program.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::routes::{Strategy, WatchCredit};
+use crate::source::DEFAULT_SWAGGER_URL;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "apicov",
+    version,
+    about = "Kubernetes API coverage from kube-apiserver audit logs",
+    long_about = "Kubernetes API coverage from kube-apiserver audit logs.\n\
+        A fast, exact drop-in for kubernetes/test-infra experiment/audit/audit_log_parser.py."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse audit logs into audit-endpoints.txt and audit-operations.json
+    /// (drop-in for audit_log_parser.py).
+    Parse(crate::cmd::parse::ParseArgs),
+    /// List every operationId of the spec (swagger_operations.txt).
+    Ops(crate::cmd::ops::OpsArgs),
+    /// Show which operation one request maps to.
+    Route(crate::cmd::route::RouteArgs),
+}
+
+/// Where the swagger spec comes from and how requests are matched to it.
+#[derive(Debug, Clone, Args)]
+pub struct SpecArgs {
+    /// Swagger/OpenAPI v2 spec: a path, file:// URL or http(s):// URL.
+    #[arg(long = "swagger", visible_alias = "swagger-url", value_name = "PATH|URL",
+          default_value = DEFAULT_SWAGGER_URL)]
+    pub swagger: String,
+
+    /// Which operation a watch credits: the deprecated /watch/ operation
+    /// (as the reference does) or the list operation (as APIsnoop does).
+    #[arg(long, value_enum, default_value_t = WatchCredit::Deprecated)]
+    pub watch_credit: WatchCredit,
+
+    /// Route-matching strategy (all give identical results; see benches/).
+    #[arg(long, value_enum, default_value_t = Strategy::Trie)]
+    pub matcher: Strategy,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+/// How remote documents are fetched.
+#[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    /// Use cached copies of remote documents only; never touch the network.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Cache directory for remote documents
+    /// [default: $APICOV_CACHE_DIR, $XDG_CACHE_HOME/apicov or ~/.cache/apicov].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl FetchArgs {
+    pub fn fetcher(&self) -> crate::source::Fetcher {
+        crate::source::Fetcher::new(self.cache_dir.clone(), self.offline)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,218 @@
+//! Documents named by a path, a `file://` URL or an `http(s)://` URL: the
+//! swagger spec and the two tracking lists.
+//!
+//! Remote documents are cached on disk, one file per URL, and revalidated with
+//! the server (`If-None-Match` / `If-Modified-Since`) on every use. The reference
+//! parser instead reuses `kubernetes_swagger_cache.json` from the working
+//! directory for an hour whatever URL it came from, which silently mixes specs.
+//! With `offline`, only the cache is used.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Upstream documents the reference scripts use when no flag is given.
+pub const DEFAULT_SWAGGER_URL: &str =
+    "https://raw.githubusercontent.com/kubernetes/kubernetes/refs/heads/master/api/openapi-spec/swagger.json";
+pub const DEFAULT_INELIGIBLE_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/master/test/conformance/testdata/ineligible_endpoints.yaml";
+pub const DEFAULT_PENDING_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/refs/heads/master/test/conformance/testdata/pending_eligible_endpoints.yaml";
+
+/// Largest remote document accepted (the 1.36 swagger is 4 MB).
+const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
+
+/// How remote documents are fetched and cached.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    cache_dir: PathBuf,
+    offline: bool,
+}
+
+/// A document's bytes and the name to use for it in messages.
+#[derive(Debug)]
+pub struct Document {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Fetcher {
+    /// `cache_dir` None means `$APICOV_CACHE_DIR`, else `$XDG_CACHE_HOME/apicov`,
+    /// else `~/.cache/apicov`.
+    pub fn new(cache_dir: Option<PathBuf>, offline: bool) -> Fetcher {
+        let cache_dir = cache_dir
+            .or_else(|| std::env::var_os("APICOV_CACHE_DIR").map(PathBuf::from))
+            .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("apicov")))
+            .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/apicov")))
+            .unwrap_or_else(|| std::env::temp_dir().join("apicov-cache"));
+        Fetcher { cache_dir, offline }
+    }
+
+    /// Reads `location`: a path, `file://…` or `http(s)://…`.
+    pub fn get(&self, location: &str) -> Result<Document> {
+        if let Some(rest) = location.strip_prefix("file://") {
+            return read_local(location, Path::new(rest));
+        }
+        if location.starts_with("http://") || location.starts_with("https://") {
+            return self.get_remote(location);
+        }
+        read_local(location, Path::new(location))
+    }
+
+    fn cache_paths(&self, url: &str) -> (PathBuf, PathBuf) {
+        let stem = cache_key(url);
+        (
+            self.cache_dir.join(format!("{stem}.body")),
+            self.cache_dir.join(format!("{stem}.meta")),
+        )
+    }
+
+    fn get_remote(&self, url: &str) -> Result<Document> {
+        let (body_path, meta_path) = self.cache_paths(url);
+        let cached = fs::read(&body_path).ok();
+        let meta: CacheMeta = fs::read(&meta_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let err = |message: String| Error::Source {
+            source_name: url.to_string(),
+            message,
+        };
+        if self.offline {
+            return match cached {
+                Some(bytes) => Ok(Document {
+                    name: url.to_string(),
+                    bytes,
+                }),
+                None => Err(err(format!(
+                    "--offline and no cached copy in {}",
+                    self.cache_dir.display()
+                ))),
+            };
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let mut request = agent.get(url);
+        if cached.is_some() {
+            if let Some(etag) = &meta.etag {
+                request = request.header("If-None-Match", etag);
+            }
+            if let Some(modified) = &meta.last_modified {
+                request = request.header("If-Modified-Since", modified);
+            }
+        }
+        let mut response = match request.call() {
+            Ok(r) => r,
+            Err(e) => {
+                return match cached {
+                    Some(bytes) => {
+                        eprintln!("apicov: warning: {url}: {e}; using the cached copy");
+                        Ok(Document {
+                            name: url.to_string(),
+                            bytes,
+                        })
+                    }
+                    None => Err(err(e.to_string())),
+                }
+            }
+        };
+        let status = response.status().as_u16();
+        if status == 304 {
+            if let Some(bytes) = cached {
+                return Ok(Document {
+                    name: url.to_string(),
+                    bytes,
+                });
+            }
+        }
+        if !(200..300).contains(&status) {
+            return Err(err(format!("HTTP status {status}")));
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let new_meta = CacheMeta {
+            url: url.to_string(),
+            etag: header("etag"),
+            last_modified: header("last-modified"),
+        };
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_DOCUMENT_BYTES)
+            .read_to_vec()
+            .map_err(|e| err(e.to_string()))?;
+        // A cache that cannot be written costs a download next time, nothing more.
+        if fs::create_dir_all(&self.cache_dir).is_ok() {
+            let _ = crate::report::write_atomic(&body_path, &bytes);
+            if let Ok(meta_bytes) = serde_json::to_vec(&new_meta) {
+                let _ = crate::report::write_atomic(&meta_path, &meta_bytes);
+            }
+        }
+        Ok(Document {
+            name: url.to_string(),
+            bytes,
+        })
+    }
+}
+
+fn read_local(name: &str, path: &Path) -> Result<Document> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Document {
+            name: name.to_string(),
+            bytes,
+        }),
+        Err(e) => Err(Error::Source {
+            source_name: name.to_string(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Validators kept beside a cached body.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct CacheMeta {
+    url: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+/// A file name for a URL: readable prefix plus a stable 64-bit FNV-1a hash, so
+/// two URLs never share a cache entry.
+fn cache_key(url: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in url.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let tail: String = url
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-' || *c == '_')
+        .take(40)
+        .collect();
+    format!("{hash:016x}-{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_keys_differ_per_url_and_are_stable() {
+        let a = cache_key("https://example.com/a/swagger.json");
+        let b = cache_key("https://example.com/b/swagger.json");
+        assert_ne!(a, b);
+        assert!(a.ends_with("-swagger.json"), "{a}");
+        assert_eq!(a, cache_key("https://example.com/a/swagger.json"));
+    }
+}
