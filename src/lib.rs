@@ -4,9 +4,16 @@
 //! `source` (documents) → `spec` (operation catalogue) → `routes` (matcher);
 //! `input` → `chunk` → `event` (field extraction) → `aggregate` → `report`.
 
+pub mod aggregate;
+pub mod chunk;
 pub mod cli;
 pub mod cmd;
+pub mod coverage;
 pub mod error;
+pub mod event;
+pub mod input;
+pub mod lists;
+pub mod pipeline;
 pub mod report;
 pub mod routes;
 pub mod source;

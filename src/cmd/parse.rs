@@ -1,7 +1,169 @@
-//! `apicov parse` (placeholder replaced in the parse stage).
+//! `apicov parse`: audit logs → `audit-endpoints.txt`, `audit-operations.json`
+//! and, on request, the report JSON; the console summary; the conformance
+//! gates. A drop-in for test-infra's `audit_log_parser.py`: same flags (its
+//! spellings are aliases), same files, byte for byte.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
 use clap::Args;
+
+use crate::cli::SpecArgs;
+use crate::coverage::Coverage;
+use crate::error::{Error, Result};
+use crate::input::{self, ReadMode};
+use crate::lists::EndpointList;
+use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
+use crate::report::endpoints::{ListsPresent, SortOrder};
+use crate::report::{self, json::ReportContext};
+use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
+
 #[derive(Debug, Args)]
-pub struct ParseArgs {}
-pub fn run(_args: &ParseArgs) -> crate::error::Result<i32> {
-    Ok(0)
+pub struct ParseArgs {
+    /// Audit logs: files, globs (quoted or not), `-` for stdin; gzip is
+    /// recognised by content. Rotated files are read in the order given.
+    #[arg(long = "audit-logs", visible_alias = "audit-log", num_args = 1.., required = true,
+          value_name = "FILE|GLOB")]
+    pub audit_logs: Vec<String>,
+
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// audit-endpoints.txt to write (default: print it to stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Sample events per operation.
+    #[arg(long, value_name = "FILE", default_value = "audit-operations.json")]
+    pub audit_operations_json: PathBuf,
+
+    /// Ineligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_INELIGIBLE_URL)]
+    pub ineligible_endpoints: String,
+
+    /// Pending eligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_PENDING_URL)]
+    pub pending_eligible_endpoints: String,
+
+    /// Order of the endpoint lines.
+    #[arg(long, value_enum, default_value_t = SortOrder::Name)]
+    pub sort: SortOrder,
+
+    /// Also write the full report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+
+    /// Report the gates but exit 0.
+    #[arg(long)]
+    pub no_fail: bool,
+
+    /// No progress bar, no summary on stdout (errors and gate failures still print).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Append `op | NOT FOUND` lines for unexercised stable operations to the
+    /// endpoints file, for readers of older versions of the file.
+    #[arg(long)]
+    pub not_found_in_output: bool,
+
+    /// How regular files are read (mmap, or stream like gzip and stdin).
+    #[arg(long, value_enum, default_value_t = ReadMode::Mmap, hide = true)]
+    pub read_mode: ReadMode,
+
+    /// Target chunk size in bytes (testing and tuning).
+    #[arg(long, default_value_t = DEFAULT_CHUNK_SIZE, hide = true)]
+    pub chunk_size: usize,
+}
+
+pub fn run(args: &ParseArgs) -> Result<i32> {
+    let started = Instant::now();
+    if args.chunk_size == 0 {
+        return Err(Error::Usage("--chunk-size must be at least 1".into()));
+    }
+    let fetcher = args.spec.fetch.fetcher();
+    let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
+    let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
+    let spec_doc = fetcher.get(&args.spec.swagger)?;
+    let catalogue = crate::spec::Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
+    let router = super::build_router(&args.spec, &catalogue);
+    let names = input::expand(&args.audit_logs)?;
+
+    let options = EngineOptions {
+        threads: args.threads,
+        chunk_size: args.chunk_size,
+        read_mode: args.read_mode,
+        progress: !args.quiet,
+    };
+    let (tally, inputs) = pipeline::run(&names, &router, catalogue.len(), &options)?;
+    let coverage = Coverage::new(&catalogue, &tally, &ineligible, &pending);
+
+    let endpoints = report::endpoints::render(
+        &catalogue,
+        &tally,
+        &coverage,
+        args.sort,
+        ListsPresent {
+            ineligible: !ineligible.is_empty(),
+            pending: !pending.is_empty(),
+        },
+        args.not_found_in_output,
+    );
+    let operations = report::operations::render(&catalogue, &tally, &coverage);
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    if let Some(path) = &args.output {
+        files.push((path.clone(), endpoints.clone().into_bytes()));
+    }
+    files.push((args.audit_operations_json.clone(), operations));
+    if let Some(path) = &args.report_json {
+        let watch_credit = match args.spec.watch_credit {
+            crate::routes::WatchCredit::Deprecated => "deprecated",
+            crate::routes::WatchCredit::List => "list",
+        };
+        let ctx = ReportContext {
+            catalogue: &catalogue,
+            spec_source: &spec_doc.name,
+            tally: &tally,
+            coverage: &coverage,
+            inputs: &inputs,
+            ineligible: &ineligible,
+            pending: &pending,
+            watch_credit,
+        };
+        files.push((path.clone(), report::json::render(&ctx)));
+    }
+    report::write_all_atomic(&files)?;
+
+    let elapsed = started.elapsed();
+    let summary = report::summary::Summary {
+        catalogue: &catalogue,
+        tally: &tally,
+        coverage: &coverage,
+        inputs: &inputs,
+        elapsed,
+    };
+    if !args.quiet {
+        let mut text = summary.render();
+        if args.output.is_none() {
+            text.push_str("\nResults:\n");
+            text.push_str(&endpoints);
+            text.push('\n');
+        }
+        report::write_stdout(text.as_bytes())?;
+    }
+    let gates = summary.gates(&ineligible, &pending);
+    if !gates.is_empty() {
+        eprint!("{gates}");
+    }
+    let tripped = !gates.is_empty();
+    Ok(if tripped && !args.no_fail {
+        super::EXIT_GATE
+    } else {
+        super::EXIT_OK
+    })
 }

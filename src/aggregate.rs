@@ -1,0 +1,536 @@
+//! Aggregation: what one chunk of lines adds up to ([`ChunkTally`], built on
+//! one thread with no shared state), and the run's totals ([`Tally`]), which
+//! absorbs chunk tallies strictly in input order.
+//!
+//! Counting rule: each API request counts once. It counts at its
+//! `RequestReceived` event when the log has one; otherwise at its first logged
+//! stage (`ResponseStarted`, `ResponseComplete` or `Panic`), so logs written
+//! under `omitStages: [RequestReceived]` are counted too (the reference counts
+//! nothing there). Events of one request share an `auditID`:
+//! - inside a chunk, an ID seen earlier in the chunk settles the matter;
+//! - an event whose request was not seen earlier in its chunk is *pending*:
+//!   [`Tally::absorb`] resolves it against the requests still open when the
+//!   chunk starts (opened in an earlier chunk, not yet at a terminal stage).
+//!
+//! Memory stays bounded: a chunk tally holds at most one pending entry per
+//! request in the chunk, and the run keeps only requests in flight across a
+//! chunk boundary (a terminal stage closes them).
+//! The result is the same for every chunk size and thread count (tested).
+
+use ahash::{AHashMap, AHashSet};
+
+use crate::event::{self, LineIssue, Stage};
+use crate::routes::{PathMatcher, Router};
+use crate::spec::OpId;
+
+/// Samples kept per operation (the reference keeps 5).
+pub const SAMPLES_PER_OP: usize = 5;
+/// Malformed lines reported by position (all are counted).
+pub const MALFORMED_EXAMPLES: usize = 5;
+
+/// A line's place in the input: input index in the high 16 bits, byte offset
+/// of the line in that input (decompressed for gzip) in the low 48. Orders
+/// like the input.
+pub type Position = u64;
+
+pub fn position(input: usize, offset: u64) -> Position {
+    ((input as u64) << 48) | offset
+}
+
+pub fn position_input(pos: Position) -> usize {
+    (pos >> 48) as usize
+}
+
+/// What a counted request exercised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    Op(OpId),
+    /// No operation: grouped by verb and normalised path pattern.
+    Unmatched(UnmatchedKey),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnmatchedKey {
+    pub verb: String,
+    pub pattern: String,
+}
+
+/// A request seen in a chunk whose earlier stages, if any, are in an earlier chunk.
+#[derive(Debug, Clone)]
+struct Pending {
+    id: u128,
+    stage: Stage,
+    pos: Position,
+    line: (usize, usize),
+    target: Target,
+    /// The request reached a terminal stage inside the chunk.
+    terminated: bool,
+}
+
+/// A bad line, by position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    pub input: usize,
+    /// 1-based line number in its input.
+    pub line: u64,
+    pub issue: LineIssue,
+}
+
+/// Per-target counts and first position.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hits {
+    /// Requests counted, by the stage at which each was counted.
+    pub by_stage: [u64; 4],
+    /// Position of the first counted request.
+    pub first: Position,
+}
+
+impl Hits {
+    pub fn total(&self) -> u64 {
+        self.by_stage.iter().sum()
+    }
+
+    fn add(&mut self, stage: Stage, pos: Position) {
+        if self.total() == 0 || pos < self.first {
+            self.first = pos;
+        }
+        self.by_stage[stage as usize] += 1;
+    }
+}
+
+/// What one chunk of lines adds up to. `line` ranges index the chunk's bytes.
+#[derive(Debug)]
+pub struct ChunkTally {
+    base: Position,
+    lines: u64,
+    blank_lines: u64,
+    malformed: u64,
+    /// (line index in chunk, issue), the first few.
+    malformed_examples: Vec<(u64, LineIssue)>,
+    events_by_stage: [u64; 4],
+    ops: Vec<Hits>,
+    /// First counted lines per operation: (pos, line range).
+    samples: Vec<Vec<(Position, (usize, usize))>>,
+    unmatched: AHashMap<UnmatchedKey, Hits>,
+    pending: Vec<Pending>,
+    /// Requests opened in this chunk and not at a terminal stage: by the
+    /// index of their pending entry, or None when opened by RequestReceived.
+    open: AHashMap<u128, Option<usize>>,
+}
+
+impl ChunkTally {
+    fn new(n_ops: usize, base: Position) -> ChunkTally {
+        ChunkTally {
+            base,
+            lines: 0,
+            blank_lines: 0,
+            malformed: 0,
+            malformed_examples: Vec::new(),
+            events_by_stage: [0; 4],
+            ops: vec![Hits::default(); n_ops],
+            samples: vec![Vec::new(); n_ops],
+            unmatched: AHashMap::new(),
+            pending: Vec::new(),
+            open: AHashMap::new(),
+        }
+    }
+
+    fn count(&mut self, target: Target, stage: Stage, pos: Position, line: (usize, usize)) {
+        match target {
+            Target::Op(op) => {
+                self.ops[op.index()].add(stage, pos);
+                let samples = &mut self.samples[op.index()];
+                if samples.len() < SAMPLES_PER_OP {
+                    samples.push((pos, line));
+                }
+            }
+            Target::Unmatched(key) => self.unmatched.entry(key).or_default().add(stage, pos),
+        }
+    }
+
+    fn malformed(&mut self, line_index: u64, issue: LineIssue) {
+        self.malformed += 1;
+        if self.malformed_examples.len() < MALFORMED_EXAMPLES {
+            self.malformed_examples.push((line_index, issue));
+        }
+    }
+}
+
+/// Scans one newline-aligned chunk. `base` is the position of its first byte.
+pub fn scan_chunk<M: PathMatcher>(
+    bytes: &[u8],
+    base: Position,
+    router: &Router<M>,
+    n_ops: usize,
+) -> ChunkTally {
+    let mut tally = ChunkTally::new(n_ops, base);
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |k| start + k);
+        let line_index = tally.lines;
+        tally.lines += 1;
+        let raw = &bytes[start..end];
+        let line = event::trim_line(raw);
+        let pos = base + start as u64;
+        let range = (start, end);
+        start = end + 1;
+        if line.is_empty() {
+            tally.blank_lines += 1;
+            continue;
+        }
+        let fields = match event::extract(line) {
+            Ok(f) => f,
+            Err(issue) => {
+                tally.malformed(line_index, issue);
+                continue;
+            }
+        };
+        let stage_raw = fields.stage.map(|s| s.decode()).unwrap_or_default();
+        let Some(stage) = Stage::parse(&stage_raw) else {
+            tally.malformed(line_index, LineIssue::NotAnEvent("unknown stage"));
+            continue;
+        };
+        tally.events_by_stage[stage as usize] += 1;
+        let id = fields.audit_id.map(|a| request_key(&a.decode()));
+
+        // Is this the event at which its request counts?
+        let pending_slot = match (stage, id) {
+            (Stage::RequestReceived, Some(id)) => {
+                tally.open.insert(id, None);
+                None
+            }
+            (Stage::RequestReceived, None) | (_, None) => None,
+            (_, Some(id)) => match tally.open.get(&id).copied() {
+                Some(opened_by) => {
+                    if stage.is_terminal() {
+                        tally.open.remove(&id);
+                        if let Some(p) = opened_by {
+                            tally.pending[p].terminated = true;
+                        }
+                    }
+                    continue; // an earlier stage of this request is in the chunk
+                }
+                None => Some(id),
+            },
+        };
+
+        let verb = fields.verb.map(|v| v.decode()).unwrap_or_default();
+        let uri = fields.request_uri.map(|u| u.decode()).unwrap_or_default();
+        let target = match router.route(&verb, &uri) {
+            Some(op) => Target::Op(op),
+            None => Target::Unmatched(UnmatchedKey {
+                verb: String::from_utf8_lossy(&verb).into_owned(),
+                pattern: normalise_unmatched(&uri),
+            }),
+        };
+        match pending_slot {
+            None => tally.count(target, stage, pos, range),
+            Some(id) => {
+                if !stage.is_terminal() {
+                    tally.open.insert(id, Some(tally.pending.len()));
+                }
+                tally.pending.push(Pending {
+                    id,
+                    stage,
+                    pos,
+                    line: range,
+                    target,
+                    terminated: stage.is_terminal(),
+                });
+            }
+        }
+    }
+    tally
+}
+
+/// A request's key: its auditID as a 128-bit number when it is a UUID (it
+/// always is in apiserver logs), otherwise a 128-bit FNV-1a hash of it.
+fn request_key(id: &[u8]) -> u128 {
+    if id.len() == 36 {
+        let mut value: u128 = 0;
+        let mut ok = true;
+        for (i, &c) in id.iter().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                ok &= c == b'-';
+                continue;
+            }
+            let digit = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => {
+                    ok = false;
+                    0
+                }
+            };
+            value = (value << 4) | u128::from(digit);
+        }
+        if ok {
+            return value;
+        }
+    }
+    let mut hash: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for &b in id {
+        hash ^= u128::from(b);
+        hash = hash.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
+    }
+    hash
+}
+
+/// A path pattern for requests no operation matched: names and namespaces
+/// become placeholders so that one resource's traffic forms one group, e.g.
+/// `/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}`.
+pub fn normalise_unmatched(uri: &[u8]) -> String {
+    let (path, _) = crate::routes::split_uri(uri);
+    let path = String::from_utf8_lossy(path);
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    // Index of the first segment after the group/version prefix.
+    let resource_start = match segments.as_slice() {
+        ["api", _, ..] => 2,
+        ["apis", _, _, ..] => 3,
+        _ => return path.into_owned(),
+    };
+    let mut out: Vec<&str> = segments[..resource_start].to_vec();
+    let mut rest = &segments[resource_start..];
+    if rest.len() >= 3 && rest[0] == "namespaces" {
+        out.extend(["namespaces", "{namespace}"]);
+        rest = &rest[2..];
+    } else if rest.len() == 2 && rest[0] == "namespaces" {
+        out.extend(["namespaces", "{name}"]);
+        rest = &[];
+    }
+    if let Some((resource, tail)) = rest.split_first() {
+        out.push(resource);
+        if let Some((_, subresources)) = tail.split_first() {
+            out.push("{name}");
+            match subresources {
+                [] => {}
+                [sub] => out.push(sub),
+                [sub, ..] => out.extend([*sub, "{path}"]),
+            }
+        }
+    }
+    let mut joined = String::with_capacity(path.len());
+    for s in out {
+        joined.push('/');
+        joined.push_str(s);
+    }
+    joined
+}
+
+/// One sample event: its position and the raw line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    pub pos: Position,
+    pub line: Box<[u8]>,
+}
+
+/// Per-input figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InputTotals {
+    pub lines: u64,
+    pub bytes: u64,
+}
+
+/// The run's totals, built by absorbing chunk tallies in input order.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    pub inputs: Vec<InputTotals>,
+    pub blank_lines: u64,
+    pub malformed_lines: u64,
+    pub malformed_examples: Vec<Malformed>,
+    pub events_by_stage: [u64; 4],
+    pub ops: Vec<Hits>,
+    pub samples: Vec<Vec<Sample>>,
+    pub unmatched: AHashMap<UnmatchedKey, Hits>,
+    /// Requests opened in an absorbed chunk and not yet at a terminal stage.
+    open: AHashSet<u128>,
+}
+
+impl Tally {
+    pub fn new(n_ops: usize) -> Tally {
+        Tally {
+            inputs: Vec::new(),
+            blank_lines: 0,
+            malformed_lines: 0,
+            malformed_examples: Vec::new(),
+            events_by_stage: [0; 4],
+            ops: vec![Hits::default(); n_ops],
+            samples: vec![Vec::new(); n_ops],
+            unmatched: AHashMap::new(),
+            open: AHashSet::new(),
+        }
+    }
+
+    /// Adds the next chunk (in input order). `bytes` are the chunk's bytes,
+    /// from which sample lines are copied.
+    pub fn absorb(&mut self, chunk: ChunkTally, bytes: &[u8]) {
+        let input = position_input(chunk.base);
+        while self.inputs.len() <= input {
+            self.inputs.push(InputTotals::default());
+        }
+        let first_line = self.inputs[input].lines;
+        self.inputs[input].lines += chunk.lines;
+        self.inputs[input].bytes += bytes.len() as u64;
+        self.blank_lines += chunk.blank_lines;
+        self.malformed_lines += chunk.malformed;
+        for (line_index, issue) in chunk.malformed_examples {
+            if self.malformed_examples.len() < MALFORMED_EXAMPLES {
+                self.malformed_examples.push(Malformed {
+                    input,
+                    line: first_line + line_index + 1,
+                    issue,
+                });
+            }
+        }
+        for (total, add) in self.events_by_stage.iter_mut().zip(chunk.events_by_stage) {
+            *total += add;
+        }
+
+        // Settled pending entries join the chunk's own counts and samples.
+        let mut op_hits = chunk.ops;
+        let mut op_samples = chunk.samples;
+        let mut unmatched = chunk.unmatched;
+        let mut late_samples = false;
+        for p in chunk.pending {
+            if self.open.contains(&p.id) {
+                if p.terminated {
+                    self.open.remove(&p.id);
+                }
+                continue;
+            }
+            if !p.terminated {
+                self.open.insert(p.id);
+            }
+            match p.target {
+                Target::Op(op) => {
+                    op_hits[op.index()].add(p.stage, p.pos);
+                    op_samples[op.index()].push((p.pos, p.line));
+                    late_samples = true;
+                }
+                Target::Unmatched(key) => unmatched.entry(key).or_default().add(p.stage, p.pos),
+            }
+        }
+        for (id, _) in chunk.open {
+            self.open.insert(id);
+        }
+
+        for (i, hits) in op_hits.iter().enumerate() {
+            if hits.total() == 0 {
+                continue;
+            }
+            merge_hits(&mut self.ops[i], hits);
+            let kept = &mut self.samples[i];
+            if kept.len() >= SAMPLES_PER_OP {
+                continue;
+            }
+            let candidates = &mut op_samples[i];
+            if late_samples {
+                candidates.sort_unstable_by_key(|(pos, _)| *pos);
+            }
+            for (pos, (start, end)) in candidates.iter().take(SAMPLES_PER_OP - kept.len()) {
+                kept.push(Sample {
+                    pos: *pos,
+                    line: event::trim_line(&bytes[*start..*end]).into(),
+                });
+            }
+        }
+        for (key, hits) in unmatched {
+            merge_hits(self.unmatched.entry(key).or_default(), &hits);
+        }
+    }
+
+    /// Requests counted: matched plus unmatched.
+    pub fn requests(&self) -> u64 {
+        self.matched_requests() + self.unmatched_requests()
+    }
+
+    pub fn matched_requests(&self) -> u64 {
+        self.ops.iter().map(Hits::total).sum()
+    }
+
+    pub fn unmatched_requests(&self) -> u64 {
+        self.unmatched.values().map(Hits::total).sum()
+    }
+
+    pub fn lines(&self) -> u64 {
+        self.inputs.iter().map(|i| i.lines).sum()
+    }
+
+    pub fn events(&self) -> u64 {
+        self.events_by_stage.iter().sum()
+    }
+
+    /// Operations hit, in order of their first counted request.
+    pub fn ops_by_first_hit(&self) -> Vec<OpId> {
+        let mut hit: Vec<OpId> = (0..self.ops.len() as u32)
+            .map(OpId)
+            .filter(|op| self.ops[op.index()].total() > 0)
+            .collect();
+        hit.sort_by_key(|op| self.ops[op.index()].first);
+        hit
+    }
+}
+
+fn merge_hits(into: &mut Hits, add: &Hits) {
+    if add.total() == 0 {
+        return;
+    }
+    if into.total() == 0 || add.first < into.first {
+        into.first = add.first;
+    }
+    for (a, b) in into.by_stage.iter_mut().zip(add.by_stage) {
+        *a += b;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unmatched_paths_normalise_by_resource() {
+        let cases = [
+            (
+                "/apis/stable.example.com/v1/namespaces/d/crontabs/x",
+                "/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}",
+            ),
+            (
+                "/apis/stable.example.com/v1/namespaces/d/crontabs?limit=5",
+                "/apis/stable.example.com/v1/namespaces/{namespace}/crontabs",
+            ),
+            (
+                "/apis/metrics.k8s.io/v1beta1/nodes/n1",
+                "/apis/metrics.k8s.io/v1beta1/nodes/{name}",
+            ),
+            (
+                "/apis/metrics.k8s.io/v1beta1/nodes",
+                "/apis/metrics.k8s.io/v1beta1/nodes",
+            ),
+            (
+                "/apis/x.io/v1/namespaces/ns1",
+                "/apis/x.io/v1/namespaces/{name}",
+            ),
+            (
+                "/apis/x.io/v1/foos/a/status",
+                "/apis/x.io/v1/foos/{name}/status",
+            ),
+            (
+                "/apis/x.io/v1/foos/a/proxy/b/c",
+                "/apis/x.io/v1/foos/{name}/proxy/{path}",
+            ),
+            ("/healthz?verbose", "/healthz"),
+            ("/openapi/v2", "/openapi/v2"),
+            ("/apis/x.io", "/apis/x.io"),
+        ];
+        for (uri, want) in cases {
+            assert_eq!(normalise_unmatched(uri.as_bytes()), want, "{uri}");
+        }
+    }
+
+    #[test]
+    fn uuid_keys_are_exact() {
+        assert_eq!(request_key(b"00000000-0000-0000-0000-00000000000a"), 10);
+        assert_ne!(request_key(b"abc"), request_key(b"abd"));
+    }
+}

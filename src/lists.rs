@@ -1,0 +1,147 @@
+//! The conformance tracking lists: `ineligible_endpoints.yaml` (a list of
+//! `{endpoint, reason, link}`) and `pending_eligible_endpoints.yaml` (a list of
+//! operationIds; an empty file or a bare `---` is an empty list).
+
+use ahash::AHashSet;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::source::Document;
+
+/// One entry, with its line in the file for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListEntry {
+    pub endpoint: String,
+    pub reason: Option<String>,
+    pub link: Option<String>,
+    pub line: usize,
+}
+
+/// A parsed tracking list.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointList {
+    pub source: String,
+    pub entries: Vec<ListEntry>,
+    names: AHashSet<String>,
+}
+
+impl EndpointList {
+    pub fn parse(doc: &Document) -> Result<EndpointList> {
+        let err = |message: String| Error::List {
+            source_name: doc.name.clone(),
+            message,
+        };
+        let text = std::str::from_utf8(&doc.bytes).map_err(|e| err(e.to_string()))?;
+        // Items are read as untyped values: serde-saphyr's untagged enums
+        // mis-read the second item of a list (seen with 0.0.29).
+        let items: Option<Vec<serde_saphyr::Spanned<Value>>> = if is_blank_yaml(text) {
+            None
+        } else {
+            // Strict booleans: `y`, `no`, `on` stay strings (they could be names).
+            let options = serde_saphyr::options! { strict_booleans: true };
+            serde_saphyr::from_str_with_options(text, options)
+                .map_err(|e| err(first_line(&e.to_string())))?
+        };
+        let mut list = EndpointList {
+            source: doc.name.clone(),
+            ..EndpointList::default()
+        };
+        for item in items.unwrap_or_default() {
+            let line = item.referenced.line() as usize;
+            // Other shapes are ignored, as the reference ignores them.
+            let (endpoint, reason, link) = match item.value {
+                Value::String(name) => (name, None, None),
+                Value::Object(map) => match map.get("endpoint") {
+                    Some(Value::String(endpoint)) => (
+                        endpoint.clone(),
+                        scalar(map.get("reason")),
+                        scalar(map.get("link")),
+                    ),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            list.names.insert(endpoint.clone());
+            list.entries.push(ListEntry {
+                endpoint,
+                reason,
+                link,
+                line,
+            });
+        }
+        Ok(list)
+    }
+
+    pub fn contains(&self, op: &str) -> bool {
+        self.names.contains(op)
+    }
+
+    /// Distinct operationIds listed.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// A scalar as text (YAML may have typed `reason: yes` as a boolean).
+fn scalar(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Only comments, blank lines and document markers.
+fn is_blank_yaml(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+    })
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<EndpointList> {
+        EndpointList::parse(&Document {
+            name: "list.yaml".into(),
+            bytes: text.as_bytes().to_vec(),
+        })
+    }
+
+    #[test]
+    fn both_shapes_and_empty_files() {
+        let l = parse("- endpoint: a\n  reason: r\n  link: https://x\n- endpoint: b\n").unwrap();
+        assert_eq!(l.entries.len(), 2);
+        assert_eq!(l.entries[1].line, 4);
+        assert_eq!(l.entries[0].reason.as_deref(), Some("r"));
+        let l = parse("# c\n---\n- x\n- y\n").unwrap();
+        assert_eq!(
+            l.entries
+                .iter()
+                .map(|e| e.endpoint.as_str())
+                .collect::<Vec<_>>(),
+            ["x", "y"]
+        );
+        assert_eq!(l.entries[0].line, 3);
+        assert!(parse("").unwrap().is_empty());
+        assert!(parse("---\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn malformed_yaml_is_an_error_naming_the_file() {
+        let e = parse("- a\n  - : [\n").unwrap_err().to_string();
+        assert!(e.starts_with("list.yaml: invalid endpoint list:"), "{e}");
+        let e = parse("key: value\n").unwrap_err().to_string();
+        assert!(e.starts_with("list.yaml: invalid endpoint list:"), "{e}");
+    }
+}

@@ -1,0 +1,169 @@
+//! The engine: inputs → newline-aligned chunks → parallel scans → tallies
+//! absorbed in input order.
+//!
+//! Chunks are scanned in waves of a few per thread: the wave's chunks run in
+//! parallel (rayon), each into its own [`ChunkTally`] (no locks, no shared
+//! counters), then the main thread absorbs them in order. Waves bound memory
+//! (one wave of stream blocks and pending entries at a time) and make the
+//! result independent of thread count and chunk size.
+
+use std::sync::atomic::Ordering;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::aggregate::{position, scan_chunk, ChunkTally, Tally};
+use crate::chunk::{self, BlockReader};
+use crate::error::{Error, Result};
+use crate::input::{self, InputName, Opened, ReadMode};
+use crate::routes::{PathMatcher, Router};
+
+/// How the engine reads and splits its inputs.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Target chunk size in bytes.
+    pub chunk_size: usize,
+    pub read_mode: ReadMode,
+    /// Draw a progress bar on stderr (only shown when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> EngineOptions {
+        EngineOptions {
+            threads: 0,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            read_mode: ReadMode::Mmap,
+            progress: false,
+        }
+    }
+}
+
+/// 4 MiB: large enough that per-chunk set-up (a counter per operation) is
+/// noise, small enough that a 190 MB run has dozens of chunks to balance.
+pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+
+/// Per-input facts for the report.
+#[derive(Debug, Clone)]
+pub struct InputInfo {
+    pub name: String,
+    pub gzip: bool,
+    pub disk_bytes: Option<u64>,
+}
+
+/// Reads every input in order and returns the run's tally.
+pub fn run<M: PathMatcher>(
+    names: &[InputName],
+    router: &Router<M>,
+    n_ops: usize,
+    options: &EngineOptions,
+) -> Result<(Tally, Vec<InputInfo>)> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+    let wave = pool.current_num_threads() * 4;
+
+    let mut sources = Vec::with_capacity(names.len());
+    for name in names {
+        sources.push(input::open(name, options.read_mode)?);
+    }
+    let total: u64 = sources.iter().filter_map(|s| s.disk_bytes).sum();
+    let bar = progress_bar(options.progress, total);
+
+    let mut tally = Tally::new(n_ops);
+    let mut infos = Vec::with_capacity(sources.len());
+    let mut done_before: u64 = 0;
+    for (index, source) in sources.into_iter().enumerate() {
+        infos.push(InputInfo {
+            name: source.name.display(),
+            gzip: source.gzip,
+            disk_bytes: source.disk_bytes,
+        });
+        let scan = |bytes: &[u8], offset: u64| -> ChunkTally {
+            scan_chunk(bytes, position(index, offset), router, n_ops)
+        };
+        match source.opened {
+            Opened::Mapped(mapped) => {
+                let bytes = mapped.bytes();
+                let ranges = chunk::split(bytes, options.chunk_size);
+                for group in ranges.chunks(wave) {
+                    let tallies: Vec<ChunkTally> = pool.install(|| {
+                        group
+                            .par_iter()
+                            .map(|r| scan(&bytes[r.clone()], r.start as u64))
+                            .collect()
+                    });
+                    for (r, t) in group.iter().zip(tallies) {
+                        tally.absorb(t, &bytes[r.clone()]);
+                    }
+                    bar.set_position(done_before + group.last().map_or(0, |r| r.end as u64));
+                }
+                if bytes.is_empty() {
+                    tally.absorb(scan(&[], 0), &[]);
+                }
+            }
+            Opened::Stream(reader) => {
+                let path = source.name.display();
+                let mut blocks = BlockReader::new(reader, options.chunk_size);
+                let mut offset: u64 = 0;
+                let mut seen_any = false;
+                loop {
+                    let mut group: Vec<(u64, Vec<u8>)> = Vec::with_capacity(wave);
+                    while group.len() < wave {
+                        match blocks.next_block() {
+                            Ok(Some(block)) => {
+                                let len = block.len() as u64;
+                                group.push((offset, block));
+                                offset += len;
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                let what = if source.gzip {
+                                    format!("corrupt or truncated gzip data: {e}")
+                                } else {
+                                    e.to_string()
+                                };
+                                return Err(Error::input(&path, what));
+                            }
+                        }
+                    }
+                    if group.is_empty() {
+                        break;
+                    }
+                    seen_any = true;
+                    let tallies: Vec<ChunkTally> =
+                        pool.install(|| group.par_iter().map(|(off, b)| scan(b, *off)).collect());
+                    for ((_, b), t) in group.iter().zip(tallies) {
+                        tally.absorb(t, b);
+                    }
+                    bar.set_position(done_before + source.consumed.load(Ordering::Relaxed));
+                }
+                if !seen_any {
+                    tally.absorb(scan(&[], 0), &[]);
+                }
+            }
+        }
+        done_before += source.disk_bytes.unwrap_or(0);
+        bar.set_position(done_before);
+    }
+    bar.finish_and_clear();
+    Ok((tally, infos))
+}
+
+fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    // indicatif draws nothing when stderr is not a terminal.
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta}",
+        )
+        .expect("static template"),
+    );
+    bar
+}

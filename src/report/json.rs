@@ -1,0 +1,149 @@
+//! `--report-json`: everything the run found, for programs (and for later
+//! merging of runs). Keys are stable; lists are sorted; see README.
+
+use serde_json::{json, Map, Value};
+
+use crate::aggregate::Tally;
+use crate::coverage::{filter_of, Coverage};
+use crate::event::Stage;
+use crate::lists::EndpointList;
+use crate::pipeline::InputInfo;
+use crate::spec::Catalogue;
+
+/// Format version of the report JSON; bumped on incompatible changes.
+pub const FORMAT_VERSION: u64 = 1;
+
+pub struct ReportContext<'a> {
+    pub catalogue: &'a Catalogue,
+    pub spec_source: &'a str,
+    pub tally: &'a Tally,
+    pub coverage: &'a Coverage,
+    pub inputs: &'a [InputInfo],
+    pub ineligible: &'a EndpointList,
+    pub pending: &'a EndpointList,
+    pub watch_credit: &'a str,
+}
+
+fn by_stage(counts: &[u64; 4]) -> Value {
+    let mut map = Map::new();
+    for stage in Stage::ALL {
+        map.insert(stage.as_str().into(), counts[stage as usize].into());
+    }
+    Value::Object(map)
+}
+
+pub fn render(ctx: &ReportContext) -> Vec<u8> {
+    let ReportContext {
+        catalogue,
+        tally,
+        coverage,
+        ..
+    } = *ctx;
+    let name = |op: &crate::spec::OpId| Value::from(catalogue.get(*op).id.clone());
+
+    let mut requests_by_stage = [0u64; 4];
+    for hits in tally.ops.iter().chain(tally.unmatched.values()) {
+        for (total, n) in requests_by_stage.iter_mut().zip(hits.by_stage) {
+            *total += n;
+        }
+    }
+
+    let mut operations = Map::new();
+    let mut operation_stages = Map::new();
+    for op in catalogue.sorted_ids() {
+        let hits = &tally.ops[op.index()];
+        if hits.total() > 0 {
+            operations.insert(catalogue.get(op).id.clone(), hits.total().into());
+            operation_stages.insert(catalogue.get(op).id.clone(), by_stage(&hits.by_stage));
+        }
+    }
+
+    let mut unmatched: Vec<_> = tally.unmatched.iter().collect();
+    unmatched.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(b.0)));
+    let unmatched: Vec<Value> = unmatched
+        .into_iter()
+        .map(|(key, hits)| json!({"verb": key.verb, "pattern": key.pattern, "count": hits.total()}))
+        .collect();
+
+    let mut classification = Map::new();
+    for op in catalogue.sorted_ids() {
+        let o = catalogue.get(op);
+        let filtered = filter_of(catalogue, op, ctx.ineligible, ctx.pending);
+        classification.insert(
+            o.id.clone(),
+            json!({
+                "method": o.method.as_str(),
+                "path": o.template,
+                "kind": o.kind.as_str(),
+                "stable": o.stable,
+                "deprecated": o.deprecated,
+                "ineligible": ctx.ineligible.contains(&o.id),
+                "pending": ctx.pending.contains(&o.id),
+                "observable": o.observable,
+                "counted_in_endpoints": filtered.is_none() && tally.ops[op.index()].total() > 0,
+            }),
+        );
+    }
+
+    let inputs: Vec<Value> = ctx
+        .inputs
+        .iter()
+        .zip(&tally.inputs)
+        .map(|(info, totals)| {
+            json!({
+                "path": info.name,
+                "gzip": info.gzip,
+                "bytes": totals.bytes,
+                "lines": totals.lines,
+            })
+        })
+        .collect();
+
+    let malformed: Vec<Value> = tally
+        .malformed_examples
+        .iter()
+        .map(|m| json!({"file": ctx.inputs[m.input].name, "line": m.line, "reason": m.issue.to_string()}))
+        .collect();
+
+    let stages_seen: Vec<&str> = Stage::ALL
+        .iter()
+        .filter(|s| tally.events_by_stage[**s as usize] > 0)
+        .map(|s| s.as_str())
+        .collect();
+
+    let report = json!({
+        "format_version": FORMAT_VERSION,
+        "apicov_version": env!("CARGO_PKG_VERSION"),
+        "spec": {"source": ctx.spec_source, "operations": catalogue.len()},
+        "watch_credit": ctx.watch_credit,
+        "inputs": inputs,
+        "lines": tally.lines(),
+        "blank_lines": tally.blank_lines,
+        "malformed_lines": tally.malformed_lines,
+        "malformed_examples": malformed,
+        "events": tally.events(),
+        "events_by_stage": by_stage(&tally.events_by_stage),
+        "stages_seen": stages_seen,
+        "requests": tally.requests(),
+        "matched_requests": tally.matched_requests(),
+        "unmatched_requests": tally.unmatched_requests(),
+        "requests_by_counting_stage": by_stage(&requests_by_stage),
+        "operations": operations,
+        "operation_stages": operation_stages,
+        "unmatched": unmatched,
+        "filters": {
+            "ineligible": {"source": ctx.ineligible.source, "listed": ctx.ineligible.len(),
+                           "operations": coverage.ineligible.operations, "calls": coverage.ineligible.calls},
+            "pending": {"source": ctx.pending.source, "listed": ctx.pending.len(),
+                        "operations": coverage.pending.operations, "calls": coverage.pending.calls},
+            "deprecated": {"operations": coverage.deprecated.operations, "calls": coverage.deprecated.calls},
+        },
+        "endpoints": {"operations": coverage.kept.len(), "calls": coverage.kept_calls(tally)},
+        "stable_not_found": coverage.stable_not_found.iter().map(name).collect::<Vec<_>>(),
+        "pending_exercised": coverage.pending_exercised.iter().map(name).collect::<Vec<_>>(),
+        "classification": classification,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&report).expect("serialising a Value cannot fail");
+    bytes.push(b'\n');
+    bytes
+}

@@ -1,0 +1,71 @@
+//! Output files and the console summary, one module a format. Files are
+//! written through a temporary file and a rename, never half-written.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and
+/// a rename, so a reader never sees a half-written file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let out_err = |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(out_err)?;
+    tmp.write_all(bytes).map_err(out_err)?;
+    tmp.persist(path).map_err(|e| out_err(e.error))?;
+    Ok(())
+}
+
+/// Writes to standard output; a closed pipe (`| head`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(source) => Err(Error::Output {
+            path: "<stdout>".into(),
+            source,
+        }),
+    }
+}
+
+pub mod endpoints;
+pub mod json;
+pub mod operations;
+pub mod summary;
+
+/// Writes several files so that either all of them are replaced or none is:
+/// every temporary file is written first, then all are renamed.
+pub fn write_all_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let out_err = |source| Error::Output {
+            path: path.clone(),
+            source,
+        };
+        if path.is_dir() {
+            return Err(out_err(std::io::Error::other("is a directory")));
+        }
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(out_err)?;
+        tmp.write_all(bytes).map_err(out_err)?;
+        staged.push((path, tmp));
+    }
+    for (path, tmp) in staged {
+        tmp.persist(path).map_err(|e| Error::Output {
+            path: path.clone(),
+            source: e.error,
+        })?;
+    }
+    Ok(())
+}

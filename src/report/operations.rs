@@ -1,0 +1,192 @@
+//! `audit-operations.json`: `{operationId: [up to 5 sample events]}` for the
+//! operations that pass the filters, in order of first hit. Each sample is the
+//! parsed event, printed as Python's `json.dump(indent=2, ensure_ascii=False)`
+//! prints it, so the file is byte-identical to the reference's.
+
+use std::io;
+
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::{Map, Value};
+
+use crate::aggregate::Tally;
+use crate::coverage::Coverage;
+use crate::spec::Catalogue;
+
+pub fn render(catalogue: &Catalogue, tally: &Tally, coverage: &Coverage) -> Vec<u8> {
+    let mut doc = Map::new();
+    for op in &coverage.kept {
+        let samples = tally.samples[op.index()]
+            .iter()
+            .map(|s| parse_event(&s.line))
+            .collect();
+        doc.insert(catalogue.get(*op).id.clone(), Value::Array(samples));
+    }
+    to_python_json(&Value::Object(doc))
+}
+
+/// The event as a JSON value with its key order kept. The extractor accepted
+/// the line; serde_json refuses a few things it does not (a lone surrogate
+/// escape, a raw control character in a string): then the raw line is kept as
+/// a string rather than dropped.
+fn parse_event(line: &[u8]) -> Value {
+    serde_json::from_slice(line)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(line).into_owned()))
+}
+
+/// Serialises like Python's `json.dumps(value, indent=2, ensure_ascii=False)`.
+pub fn to_python_json(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonFormatter::default());
+    value
+        .serialize(&mut ser)
+        .expect("writing to a Vec cannot fail");
+    out
+}
+
+/// serde_json's pretty printer with Python's number spelling. Strings already
+/// match: both escape only `"`, `\` and control characters, with lowercase hex.
+struct PythonFormatter {
+    pretty: PrettyFormatter<'static>,
+}
+
+impl Default for PythonFormatter {
+    fn default() -> PythonFormatter {
+        PythonFormatter {
+            pretty: PrettyFormatter::with_indent(b"  "),
+        }
+    }
+}
+
+impl Formatter for PythonFormatter {
+    fn write_number_str<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        value: &str,
+    ) -> io::Result<()> {
+        w.write_all(python_number(value).as_bytes())
+    }
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_array(w)
+    }
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_object(w)
+    }
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_object_value(w)
+    }
+}
+
+/// A JSON number as Python re-prints it after `json.loads`: integers keep
+/// their digits (`-0` becomes `0`); anything with a fraction or exponent is a
+/// float printed by `repr` (shortest round-trip digits, exponent form below
+/// 1e-4 and from 1e16, `.0` on whole numbers, `Infinity` on overflow).
+pub fn python_number(text: &str) -> String {
+    if !text.contains(['.', 'e', 'E']) {
+        return if text == "-0" {
+            "0".into()
+        } else {
+            text.into()
+        };
+    }
+    let value: f64 = text.parse().unwrap_or(f64::NAN);
+    if value.is_infinite() {
+        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits, like Python's repr.
+    let sci = format!("{value:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let decpt = exp + 1; // value = 0.DIGITS × 10^decpt
+    if !(-4 < decpt && decpt <= 16) {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
+    }
+    let n = digits.len() as i32;
+    if decpt <= 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-decpt) as usize))
+    } else if decpt >= n {
+        format!("{sign}{digits}{}.0", "0".repeat((decpt - n) as usize))
+    } else {
+        let (int, frac) = digits.split_at(decpt as usize);
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_as_python_repr() {
+        let cases = [
+            ("0", "0"),
+            ("-0", "0"),
+            ("12345678901234567890123", "12345678901234567890123"),
+            ("1.0", "1.0"),
+            ("1.50", "1.5"),
+            ("0.0001", "0.0001"),
+            ("0.00001", "1e-05"),
+            ("1e5", "100000.0"),
+            ("1E+16", "1e+16"),
+            ("1e15", "1000000000000000.0"),
+            ("123.456e-10", "1.23456e-08"),
+            ("-0.0", "-0.0"),
+            ("0.1", "0.1"),
+            ("1e400", "Infinity"),
+            ("2.5e-3", "0.0025"),
+            ("1.2345678901234567e20", "1.2345678901234567e+20"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(python_number(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn pretty_printing_matches_python() {
+        let v: Value =
+            serde_json::from_str(r#"{"b":[],"a":{},"c":[1,{"x":"é\u0001\"/"}],"d":null}"#).unwrap();
+        let want = "{\n  \"b\": [],\n  \"a\": {},\n  \"c\": [\n    1,\n    {\n      \"x\": \"é\\u0001\\\"/\"\n    }\n  ],\n  \"d\": null\n}";
+        assert_eq!(String::from_utf8(to_python_json(&v)).unwrap(), want);
+    }
+}

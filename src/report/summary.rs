@@ -1,0 +1,157 @@
+//! The console summary (the figures the reference prints, plus elapsed time
+//! and throughput) and the conformance gates.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::aggregate::Tally;
+use crate::coverage::Coverage;
+use crate::event::Stage;
+use crate::lists::EndpointList;
+use crate::pipeline::InputInfo;
+use crate::spec::Catalogue;
+
+/// Unmatched groups shown on the console (all are in the report JSON).
+const UNMATCHED_SHOWN: usize = 10;
+
+pub struct Summary<'a> {
+    pub catalogue: &'a Catalogue,
+    pub tally: &'a Tally,
+    pub coverage: &'a Coverage,
+    pub inputs: &'a [InputInfo],
+    pub elapsed: Duration,
+}
+
+impl Summary<'_> {
+    pub fn render(&self) -> String {
+        let t = self.tally;
+        let mut out = String::new();
+        let _ = writeln!(out, "Parsed {} audit log file(s):", self.inputs.len());
+        for (i, (info, totals)) in self.inputs.iter().zip(&t.inputs).enumerate() {
+            let gz = if info.gzip { " (gzip)" } else { "" };
+            let _ = writeln!(
+                out,
+                "  [{}/{}] {}{gz}: {} lines",
+                i + 1,
+                self.inputs.len(),
+                info.name,
+                totals.lines
+            );
+        }
+        let bytes: u64 = t.inputs.iter().map(|i| i.bytes).sum();
+        let secs = self.elapsed.as_secs_f64();
+        let stages: Vec<String> = Stage::ALL
+            .iter()
+            .filter(|s| t.events_by_stage[**s as usize] > 0)
+            .map(|s| format!("{} {}", s.as_str(), t.events_by_stage[*s as usize]))
+            .collect();
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Parsing complete:");
+        let _ = writeln!(
+            out,
+            "  Total log entries: {}",
+            t.events() + t.malformed_lines
+        );
+        let _ = writeln!(
+            out,
+            "  Stages in the logs: {}",
+            if stages.is_empty() {
+                "none".into()
+            } else {
+                stages.join(", ")
+            }
+        );
+        let _ = writeln!(out, "  API requests counted: {}", t.requests());
+        let _ = writeln!(out, "  Swagger-based matches: {}", t.matched_requests());
+        let _ = writeln!(out, "  Fallback matches: 0");
+        let _ = writeln!(out, "  Unmatched requests: {}", t.unmatched_requests());
+        let _ = writeln!(
+            out,
+            "  Unique endpoints found: {}",
+            t.ops.iter().filter(|h| h.total() > 0).count()
+        );
+        let _ = writeln!(out, "  Total API calls: {}", t.matched_requests());
+        let _ = writeln!(
+            out,
+            "  Skipped entries: {}",
+            t.lines() - t.blank_lines - t.matched_requests()
+        );
+        let _ = writeln!(out, "  Malformed lines: {}", t.malformed_lines);
+        for m in &t.malformed_examples {
+            let _ = writeln!(
+                out,
+                "    {}:{}: {}",
+                self.inputs[m.input].name, m.line, m.issue
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  Elapsed: {:.3} s ({:.0} MB/s)",
+            secs,
+            bytes as f64 / 1e6 / secs.max(1e-9)
+        );
+        if !t.unmatched.is_empty() {
+            let mut groups: Vec<_> = t.unmatched.iter().collect();
+            groups.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(b.0)));
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "Requests matching no operation of the spec (by verb and path pattern):"
+            );
+            for (key, hits) in groups.iter().take(UNMATCHED_SHOWN) {
+                let _ = writeln!(out, "  {} {}: {}", key.verb, key.pattern, hits.total());
+            }
+            if groups.len() > UNMATCHED_SHOWN {
+                let _ = writeln!(
+                    out,
+                    "  … and {} more patterns (see --report-json)",
+                    groups.len() - UNMATCHED_SHOWN
+                );
+            }
+        }
+        if !self.coverage.stable_not_found.is_empty() {
+            let rule = "=".repeat(70);
+            let _ = writeln!(out);
+            let _ = writeln!(out, "{rule}");
+            let _ = writeln!(out, "STABLE ENDPOINTS NOT FOUND IN AUDIT LOG");
+            let _ = writeln!(out, "{rule}");
+            let _ = writeln!(
+                out,
+                "Total missing stable endpoints: {}",
+                self.coverage.stable_not_found.len()
+            );
+            let _ = writeln!(out, "These are stable, non-deprecated API endpoints defined in the Swagger spec but not exercised in this audit log:");
+            let _ = writeln!(out);
+            for op in &self.coverage.stable_not_found {
+                let _ = writeln!(out, "{} | NOT FOUND", self.catalogue.get(*op).id);
+            }
+        }
+        out
+    }
+
+    /// The gate messages, worded as the conformance docs word them; empty
+    /// when every gate passes.
+    pub fn gates(&self, _ineligible: &EndpointList, pending: &EndpointList) -> String {
+        let mut out = String::new();
+        if self.tally.matched_requests() == 0 {
+            let _ = writeln!(out, "apicov: no API operation found in the audit logs");
+        }
+        for op in &self.coverage.stable_not_found {
+            let _ = writeln!(
+                out,
+                "Stable endpoint {} not found in pending_eligible_endpoints.yaml",
+                self.catalogue.get(*op).id
+            );
+        }
+        for op in &self.coverage.pending_exercised {
+            let name = &self.catalogue.get(*op).id;
+            let _ = writeln!(
+                out,
+                "Endpoint {name} found in pending_eligible_endpoints.yaml but is being tested ({} calls; remove it from {})",
+                self.tally.ops[op.index()].total(),
+                pending.source
+            );
+        }
+        out
+    }
+}
