@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p out
-cargo run --quiet --release -- parse \
+cargo run --quiet -- parse \
   --audit-logs 'testdata/audit/kind-conformance-*.log' \
   --swagger testdata/swagger-mini.json \
   --ineligible-endpoints testdata/ineligible-mini.yaml \

@@ -7,14 +7,17 @@
 //! stage (`ResponseStarted`, `ResponseComplete` or `Panic`), so logs written
 //! under `omitStages: [RequestReceived]` are counted too (the reference counts
 //! nothing there). Events of one request share an `auditID`:
-//! - inside a chunk, an ID seen earlier in the chunk settles the matter;
-//! - an event whose request was not seen earlier in its chunk is *pending*:
-//!   [`Tally::absorb`] resolves it against the requests still open when the
-//!   chunk starts (opened in an earlier chunk, not yet at a terminal stage).
+//! - a request is *open* after RequestReceived or a non-terminal stage, and
+//!   *closed* after ResponseComplete or Panic; a non-RequestReceived event
+//!   counts when its request is not open;
+//! - inside a chunk every event but a request's first is settled by the
+//!   request's state so far; a first event that is not RequestReceived is
+//!   *pending*: [`Tally::absorb`] settles it against the requests open when
+//!   the chunk starts, then applies the chunk's final states.
 //!
-//! Memory stays bounded: a chunk tally holds at most one pending entry per
-//! request in the chunk, and the run keeps only requests in flight across a
-//! chunk boundary (a terminal stage closes them).
+//! Memory stays bounded: a chunk tally holds one state and at most one pending
+//! entry per request in the chunk, and the run keeps only requests in flight
+//! across a chunk boundary (a terminal stage closes them).
 //! The result is the same for every chunk size and thread count (tested).
 
 use ahash::{AHashMap, AHashSet};
@@ -63,8 +66,15 @@ struct Pending {
     pos: Position,
     line: (usize, usize),
     target: Target,
-    /// The request reached a terminal stage inside the chunk.
-    terminated: bool,
+}
+
+/// Where a request stands after the events seen so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RequestState {
+    /// Counted (or known to be counted) and not at a terminal stage yet.
+    Open,
+    /// At a terminal stage: a later event with this ID is a new request.
+    Closed,
 }
 
 /// A bad line, by position.
@@ -112,10 +122,10 @@ pub struct ChunkTally {
     /// First counted lines per operation: (pos, line range).
     samples: Vec<Vec<(Position, (usize, usize))>>,
     unmatched: AHashMap<UnmatchedKey, Hits>,
+    /// First events of requests not seen earlier in the chunk, in order.
     pending: Vec<Pending>,
-    /// Requests opened in this chunk and not at a terminal stage: by the
-    /// index of their pending entry, or None when opened by RequestReceived.
-    open: AHashMap<u128, Option<usize>>,
+    /// Every request seen in the chunk and its state after the chunk.
+    states: AHashMap<u128, RequestState>,
 }
 
 impl ChunkTally {
@@ -131,7 +141,7 @@ impl ChunkTally {
             samples: vec![Vec::new(); n_ops],
             unmatched: AHashMap::new(),
             pending: Vec::new(),
-            open: AHashMap::new(),
+            states: AHashMap::new(),
         }
     }
 
@@ -193,25 +203,27 @@ pub fn scan_chunk<M: PathMatcher>(
         tally.events_by_stage[stage as usize] += 1;
         let id = fields.audit_id.map(|a| request_key(&a.decode()));
 
-        // Is this the event at which its request counts?
-        let pending_slot = match (stage, id) {
+        // Is this the event at which its request counts? After any event the
+        // request's state is known (open, or closed by a terminal stage); only
+        // a request's first event in the chunk depends on earlier chunks.
+        let pending = match (stage, id) {
+            (_, None) => false,
             (Stage::RequestReceived, Some(id)) => {
-                tally.open.insert(id, None);
-                None
+                tally.states.insert(id, RequestState::Open);
+                false
             }
-            (Stage::RequestReceived, None) | (_, None) => None,
-            (_, Some(id)) => match tally.open.get(&id).copied() {
-                Some(opened_by) => {
-                    if stage.is_terminal() {
-                        tally.open.remove(&id);
-                        if let Some(p) = opened_by {
-                            tally.pending[p].terminated = true;
-                        }
-                    }
-                    continue; // an earlier stage of this request is in the chunk
+            (_, Some(id)) => {
+                let next = if stage.is_terminal() {
+                    RequestState::Closed
+                } else {
+                    RequestState::Open
+                };
+                match tally.states.insert(id, next) {
+                    Some(RequestState::Open) => continue, // counted at an earlier stage
+                    Some(RequestState::Closed) => false,  // a new request reusing the ID
+                    None => true,
                 }
-                None => Some(id),
-            },
+            }
         };
 
         let verb = fields.verb.map(|v| v.decode()).unwrap_or_default();
@@ -223,21 +235,15 @@ pub fn scan_chunk<M: PathMatcher>(
                 pattern: normalise_unmatched(&uri),
             }),
         };
-        match pending_slot {
-            None => tally.count(target, stage, pos, range),
-            Some(id) => {
-                if !stage.is_terminal() {
-                    tally.open.insert(id, Some(tally.pending.len()));
-                }
-                tally.pending.push(Pending {
-                    id,
-                    stage,
-                    pos,
-                    line: range,
-                    target,
-                    terminated: stage.is_terminal(),
-                });
-            }
+        match (pending, id) {
+            (true, Some(id)) => tally.pending.push(Pending {
+                id,
+                stage,
+                pos,
+                line: range,
+                target,
+            }),
+            _ => tally.count(target, stage, pos, range),
         }
     }
     tally
@@ -392,15 +398,10 @@ impl Tally {
         let mut op_samples = chunk.samples;
         let mut unmatched = chunk.unmatched;
         let mut late_samples = false;
+        // A pending event counts unless its request is open when the chunk starts.
         for p in chunk.pending {
             if self.open.contains(&p.id) {
-                if p.terminated {
-                    self.open.remove(&p.id);
-                }
                 continue;
-            }
-            if !p.terminated {
-                self.open.insert(p.id);
             }
             match p.target {
                 Target::Op(op) => {
@@ -411,8 +412,11 @@ impl Tally {
                 Target::Unmatched(key) => unmatched.entry(key).or_default().add(p.stage, p.pos),
             }
         }
-        for (id, _) in chunk.open {
-            self.open.insert(id);
+        for (id, state) in chunk.states {
+            match state {
+                RequestState::Open => self.open.insert(id),
+                RequestState::Closed => self.open.remove(&id),
+            };
         }
 
         for (i, hits) in op_hits.iter().enumerate() {

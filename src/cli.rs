@@ -30,6 +30,8 @@ pub enum Command {
     Ops(crate::cmd::ops::OpsArgs),
     /// Show which operation one request maps to.
     Route(crate::cmd::route::RouteArgs),
+    /// Generate a realistic audit log for a spec, with its true counts.
+    Gen(crate::cmd::gen::GenArgs),
 }
 
 /// Where the swagger spec comes from and how requests are matched to it.

@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod coverage;
 pub mod error;
 pub mod event;
+pub mod gen;
 pub mod input;
 pub mod lists;
 pub mod pipeline;

@@ -1,5 +1,6 @@
 //! Subcommands, one file each. Each returns the process exit status.
 
+pub mod gen;
 pub mod ops;
 pub mod parse;
 pub mod route;
@@ -37,5 +38,6 @@ pub fn run(command: &crate::cli::Command) -> Result<i32> {
         Command::Parse(args) => parse::run(args),
         Command::Ops(args) => ops::run(args),
         Command::Route(args) => route::run(args),
+        Command::Gen(args) => gen::run(args),
     }
 }

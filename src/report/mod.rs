@@ -19,6 +19,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(out_err)?;
     tmp.write_all(bytes).map_err(out_err)?;
+    readable(&tmp).map_err(out_err)?;
     tmp.persist(path).map_err(|e| out_err(e.error))?;
     Ok(())
 }
@@ -59,6 +60,7 @@ pub fn write_all_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
         }
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(out_err)?;
         tmp.write_all(bytes).map_err(out_err)?;
+        readable(&tmp).map_err(out_err)?;
         staged.push((path, tmp));
     }
     for (path, tmp) in staged {
@@ -66,6 +68,17 @@ pub fn write_all_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
             path: path.clone(),
             source: e.error,
         })?;
+    }
+    Ok(())
+}
+
+/// Temporary files are created 0600; outputs are ordinary files (0644).
+fn readable(tmp: &tempfile::NamedTempFile) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
     Ok(())
 }

@@ -1,0 +1,99 @@
+//! Property: the run's tally does not depend on how the input is cut into
+//! chunks or how many threads scan them, for any interleaving of stages,
+//! reused auditIDs, matched / unmatched requests and bad lines.
+
+mod common;
+
+use apicov::aggregate::{position, scan_chunk, Tally};
+use apicov::chunk;
+use apicov::routes::{Router, WatchCredit};
+use apicov::spec::Catalogue;
+use proptest::prelude::*;
+
+const STAGES: &[&str] = &[
+    "RequestReceived",
+    "ResponseStarted",
+    "ResponseComplete",
+    "Panic",
+];
+const REQUESTS: &[(&str, &str)] = &[
+    ("get", "/api/v1/namespaces/ns/pods/p"),
+    ("list", "/api/v1/namespaces/ns/pods?watch=true"),
+    ("create", "/api/v1/namespaces/ns/configmaps"),
+    (
+        "get",
+        "/apis/stable.example.com/v1/namespaces/ns/crontabs/c",
+    ),
+    ("get", "/healthz"),
+];
+
+fn line(kind: u8, id: u8, stage: u8, request: u8) -> String {
+    match kind % 10 {
+        0 => "garbage line".into(),
+        1 => String::new(),
+        _ => {
+            let (verb, uri) = REQUESTS[request as usize % REQUESTS.len()];
+            let id = if kind % 10 == 2 {
+                String::new()
+            } else {
+                format!("\"auditID\":\"id-{}\",", id % 6)
+            };
+            format!(
+                "{{{id}\"stage\":\"{}\",\"verb\":\"{verb}\",\"requestURI\":\"{uri}\"}}",
+                STAGES[stage as usize % STAGES.len()]
+            )
+        }
+    }
+}
+
+fn tally(bytes: &[u8], chunk_size: usize, threads: usize, catalogue: &Catalogue) -> Tally {
+    let router = Router::new(catalogue, WatchCredit::Deprecated);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let ranges = chunk::split(bytes, chunk_size);
+    let tallies: Vec<_> = pool.install(|| {
+        use rayon::prelude::*;
+        ranges
+            .par_iter()
+            .map(|r| {
+                scan_chunk(
+                    &bytes[r.clone()],
+                    position(0, r.start as u64),
+                    &router,
+                    catalogue.len(),
+                )
+            })
+            .collect()
+    });
+    let mut total = Tally::new(catalogue.len());
+    for (r, t) in ranges.iter().zip(tallies) {
+        total.absorb(t, &bytes[r.clone()]);
+    }
+    total
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn chunking_and_threads_do_not_change_the_tally(
+        lines in prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>()), 0..60),
+        chunk_size in 1usize..400,
+        threads in 1usize..4,
+    ) {
+        let catalogue = Catalogue::from_json(
+            &std::fs::read(common::testdata("swagger-mini.json")).unwrap(), "mini").unwrap();
+        let text: String = lines.iter().map(|(k, i, s, r)| line(*k, *i, *s, *r) + "\n").collect();
+        let whole = tally(text.as_bytes(), usize::MAX / 2, 1, &catalogue);
+        let cut = tally(text.as_bytes(), chunk_size, threads, &catalogue);
+        prop_assert_eq!(&whole.ops, &cut.ops);
+        prop_assert_eq!(&whole.samples, &cut.samples);
+        prop_assert_eq!(&whole.unmatched, &cut.unmatched);
+        prop_assert_eq!(&whole.events_by_stage, &cut.events_by_stage);
+        prop_assert_eq!(&whole.malformed_examples, &cut.malformed_examples);
+        prop_assert_eq!(whole.malformed_lines, cut.malformed_lines);
+        prop_assert_eq!(whole.blank_lines, cut.blank_lines);
+        prop_assert_eq!(&whole.inputs, &cut.inputs);
+    }
+}

@@ -1,0 +1,477 @@
+//! `apicov parse` end to end: exact counts on generated logs (plain, gzip,
+//! noise, ResponseComplete-only policy), identical bytes on every read path,
+//! snapshots of the bundled fixture's outputs, real audit events, bad input.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn apicov() -> Command {
+    let mut cmd = Command::cargo_bin("apicov").unwrap();
+    cmd.env_remove("APICOV_CACHE_DIR");
+    cmd
+}
+
+fn mini_spec() -> PathBuf {
+    common::testdata("swagger-mini.json")
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Writes an empty tracking list (a bare `---`, as upstream sometimes has).
+fn empty_list(dir: &Path) -> PathBuf {
+    let p = dir.join("empty.yaml");
+    fs::write(&p, "---\n").unwrap();
+    p
+}
+
+/// `apicov gen` into `dir`, returning (log, truth).
+fn generate(dir: &Path, spec: &Path, name: &str, extra: &[&str]) -> (PathBuf, Value) {
+    let log = dir.join(name);
+    let truth = dir.join(format!("{name}.truth.json"));
+    apicov()
+        .args(["gen", "--swagger"])
+        .arg(spec)
+        .arg("-o")
+        .arg(&log)
+        .arg("--truth")
+        .arg(&truth)
+        .args(extra)
+        .assert()
+        .success();
+    (
+        log,
+        serde_json::from_slice(&fs::read(truth).unwrap()).unwrap(),
+    )
+}
+
+/// Runs parse with empty lists; returns (endpoints, operations json, report).
+fn parse(dir: &Path, spec: &Path, logs: &[&Path], extra: &[&str]) -> (Vec<u8>, Vec<u8>, Value) {
+    let out = dir.join("out");
+    fs::create_dir_all(&out).unwrap();
+    let empty = empty_list(dir);
+    let mut cmd = apicov();
+    cmd.arg("parse").arg("--audit-logs");
+    for log in logs {
+        cmd.arg(log);
+    }
+    cmd.arg("--swagger")
+        .arg(spec)
+        .arg("--ineligible-endpoints")
+        .arg(&empty)
+        .arg("--pending-eligible-endpoints")
+        .arg(&empty)
+        .arg("-o")
+        .arg(out.join("e.txt"))
+        .arg("--audit-operations-json")
+        .arg(out.join("o.json"))
+        .arg("--report-json")
+        .arg(out.join("r.json"))
+        .args(["--no-fail", "--quiet"])
+        .args(extra);
+    cmd.assert().success();
+    (
+        fs::read(out.join("e.txt")).unwrap(),
+        fs::read(out.join("o.json")).unwrap(),
+        serde_json::from_slice(&fs::read(out.join("r.json")).unwrap()).unwrap(),
+    )
+}
+
+fn assert_matches_truth(report: &Value, truth: &Value, label: &str) {
+    for (r, t) in [
+        ("requests", "requests"),
+        ("unmatched_requests", "unmatched_requests"),
+        ("malformed_lines", "malformed_lines"),
+        ("blank_lines", "blank_lines"),
+        ("events", "events"),
+    ] {
+        assert_eq!(report[r], truth[t], "{label}: {r}");
+    }
+    assert_eq!(
+        report["operations"], truth["operations"],
+        "{label}: operations"
+    );
+}
+
+#[test]
+fn counts_match_the_generators_truth() {
+    let dir = tmp();
+    let mut specs = vec![mini_spec()];
+    specs.extend(common::shared("k8s/swagger-v1.34.json"));
+    for spec in &specs {
+        for (name, extra) in [
+            (
+                "plain.log",
+                vec!["--size", "300K", "--seed", "3", "--noise"],
+            ),
+            (
+                "bodies.log",
+                vec![
+                    "--size",
+                    "300K",
+                    "--seed",
+                    "4",
+                    "--level",
+                    "request-response",
+                ],
+            ),
+            (
+                "rc-only.log",
+                vec![
+                    "--size",
+                    "300K",
+                    "--seed",
+                    "5",
+                    "--omit-request-received",
+                    "--noise",
+                ],
+            ),
+            (
+                "zipped.log.gz",
+                vec!["--size", "300K", "--seed", "6", "--noise"],
+            ),
+        ] {
+            let (log, truth) = generate(dir.path(), spec, name, &extra);
+            let (_, _, report) = parse(dir.path(), spec, &[&log], &[]);
+            assert_matches_truth(&report, &truth, name);
+            assert!(
+                report["requests"].as_u64().unwrap() > 60,
+                "{name}: too small to mean much"
+            );
+            let (_, _, report) = parse(dir.path(), spec, &[&log], &["--watch-credit", "list"]);
+            assert_eq!(
+                report["operations"], truth["operations_list_credit"],
+                "{name}: list credit"
+            );
+        }
+    }
+}
+
+/// mmap vs stream vs stdin, plain vs gzip, 1 vs N threads, tiny chunks vs
+/// whole file: the same bytes out.
+#[test]
+fn every_read_path_gives_identical_bytes() {
+    let dir = tmp();
+    let spec = mini_spec();
+    let (log, _) = generate(
+        dir.path(),
+        &spec,
+        "a.log",
+        &["--size", "200K", "--seed", "9", "--noise"],
+    );
+    let gz = dir.path().join("a.log.gz");
+    {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&fs::read(&log).unwrap()).unwrap();
+        fs::write(&gz, enc.finish().unwrap()).unwrap();
+    }
+    let strip = |mut r: Value| {
+        r.as_object_mut().unwrap().remove("inputs");
+        r.as_object_mut().unwrap().remove("malformed_examples");
+        r
+    };
+    let baseline = parse(
+        dir.path(),
+        &spec,
+        &[&log],
+        &["--threads", "1", "--chunk-size", "100000000"],
+    );
+    let baseline = (baseline.0, baseline.1, strip(baseline.2));
+    let mut runs = 0;
+    for input in [&log, &gz] {
+        for threads in ["1", "2", "4"] {
+            for chunk in ["1", "97", "4096", "4194304"] {
+                for mode in ["mmap", "stream"] {
+                    let (e, o, r) = parse(
+                        dir.path(),
+                        &spec,
+                        &[input],
+                        &[
+                            "--threads",
+                            threads,
+                            "--chunk-size",
+                            chunk,
+                            "--read-mode",
+                            mode,
+                        ],
+                    );
+                    let label = format!(
+                        "{} threads={threads} chunk={chunk} mode={mode}",
+                        input.display()
+                    );
+                    assert_eq!(e, baseline.0, "{label}: endpoints");
+                    assert_eq!(o, baseline.1, "{label}: operations json");
+                    assert_eq!(strip(r), baseline.2, "{label}: report");
+                    runs += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(runs, 48);
+    // Standard input, gzip and plain.
+    for input in [&log, &gz] {
+        let out = dir.path().join("stdin");
+        fs::create_dir_all(&out).unwrap();
+        let empty = empty_list(dir.path());
+        apicov()
+            .args(["parse", "--audit-logs", "-", "--swagger"])
+            .arg(&spec)
+            .arg("--ineligible-endpoints")
+            .arg(&empty)
+            .arg("--pending-eligible-endpoints")
+            .arg(&empty)
+            .arg("-o")
+            .arg(out.join("e.txt"))
+            .arg("--audit-operations-json")
+            .arg(out.join("o.json"))
+            .args(["--no-fail", "-q", "--chunk-size", "333"])
+            .pipe_stdin(input)
+            .unwrap()
+            .assert()
+            .success();
+        assert_eq!(fs::read(out.join("e.txt")).unwrap(), baseline.0);
+        assert_eq!(fs::read(out.join("o.json")).unwrap(), baseline.1);
+    }
+}
+
+/// The bundled fixture's outputs, pinned. Regenerate with
+/// `UPDATE_SNAPSHOTS=1 cargo test --test parse snapshot` after checking the diff.
+#[test]
+fn snapshot_of_the_bundled_fixture() {
+    let dir = tmp();
+    let out = dir.path();
+    apicov()
+        .current_dir(common::root())
+        .args([
+            "parse",
+            "--audit-logs",
+            "testdata/audit/kind-conformance-*.log",
+        ])
+        .args(["--swagger", "testdata/swagger-mini.json"])
+        .args(["--ineligible-endpoints", "testdata/ineligible-mini.yaml"])
+        .args(["--pending-eligible-endpoints", "testdata/pending-mini.yaml"])
+        .arg("-o")
+        .arg(out.join("audit-endpoints.txt"))
+        .arg("--audit-operations-json")
+        .arg(out.join("audit-operations.json"))
+        .arg("--sort")
+        .arg("count")
+        .arg("-q")
+        .assert()
+        .code(1);
+    for name in ["audit-endpoints.txt", "audit-operations.json"] {
+        let got = fs::read(out.join(name)).unwrap();
+        let path = common::testdata("expected").join(name);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, &got).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            fs::read_to_string(&path).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_real_audit_event_parses() {
+    let Some(dir) = common::shared("real-audit") else {
+        return;
+    };
+    let Some(spec) = common::shared("k8s/swagger-v1.34.json") else {
+        return;
+    };
+    let mut logs: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    logs.sort();
+    let t = tmp();
+    let refs: Vec<&Path> = logs.iter().map(PathBuf::as_path).collect();
+    let (_, _, report) = parse(t.path(), &spec, &refs, &[]);
+    assert_eq!(report["events"], 792);
+    assert_eq!(report["malformed_lines"], 0);
+    assert_eq!(report["events_by_stage"]["RequestReceived"], 320);
+    assert_eq!(report["events_by_stage"]["ResponseStarted"], 2);
+    assert_eq!(report["events_by_stage"]["ResponseComplete"], 470);
+}
+
+#[test]
+fn pending_but_exercised_trips_the_gate() {
+    let dir = tmp();
+    let spec = mini_spec();
+    let log = dir.path().join("a.log");
+    fs::write(
+        &log,
+        "{\"auditID\":\"1\",\"stage\":\"RequestReceived\",\"verb\":\"list\",\"requestURI\":\"/apis/storage.k8s.io/v1/csinodes\"}\n",
+    )
+    .unwrap();
+    let pending = dir.path().join("pending.yaml");
+    fs::write(&pending, "- listStorageV1CSINode\n").unwrap();
+    let empty = empty_list(dir.path());
+    let run = |no_fail: bool| {
+        let mut cmd = apicov();
+        cmd.current_dir(dir.path())
+            .args(["parse", "-q", "--audit-logs", "a.log", "--swagger"])
+            .arg(&spec)
+            .arg("--ineligible-endpoints")
+            .arg(&empty)
+            .arg("--pending-eligible-endpoints")
+            .arg(&pending);
+        if no_fail {
+            cmd.arg("--no-fail");
+        }
+        cmd.assert()
+    };
+    let out = run(false).code(1);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains(
+        "Endpoint listStorageV1CSINode found in pending_eligible_endpoints.yaml but is being tested"
+    ));
+    assert!(stderr
+        .contains("Stable endpoint readCoreV1Node not found in pending_eligible_endpoints.yaml"));
+    run(true).code(0);
+}
+
+/// One error line naming the file, exit status 2, and no output files.
+fn assert_bad_input(args: &[&str], dir: &Path, names: &str) {
+    let out = apicov().current_dir(dir).args(args).assert().code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(stderr.starts_with("apicov: error: "), "{stderr}");
+    assert!(
+        stderr.contains(names),
+        "{args:?}: {stderr} should name {names}"
+    );
+    for leftover in ["e.txt", "o.json", "audit-operations.json"] {
+        assert!(!dir.join(leftover).exists(), "{args:?} left {leftover}");
+    }
+}
+
+#[test]
+fn bad_input_is_one_error_line_exit_2_and_no_output() {
+    let dir = tmp();
+    let d = dir.path();
+    let spec = mini_spec();
+    let spec = spec.to_str().unwrap();
+    let empty = empty_list(d);
+    let empty = empty.to_str().unwrap();
+    fs::write(
+        d.join("good.log"),
+        "{\"stage\":\"RequestReceived\",\"verb\":\"get\",\"requestURI\":\"/api\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("corrupt.log.gz"),
+        [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef],
+    )
+    .unwrap();
+    fs::create_dir(d.join("adir")).unwrap();
+    fs::write(
+        d.join("bad-spec.json"),
+        "{\"swagger\": \"2.0\", \"paths\": ",
+    )
+    .unwrap();
+    fs::write(d.join("nopaths.json"), "{\"swagger\": \"2.0\"}").unwrap();
+    fs::write(d.join("bad.yaml"), "- a\n  - : [\n").unwrap();
+    let common = |log: &str, spec: &str, list: &str| -> Vec<String> {
+        [
+            "parse",
+            "--audit-logs",
+            log,
+            "--swagger",
+            spec,
+            "--ineligible-endpoints",
+            list,
+            "--pending-eligible-endpoints",
+            empty,
+            "-o",
+            "e.txt",
+            "--audit-operations-json",
+            "o.json",
+            "-q",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (common("missing.log", spec, empty), "missing.log"),
+        (common("nomatch-*.log", spec, empty), "nomatch-*.log"),
+        (common("adir", spec, empty), "adir"),
+        (common("corrupt.log.gz", spec, empty), "corrupt.log.gz"),
+        (common("good.log", "bad-spec.json", empty), "bad-spec.json"),
+        (common("good.log", "nopaths.json", empty), "nopaths.json"),
+        (
+            common("good.log", "missing-spec.json", empty),
+            "missing-spec.json",
+        ),
+        (common("good.log", spec, "bad.yaml"), "bad.yaml"),
+        (common("good.log", spec, "missing.yaml"), "missing.yaml"),
+    ];
+    for (args, names) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_bad_input(&args, d, names);
+    }
+    // An output that cannot be written: nothing else is written either.
+    let mut args = common("good.log", spec, empty);
+    args[10] = "no-such-dir/e.txt".into();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_bad_input(&args, d, "no-such-dir/e.txt");
+}
+
+#[test]
+fn torn_crlf_blank_and_non_utf8_lines_are_counted_not_fatal() {
+    let dir = tmp();
+    let log = dir.path().join("a.log");
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"{\"auditID\":\"a\",\"stage\":\"RequestReceived\",\"verb\":\"get\",\"requestURI\":\"/api?x=1\\u0026y=2\"}\r\n");
+    bytes.extend_from_slice(b"\n   \n");
+    bytes.extend_from_slice(b"{\"auditID\":\"b\",\"stage\":\"RequestReceived\",\"verb\":\"get\",\"userAgent\":\"\xff\",\"requestURI\":\"/api\"}\n");
+    bytes.extend_from_slice(b"{\"auditID\":\"c\",\"stage\":\"ResponseComplete\",\"verb\":\"get\",\"requestURI\":\"/version\"}\n");
+    bytes.extend_from_slice(
+        b"{\"auditID\":\"d\",\"stage\":\"RequestReceived\",\"verb\":\"get\",\"requestURI\":\"/ap",
+    );
+    fs::write(&log, bytes).unwrap();
+    let (endpoints, _, report) = parse(dir.path(), &mini_spec(), &[&log], &[]);
+    assert_eq!(report["malformed_lines"], 2);
+    assert_eq!(report["blank_lines"], 2);
+    assert_eq!(report["requests"], 2);
+    assert_eq!(
+        report["operations"],
+        serde_json::json!({"getCodeVersion": 1, "getCoreAPIVersions": 1})
+    );
+    let examples: Vec<(u64, String)> = report["malformed_examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["line"].as_u64().unwrap(),
+                m["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        examples,
+        [
+            (4, "invalid UTF-8".to_string()),
+            (6, "not JSON: line ends inside a string".to_string())
+        ]
+    );
+    let text = String::from_utf8(endpoints).unwrap();
+    assert!(
+        text.ends_with("getCodeVersion | 1\ngetCoreAPIVersions | 1"),
+        "{text}"
+    );
+    assert!(text.contains("\nSkipped entries: 2\n"), "{text}");
+}
