@@ -1,0 +1,25 @@
+//! Shared bench input: a generated Metadata-level log for the 1.34 spec
+//! (or the bundled mini spec on a fresh clone without ../shared).
+
+use apicov::gen::{generate, GenOptions, Level};
+use apicov::spec::Catalogue;
+
+pub fn catalogue() -> Catalogue {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/k8s/swagger-v1.34.json");
+    let mini = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/swagger-mini.json");
+    let path = if std::path::Path::new(shared).exists() { shared } else { mini };
+    Catalogue::from_json(&std::fs::read(path).unwrap(), path).unwrap()
+}
+
+pub fn log(catalogue: &Catalogue, bytes: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let options = GenOptions {
+        seed: 42,
+        target_bytes: bytes,
+        level: Level::Metadata,
+        omit_request_received: false,
+        noise: false,
+    };
+    generate(catalogue, &options, &mut out);
+    out
+}
