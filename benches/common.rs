@@ -5,9 +5,16 @@ use apicov::gen::{generate, GenOptions, Level};
 use apicov::spec::Catalogue;
 
 pub fn catalogue() -> Catalogue {
-    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/k8s/swagger-v1.34.json");
+    let shared = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/k8s/swagger-v1.34.json"
+    );
     let mini = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/swagger-mini.json");
-    let path = if std::path::Path::new(shared).exists() { shared } else { mini };
+    let path = if std::path::Path::new(shared).exists() {
+        shared
+    } else {
+        mini
+    };
     Catalogue::from_json(&std::fs::read(path).unwrap(), path).unwrap()
 }
 

@@ -27,10 +27,15 @@ struct Wanted<'a> {
 fn extract(c: &mut Criterion) {
     let catalogue = common::catalogue();
     let log = common::log(&catalogue, 16 << 20);
-    let lines: Vec<&[u8]> = log.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = log
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
 
     let mut group = c.benchmark_group("extract");
-    group.measurement_time(Duration::from_secs(3)).sample_size(10);
+    group
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10);
     group.throughput(Throughput::Bytes(log.len() as u64));
     group.bench_function("hand_scanner", |b| {
         b.iter(|| lines.iter().filter(|l| event::extract(l).is_ok()).count())
@@ -40,7 +45,12 @@ fn extract(c: &mut Criterion) {
             lines
                 .iter()
                 .filter_map(|l| serde_json::from_slice::<Wanted>(l).ok())
-                .filter(|w| w.stage.is_some() && w.verb.is_some() && w.request_uri.is_some() && w.audit_id.is_some())
+                .filter(|w| {
+                    w.stage.is_some()
+                        && w.verb.is_some()
+                        && w.request_uri.is_some()
+                        && w.audit_id.is_some()
+                })
                 .count()
         })
     });
@@ -52,7 +62,9 @@ fn extract(c: &mut Criterion) {
             for l in &lines {
                 scratch.clear();
                 scratch.extend_from_slice(l);
-                if let Ok(w) = simd_json::serde::from_slice_with_buffers::<Wanted>(&mut scratch, &mut buffers) {
+                if let Ok(w) =
+                    simd_json::serde::from_slice_with_buffers::<Wanted>(&mut scratch, &mut buffers)
+                {
                     n += usize::from(w.verb.is_some());
                 }
             }

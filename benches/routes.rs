@@ -16,12 +16,19 @@ fn routes(c: &mut Criterion) {
     let requests: Vec<(Vec<u8>, Vec<u8>)> = log
         .split(|&b| b == b'\n')
         .filter_map(|l| event::extract(l).ok())
-        .map(|f| (f.verb.unwrap().decode().into_owned(), f.request_uri.unwrap().decode().into_owned()))
+        .map(|f| {
+            (
+                f.verb.unwrap().decode().into_owned(),
+                f.request_uri.unwrap().decode().into_owned(),
+            )
+        })
         .take(4000)
         .collect();
 
     let mut build = c.benchmark_group("route_build");
-    build.measurement_time(Duration::from_secs(3)).sample_size(10);
+    build
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10);
     for strategy in [Strategy::Trie, Strategy::Regex, Strategy::Linear] {
         build.bench_function(BenchmarkId::from_parameter(format!("{strategy:?}")), |b| {
             b.iter(|| AnyMatcher::build(strategy, &catalogue))
@@ -30,10 +37,15 @@ fn routes(c: &mut Criterion) {
     build.finish();
 
     let mut lookup = c.benchmark_group("route_lookup");
-    lookup.measurement_time(Duration::from_secs(3)).sample_size(10);
+    lookup
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10);
     lookup.throughput(Throughput::Elements(requests.len() as u64));
     for strategy in [Strategy::Trie, Strategy::Regex, Strategy::Linear] {
-        let router = Router::with_matcher(AnyMatcher::build(strategy, &catalogue), WatchCredit::Deprecated);
+        let router = Router::with_matcher(
+            AnyMatcher::build(strategy, &catalogue),
+            WatchCredit::Deprecated,
+        );
         lookup.bench_function(BenchmarkId::from_parameter(format!("{strategy:?}")), |b| {
             b.iter(|| {
                 requests
