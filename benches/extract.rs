@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use apicov::event;
+use apicov::event::{self, Validation};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde::Deserialize;
 
@@ -37,9 +37,19 @@ fn extract(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3))
         .sample_size(10);
     group.throughput(Throughput::Bytes(log.len() as u64));
-    group.bench_function("hand_scanner", |b| {
-        b.iter(|| lines.iter().filter(|l| event::extract(l).is_ok()).count())
-    });
+    for (name, validation) in [
+        ("hand_scanner_fast", Validation::Fast),
+        ("hand_scanner_full", Validation::Full),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                lines
+                    .iter()
+                    .filter(|l| event::extract(l, validation).is_ok())
+                    .count()
+            })
+        });
+    }
     group.bench_function("serde_json_cow", |b| {
         b.iter(|| {
             lines

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use apicov::event;
+use apicov::event::{self, Validation};
 use apicov::routes::{AnyMatcher, Router, Strategy, WatchCredit};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -15,7 +15,7 @@ fn routes(c: &mut Criterion) {
     let log = common::log(&catalogue, 4 << 20);
     let requests: Vec<(Vec<u8>, Vec<u8>)> = log
         .split(|&b| b == b'\n')
-        .filter_map(|l| event::extract(l).ok())
+        .filter_map(|l| event::extract(l, Validation::Full).ok())
         .map(|f| {
             (
                 f.verb.unwrap().decode().into_owned(),

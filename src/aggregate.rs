@@ -22,7 +22,7 @@
 
 use ahash::{AHashMap, AHashSet};
 
-use crate::event::{self, LineIssue, Stage};
+use crate::event::{self, LineIssue, Stage, Validation};
 use crate::routes::{PathMatcher, Router};
 use crate::spec::OpId;
 
@@ -172,6 +172,7 @@ pub fn scan_chunk<M: PathMatcher>(
     base: Position,
     router: &Router<M>,
     n_ops: usize,
+    validation: Validation,
 ) -> ChunkTally {
     let mut tally = ChunkTally::new(n_ops, base);
     let mut start = 0;
@@ -188,7 +189,7 @@ pub fn scan_chunk<M: PathMatcher>(
             tally.blank_lines += 1;
             continue;
         }
-        let fields = match event::extract(line) {
+        let fields = match event::extract(line, validation) {
             Ok(f) => f,
             Err(issue) => {
                 tally.malformed(line_index, issue);

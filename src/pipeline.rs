@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use crate::aggregate::{position, scan_chunk, ChunkTally, Tally};
 use crate::chunk::{self, BlockReader};
 use crate::error::{Error, Result};
+use crate::event::Validation;
 use crate::input::{self, InputName, Opened, ReadMode};
 use crate::routes::{PathMatcher, Router};
 
@@ -26,6 +27,7 @@ pub struct EngineOptions {
     /// Target chunk size in bytes.
     pub chunk_size: usize,
     pub read_mode: ReadMode,
+    pub validation: Validation,
     /// Draw a progress bar on stderr (only shown when stderr is a terminal).
     pub progress: bool,
 }
@@ -36,6 +38,7 @@ impl Default for EngineOptions {
             threads: 0,
             chunk_size: DEFAULT_CHUNK_SIZE,
             read_mode: ReadMode::Mmap,
+            validation: Validation::Fast,
             progress: false,
         }
     }
@@ -53,19 +56,23 @@ pub struct InputInfo {
     pub disk_bytes: Option<u64>,
 }
 
+/// The worker pool: `threads` workers, or one per core when 0.
+pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))
+}
+
 /// Reads every input in order and returns the run's tally.
 pub fn run<M: PathMatcher>(
     names: &[InputName],
     router: &Router<M>,
     n_ops: usize,
     options: &EngineOptions,
+    pool: &rayon::ThreadPool,
 ) -> Result<(Tally, Vec<InputInfo>)> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
     let wave = pool.current_num_threads() * 4;
-
     let mut sources = Vec::with_capacity(names.len());
     for name in names {
         sources.push(input::open(name, options.read_mode)?);
@@ -83,23 +90,37 @@ pub fn run<M: PathMatcher>(
             disk_bytes: source.disk_bytes,
         });
         let scan = |bytes: &[u8], offset: u64| -> ChunkTally {
-            scan_chunk(bytes, position(index, offset), router, n_ops)
+            scan_chunk(bytes, position(index, offset), router, n_ops, options.validation)
         };
+        // Each wave is scanned while the wave before it is absorbed, so the
+        // ordered merge does not leave the workers idle.
         match source.opened {
             Opened::Mapped(mapped) => {
                 let bytes = mapped.bytes();
                 let ranges = chunk::split(bytes, options.chunk_size);
+                let mut previous: Option<(&[std::ops::Range<usize>], Vec<ChunkTally>)> = None;
                 for group in ranges.chunks(wave) {
-                    let tallies: Vec<ChunkTally> = pool.install(|| {
-                        group
-                            .par_iter()
-                            .map(|r| scan(&bytes[r.clone()], r.start as u64))
-                            .collect()
+                    let absorb = previous.take();
+                    let tally_ref = &mut tally;
+                    let (tallies, ()) = pool.install(|| {
+                        rayon::join(
+                            || group.par_iter().map(|r| scan(&bytes[r.clone()], r.start as u64)).collect(),
+                            || {
+                                if let Some((ranges, tallies)) = absorb {
+                                    for (r, t) in ranges.iter().zip(tallies) {
+                                        tally_ref.absorb(t, &bytes[r.clone()]);
+                                    }
+                                }
+                            },
+                        )
                     });
-                    for (r, t) in group.iter().zip(tallies) {
+                    previous = Some((group, tallies));
+                    bar.set_position(done_before + group.first().map_or(0, |r| r.start as u64));
+                }
+                if let Some((ranges, tallies)) = previous {
+                    for (r, t) in ranges.iter().zip(tallies) {
                         tally.absorb(t, &bytes[r.clone()]);
                     }
-                    bar.set_position(done_before + group.last().map_or(0, |r| r.end as u64));
                 }
                 if bytes.is_empty() {
                     tally.absorb(scan(&[], 0), &[]);
@@ -110,6 +131,7 @@ pub fn run<M: PathMatcher>(
                 let mut blocks = BlockReader::new(reader, options.chunk_size);
                 let mut offset: u64 = 0;
                 let mut seen_any = false;
+                let mut previous: Option<(Vec<(u64, Vec<u8>)>, Vec<ChunkTally>)> = None;
                 loop {
                     let mut group: Vec<(u64, Vec<u8>)> = Vec::with_capacity(wave);
                     while group.len() < wave {
@@ -134,12 +156,27 @@ pub fn run<M: PathMatcher>(
                         break;
                     }
                     seen_any = true;
-                    let tallies: Vec<ChunkTally> =
-                        pool.install(|| group.par_iter().map(|(off, b)| scan(b, *off)).collect());
-                    for ((_, b), t) in group.iter().zip(tallies) {
+                    let absorb = previous.take();
+                    let tally_ref = &mut tally;
+                    let (tallies, ()) = pool.install(|| {
+                        rayon::join(
+                            || group.par_iter().map(|(off, b)| scan(b, *off)).collect(),
+                            || {
+                                if let Some((blocks, tallies)) = absorb {
+                                    for ((_, b), t) in blocks.iter().zip(tallies) {
+                                        tally_ref.absorb(t, b);
+                                    }
+                                }
+                            },
+                        )
+                    });
+                    previous = Some((group, tallies));
+                    bar.set_position(done_before + source.consumed.load(Ordering::Relaxed));
+                }
+                if let Some((blocks, tallies)) = previous {
+                    for ((_, b), t) in blocks.iter().zip(tallies) {
                         tally.absorb(t, b);
                     }
-                    bar.set_position(done_before + source.consumed.load(Ordering::Relaxed));
                 }
                 if !seen_any {
                     tally.absorb(scan(&[], 0), &[]);

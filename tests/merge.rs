@@ -6,6 +6,7 @@ mod common;
 
 use apicov::aggregate::{position, scan_chunk, Tally};
 use apicov::chunk;
+use apicov::event::Validation;
 use apicov::routes::{Router, WatchCredit};
 use apicov::spec::Catalogue;
 use proptest::prelude::*;
@@ -46,7 +47,13 @@ fn line(kind: u8, id: u8, stage: u8, request: u8) -> String {
     }
 }
 
-fn tally(bytes: &[u8], chunk_size: usize, threads: usize, catalogue: &Catalogue) -> Tally {
+fn tally(
+    bytes: &[u8],
+    chunk_size: usize,
+    threads: usize,
+    catalogue: &Catalogue,
+    validation: Validation,
+) -> Tally {
     let router = Router::new(catalogue, WatchCredit::Deprecated);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -63,6 +70,7 @@ fn tally(bytes: &[u8], chunk_size: usize, threads: usize, catalogue: &Catalogue)
                     position(0, r.start as u64),
                     &router,
                     catalogue.len(),
+                    validation,
                 )
             })
             .collect()
@@ -81,12 +89,14 @@ proptest! {
         lines in prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>()), 0..60),
         chunk_size in 1usize..400,
         threads in 1usize..4,
+        fast in any::<bool>(),
     ) {
         let catalogue = Catalogue::from_json(
             &std::fs::read(common::testdata("swagger-mini.json")).unwrap(), "mini").unwrap();
         let text: String = lines.iter().map(|(k, i, s, r)| line(*k, *i, *s, *r) + "\n").collect();
-        let whole = tally(text.as_bytes(), usize::MAX / 2, 1, &catalogue);
-        let cut = tally(text.as_bytes(), chunk_size, threads, &catalogue);
+        let validation = if fast { Validation::Fast } else { Validation::Full };
+        let whole = tally(text.as_bytes(), usize::MAX / 2, 1, &catalogue, validation);
+        let cut = tally(text.as_bytes(), chunk_size, threads, &catalogue, validation);
         prop_assert_eq!(&whole.ops, &cut.ops);
         prop_assert_eq!(&whole.samples, &cut.samples);
         prop_assert_eq!(&whole.unmatched, &cut.unmatched);

@@ -11,6 +11,7 @@ use clap::Args;
 use crate::cli::SpecArgs;
 use crate::coverage::Coverage;
 use crate::error::{Error, Result};
+use crate::event::Validation;
 use crate::input::{self, ReadMode};
 use crate::lists::EndpointList;
 use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
@@ -72,6 +73,11 @@ pub struct ParseArgs {
     #[arg(long)]
     pub not_found_in_output: bool,
 
+    /// How much of each line is checked: `fast` stops after the fields apicov
+    /// needs (and checks the line ends with `}`), `full` checks all of it.
+    #[arg(long, value_enum, default_value_t = Validation::Fast)]
+    pub validate: Validation,
+
     /// How regular files are read (mmap, or stream like gzip and stdin).
     #[arg(long, value_enum, default_value_t = ReadMode::Mmap, hide = true)]
     pub read_mode: ReadMode,
@@ -98,9 +104,11 @@ pub fn run(args: &ParseArgs) -> Result<i32> {
         threads: args.threads,
         chunk_size: args.chunk_size,
         read_mode: args.read_mode,
+        validation: args.validate,
         progress: !args.quiet,
     };
-    let (tally, inputs) = pipeline::run(&names, &router, catalogue.len(), &options)?;
+    let pool = pipeline::thread_pool(args.threads)?;
+    let (tally, inputs) = pipeline::run(&names, &router, catalogue.len(), &options, &pool)?;
     let coverage = Coverage::new(&catalogue, &tally, &ineligible, &pending);
 
     let endpoints = report::endpoints::render(
@@ -114,7 +122,7 @@ pub fn run(args: &ParseArgs) -> Result<i32> {
         },
         args.not_found_in_output,
     );
-    let operations = report::operations::render(&catalogue, &tally, &coverage);
+    let operations = pool.install(|| report::operations::render(&catalogue, &tally, &coverage));
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if let Some(path) = &args.output {
         files.push((path.clone(), endpoints.clone().into_bytes()));

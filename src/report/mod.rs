@@ -9,19 +9,7 @@ use crate::error::{Error, Result};
 /// Writes `bytes` to `path` through a temporary file in the same directory and
 /// a rename, so a reader never sees a half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let out_err = |source| Error::Output {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(out_err)?;
-    tmp.write_all(bytes).map_err(out_err)?;
-    readable(&tmp).map_err(out_err)?;
-    tmp.persist(path).map_err(|e| out_err(e.error))?;
-    Ok(())
+    write_all_atomic(&[(path.to_path_buf(), bytes.to_vec())])
 }
 
 /// Writes to standard output; a closed pipe (`| head`) is not an error.

@@ -7,22 +7,57 @@ use std::io;
 
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
-use serde_json::{Map, Value};
+use rayon::prelude::*;
+use serde_json::Value;
 
 use crate::aggregate::Tally;
 use crate::coverage::Coverage;
 use crate::spec::Catalogue;
 
 pub fn render(catalogue: &Catalogue, tally: &Tally, coverage: &Coverage) -> Vec<u8> {
-    let mut doc = Map::new();
-    for op in &coverage.kept {
-        let samples = tally.samples[op.index()]
-            .iter()
-            .map(|s| parse_event(&s.line))
-            .collect();
-        doc.insert(catalogue.get(*op).id.clone(), Value::Array(samples));
+    // Each operation's samples are parsed and printed in parallel (a 200 MB
+    // run has ~5,000 samples, ~6 MB of JSON), then spliced into the document:
+    // a sample printed at depth 0 and indented by 4 spaces per line is what
+    // Python prints at depth 2, since JSON text holds no raw newlines.
+    let parts: Vec<Vec<u8>> = coverage
+        .kept
+        .par_iter()
+        .map(|op| {
+            let mut part = Vec::new();
+            let name = Value::from(catalogue.get(*op).id.as_str());
+            part.extend_from_slice(b"  ");
+            part.extend_from_slice(&to_python_json(&name));
+            let samples = &tally.samples[op.index()];
+            if samples.is_empty() {
+                part.extend_from_slice(b": []");
+                return part;
+            }
+            part.extend_from_slice(b": [\n");
+            for (i, sample) in samples.iter().enumerate() {
+                let text = to_python_json(&parse_event(&sample.line));
+                for (j, line) in text.split(|&b| b == b'\n').enumerate() {
+                    if j > 0 {
+                        part.push(b'\n');
+                    }
+                    part.extend_from_slice(b"    ");
+                    part.extend_from_slice(line);
+                }
+                part.extend_from_slice(if i + 1 < samples.len() { b",\n" } else { b"\n" });
+            }
+            part.extend_from_slice(b"  ]");
+            part
+        })
+        .collect();
+    if parts.is_empty() {
+        return b"{}".to_vec();
     }
-    to_python_json(&Value::Object(doc))
+    let mut out = b"{\n".to_vec();
+    for (i, part) in parts.iter().enumerate() {
+        out.extend_from_slice(part);
+        out.extend_from_slice(if i + 1 < parts.len() { b",\n" } else { b"\n" });
+    }
+    out.push(b'}');
+    out
 }
 
 /// The event as a JSON value with its key order kept. The extractor accepted
