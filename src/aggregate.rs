@@ -175,6 +175,7 @@ pub fn scan_chunk<M: PathMatcher>(
     validation: Validation,
 ) -> ChunkTally {
     let mut tally = ChunkTally::new(n_ops, base);
+    let mut uri_scratch = Vec::new();
     let mut start = 0;
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |k| start + k);
@@ -228,12 +229,15 @@ pub fn scan_chunk<M: PathMatcher>(
         };
 
         let verb = fields.verb.map(|v| v.decode()).unwrap_or_default();
-        let uri = fields.request_uri.map(|u| u.decode()).unwrap_or_default();
-        let target = match router.route(&verb, &uri) {
+        let uri = match &fields.request_uri {
+            Some(u) => u.decode_into(&mut uri_scratch),
+            None => &[],
+        };
+        let target = match router.route(&verb, uri) {
             Some(op) => Target::Op(op),
             None => Target::Unmatched(UnmatchedKey {
                 verb: String::from_utf8_lossy(&verb).into_owned(),
-                pattern: normalise_unmatched(&uri),
+                pattern: normalise_unmatched(uri),
             }),
         };
         match (pending, id) {
@@ -253,28 +257,8 @@ pub fn scan_chunk<M: PathMatcher>(
 /// A request's key: its auditID as a 128-bit number when it is a UUID (it
 /// always is in apiserver logs), otherwise a 128-bit FNV-1a hash of it.
 fn request_key(id: &[u8]) -> u128 {
-    if id.len() == 36 {
-        let mut value: u128 = 0;
-        let mut ok = true;
-        for (i, &c) in id.iter().enumerate() {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                ok &= c == b'-';
-                continue;
-            }
-            let digit = match c {
-                b'0'..=b'9' => c - b'0',
-                b'a'..=b'f' => c - b'a' + 10,
-                b'A'..=b'F' => c - b'A' + 10,
-                _ => {
-                    ok = false;
-                    0
-                }
-            };
-            value = (value << 4) | u128::from(digit);
-        }
-        if ok {
-            return value;
-        }
+    if let Some(value) = uuid_value(id) {
+        return value;
     }
     let mut hash: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     for &b in id {
@@ -282,6 +266,47 @@ fn request_key(id: &[u8]) -> u128 {
         hash = hash.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
     }
     hash
+}
+
+/// Hex digit values; 0xFF for anything else.
+static HEX: [u8; 256] = {
+    let mut table = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` as a number. A table lookup per
+/// digit into two u64 halves: the per-character match with 128-bit shifts it
+/// replaces was 18% of a run's profile.
+fn uuid_value(id: &[u8]) -> Option<u128> {
+    if id.len() != 36 || id[8] != b'-' || id[13] != b'-' || id[18] != b'-' || id[23] != b'-' {
+        return None;
+    }
+    let mut bad = 0u8;
+    let mut half = |digits: &[&[u8]]| {
+        let mut v: u64 = 0;
+        for group in digits {
+            for &c in *group {
+                let n = HEX[c as usize];
+                bad |= n;
+                v = (v << 4) | u64::from(n & 0x0F);
+            }
+        }
+        v
+    };
+    let hi = half(&[&id[0..8], &id[9..13], &id[14..18]]);
+    let lo = half(&[&id[19..23], &id[24..36]]);
+    (bad & 0xF0 == 0).then_some((u128::from(hi) << 64) | u128::from(lo))
 }
 
 /// A path pattern for requests no operation matched: names and namespaces
@@ -536,6 +561,12 @@ mod tests {
     #[test]
     fn uuid_keys_are_exact() {
         assert_eq!(request_key(b"00000000-0000-0000-0000-00000000000a"), 10);
+        assert_eq!(
+            request_key(b"0123abcd-4567-89ef-ABCD-0123456789ab"),
+            0x0123abcd_4567_89ef_abcd_0123456789ab
+        );
+        assert_eq!(uuid_value(b"0123abcd-4567-89ef-ABCD-0123456789ag"), None);
+        assert_eq!(uuid_value(b"0123abcd-4567-89ef-ABCD+0123456789ab"), None);
         assert_ne!(request_key(b"abc"), request_key(b"abd"));
     }
 }

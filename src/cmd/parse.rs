@@ -78,6 +78,10 @@ pub struct ParseArgs {
     #[arg(long, value_enum, default_value_t = Validation::Fast)]
     pub validate: Validation,
 
+    /// Print how long each phase took, on stderr.
+    #[arg(long, hide = true)]
+    pub timings: bool,
+
     /// How regular files are read (mmap, or stream like gzip and stdin).
     #[arg(long, value_enum, default_value_t = ReadMode::Mmap, hide = true)]
     pub read_mode: ReadMode,
@@ -99,6 +103,8 @@ pub fn run(args: &ParseArgs) -> Result<i32> {
     let catalogue = crate::spec::Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
     let router = super::build_router(&args.spec, &catalogue);
     let names = input::expand(&args.audit_logs)?;
+    let mut phases = Phases::new(args.timings);
+    phases.mark("spec, lists, router");
 
     let options = EngineOptions {
         threads: args.threads,
@@ -109,6 +115,7 @@ pub fn run(args: &ParseArgs) -> Result<i32> {
     };
     let pool = pipeline::thread_pool(args.threads)?;
     let (tally, inputs) = pipeline::run(&names, &router, catalogue.len(), &options, &pool)?;
+    phases.mark("scan");
     let coverage = Coverage::new(&catalogue, &tally, &ineligible, &pending);
 
     let endpoints = report::endpoints::render(
@@ -145,7 +152,9 @@ pub fn run(args: &ParseArgs) -> Result<i32> {
         };
         files.push((path.clone(), report::json::render(&ctx)));
     }
+    phases.mark("render");
     report::write_all_atomic(&files)?;
+    phases.mark("write");
 
     let elapsed = started.elapsed();
     let summary = report::summary::Summary {
@@ -174,4 +183,26 @@ pub fn run(args: &ParseArgs) -> Result<i32> {
     } else {
         super::EXIT_OK
     })
+}
+
+/// `--timings`: elapsed time per phase on stderr.
+struct Phases {
+    enabled: bool,
+    last: Instant,
+}
+
+impl Phases {
+    fn new(enabled: bool) -> Phases {
+        Phases {
+            enabled,
+            last: Instant::now(),
+        }
+    }
+
+    fn mark(&mut self, phase: &str) {
+        if self.enabled {
+            eprintln!("apicov: {phase}: {:.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
+        }
+        self.last = Instant::now();
+    }
 }
