@@ -400,7 +400,7 @@ impl<'a> Scanner<'a> {
 }
 
 /// The JSON number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-fn is_json_number(token: &[u8]) -> bool {
+pub(crate) fn is_json_number(token: &[u8]) -> bool {
     let mut i = 0;
     let n = token.len();
     if i < n && token[i] == b'-' {

@@ -90,7 +90,13 @@ pub fn run<M: PathMatcher>(
             disk_bytes: source.disk_bytes,
         });
         let scan = |bytes: &[u8], offset: u64| -> ChunkTally {
-            scan_chunk(bytes, position(index, offset), router, n_ops, options.validation)
+            scan_chunk(
+                bytes,
+                position(index, offset),
+                router,
+                n_ops,
+                options.validation,
+            )
         };
         // Each wave is scanned while the wave before it is absorbed, so the
         // ordered merge does not leave the workers idle.
@@ -104,7 +110,12 @@ pub fn run<M: PathMatcher>(
                     let tally_ref = &mut tally;
                     let (tallies, ()) = pool.install(|| {
                         rayon::join(
-                            || group.par_iter().map(|r| scan(&bytes[r.clone()], r.start as u64)).collect(),
+                            || {
+                                group
+                                    .par_iter()
+                                    .map(|r| scan(&bytes[r.clone()], r.start as u64))
+                                    .collect()
+                            },
                             || {
                                 if let Some((ranges, tallies)) = absorb {
                                     for (r, t) in ranges.iter().zip(tallies) {

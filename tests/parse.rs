@@ -482,20 +482,46 @@ fn torn_crlf_blank_and_non_utf8_lines_are_counted_not_fatal() {
 /// is exactly `json.dump(indent=2, ensure_ascii=False)` of its content.
 #[test]
 fn operations_json_is_what_python_prints() {
-    let Ok(status) = std::process::Command::new("python3").arg("--version").output() else {
+    let Ok(status) = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+    else {
         eprintln!("skipping: no python3");
         return;
     };
     assert!(status.status.success());
     let dir = tmp();
     let spec = mini_spec();
-    let (log, _) = generate(dir.path(), &spec, "a.log", &["--size", "300K", "--seed", "21", "--level", "request-response"]);
+    let (log, _) = generate(
+        dir.path(),
+        &spec,
+        "a.log",
+        &[
+            "--size",
+            "300K",
+            "--seed",
+            "21",
+            "--level",
+            "request-response",
+        ],
+    );
     let (_, ops, _) = parse(dir.path(), &spec, &[&log], &[]);
     let path = dir.path().join("out/o.json");
     let script = "import json,sys; d=json.load(open(sys.argv[1],encoding='utf-8')); \
                   sys.stdout.buffer.write(json.dumps(d, indent=2, ensure_ascii=False).encode('utf-8'))";
-    let out = std::process::Command::new("python3").args(["-c", script]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(ops.len() > 10_000, "too small to mean much: {}", ops.len());
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), String::from_utf8(ops).unwrap());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(ops).unwrap()
+    );
 }

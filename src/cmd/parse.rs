@@ -201,7 +201,10 @@ impl Phases {
 
     fn mark(&mut self, phase: &str) {
         if self.enabled {
-            eprintln!("apicov: {phase}: {:.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
+            eprintln!(
+                "apicov: {phase}: {:.1} ms",
+                self.last.elapsed().as_secs_f64() * 1e3
+            );
         }
         self.last = Instant::now();
     }

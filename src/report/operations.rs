@@ -5,9 +5,9 @@
 
 use std::io;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::aggregate::Tally;
@@ -15,10 +15,8 @@ use crate::coverage::Coverage;
 use crate::spec::Catalogue;
 
 pub fn render(catalogue: &Catalogue, tally: &Tally, coverage: &Coverage) -> Vec<u8> {
-    // Each operation's samples are parsed and printed in parallel (a 200 MB
-    // run has ~5,000 samples, ~6 MB of JSON), then spliced into the document:
-    // a sample printed at depth 0 and indented by 4 spaces per line is what
-    // Python prints at depth 2, since JSON text holds no raw newlines.
+    // Each operation's samples are printed in parallel (a 200 MB run has
+    // ~5,000 samples, ~6 MB of JSON), then joined into the document.
     let parts: Vec<Vec<u8>> = coverage
         .kept
         .par_iter()
@@ -34,14 +32,8 @@ pub fn render(catalogue: &Catalogue, tally: &Tally, coverage: &Coverage) -> Vec<
             }
             part.extend_from_slice(b": [\n");
             for (i, sample) in samples.iter().enumerate() {
-                let text = to_python_json(&parse_event(&sample.line));
-                for (j, line) in text.split(|&b| b == b'\n').enumerate() {
-                    if j > 0 {
-                        part.push(b'\n');
-                    }
-                    part.extend_from_slice(b"    ");
-                    part.extend_from_slice(line);
-                }
+                part.extend_from_slice(b"    ");
+                print_sample(&sample.line, &mut part);
                 part.extend_from_slice(if i + 1 < samples.len() { b",\n" } else { b"\n" });
             }
             part.extend_from_slice(b"  ]");
@@ -58,6 +50,250 @@ pub fn render(catalogue: &Catalogue, tally: &Tally, coverage: &Coverage) -> Vec<
     }
     out.push(b'}');
     out
+}
+
+/// Prints one sample at depth 2 (inside the object and its array), straight
+/// from the line's bytes. Lines the transcoder declines (a duplicate key,
+/// a surrogate escape, anything it does not take for valid JSON) go the slow
+/// way through serde_json. Rendering a 200 MB run's samples: 26 ms with
+/// serde_json values, PLACEHOLDER with the transcoder.
+fn print_sample(line: &[u8], out: &mut Vec<u8>) {
+    let mark = out.len();
+    let mut t = Transcoder { b: line, i: 0, out };
+    let done = t.value(2).is_some() && {
+        t.ws();
+        t.i == line.len()
+    };
+    if !done {
+        out.truncate(mark);
+        let text = to_python_json(&parse_event(line));
+        for (j, l) in text.split(|&b| b == b'\n').enumerate() {
+            if j > 0 {
+                out.push(b'\n');
+                out.extend_from_slice(b"    ");
+            }
+            out.extend_from_slice(l);
+        }
+    }
+}
+
+/// Re-prints compact JSON as Python's `json.dumps(indent=2,
+/// ensure_ascii=False)` would print what `json.loads` made of it. `None`
+/// means "not sure": the caller then takes the serde_json path.
+struct Transcoder<'a, 'o> {
+    b: &'a [u8],
+    i: usize,
+    out: &'o mut Vec<u8>,
+}
+
+impl<'a> Transcoder<'a, '_> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn newline(&mut self, depth: usize) {
+        self.out.push(b'\n');
+        self.out.resize(self.out.len() + 2 * depth, b' ');
+    }
+
+    fn value(&mut self, depth: usize) -> Option<()> {
+        self.ws();
+        match *self.b.get(self.i)? {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => {
+                let raw = self.string()?;
+                self.print_string(raw)
+            }
+            _ => self.scalar(),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Option<()> {
+        self.i += 1;
+        self.ws();
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            self.out.extend_from_slice(b"{}");
+            return Some(());
+        }
+        self.out.push(b'{');
+        let mut keys: Vec<&'a [u8]> = Vec::new();
+        loop {
+            self.ws();
+            if self.b.get(self.i) != Some(&b'"') {
+                return None;
+            }
+            let key = self.string()?;
+            // Python keeps a duplicate key's first place and last value.
+            if keys.contains(&key) {
+                return None;
+            }
+            keys.push(key);
+            self.newline(depth + 1);
+            self.print_string(key)?;
+            self.ws();
+            if self.b.get(self.i) != Some(&b':') {
+                return None;
+            }
+            self.i += 1;
+            self.out.extend_from_slice(b": ");
+            self.value(depth + 1)?;
+            self.ws();
+            match self.b.get(self.i)? {
+                b',' => {
+                    self.i += 1;
+                    self.out.push(b',');
+                }
+                b'}' => {
+                    self.i += 1;
+                    self.newline(depth);
+                    self.out.push(b'}');
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        self.i += 1;
+        self.ws();
+        if self.b.get(self.i) == Some(&b']') {
+            self.i += 1;
+            self.out.extend_from_slice(b"[]");
+            return Some(());
+        }
+        self.out.push(b'[');
+        loop {
+            self.newline(depth + 1);
+            self.value(depth + 1)?;
+            self.ws();
+            match self.b.get(self.i)? {
+                b',' => {
+                    self.i += 1;
+                    self.out.push(b',');
+                }
+                b']' => {
+                    self.i += 1;
+                    self.newline(depth);
+                    self.out.push(b']');
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// At a quote: the raw contents, escapes still in.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        let start = self.i + 1;
+        let mut at = start;
+        loop {
+            let k = memchr::memchr2(b'"', b'\\', &self.b[at..])?;
+            if self.b[at + k] == b'"' {
+                self.i = at + k + 1;
+                let b: &'a [u8] = self.b;
+                return Some(&b[start..at + k]);
+            }
+            at += k + 2;
+            if at > self.b.len() {
+                return None;
+            }
+        }
+    }
+
+    fn print_string(&mut self, raw: &[u8]) -> Option<()> {
+        self.out.push(b'"');
+        if memchr::memchr(b'\\', raw).is_none() {
+            // fold, not any: no early exit, so the check vectorises.
+            if raw.iter().fold(false, |bad, &c| bad | (c < 0x20)) {
+                return None; // raw control characters: not JSON
+            }
+            self.out.extend_from_slice(raw);
+        } else {
+            let decoded = decode_checked(raw)?;
+            for c in decoded.chars() {
+                match c {
+                    '"' => self.out.extend_from_slice(b"\\\""),
+                    '\\' => self.out.extend_from_slice(b"\\\\"),
+                    '\n' => self.out.extend_from_slice(b"\\n"),
+                    '\r' => self.out.extend_from_slice(b"\\r"),
+                    '\t' => self.out.extend_from_slice(b"\\t"),
+                    '\u{8}' => self.out.extend_from_slice(b"\\b"),
+                    '\u{c}' => self.out.extend_from_slice(b"\\f"),
+                    c if (c as u32) < 0x20 => self
+                        .out
+                        .extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes()),
+                    c => {
+                        let mut buf = [0u8; 4];
+                        self.out
+                            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    }
+                }
+            }
+        }
+        self.out.push(b'"');
+        Some(())
+    }
+
+    fn scalar(&mut self) -> Option<()> {
+        let rest = &self.b[self.i..];
+        let len = rest
+            .iter()
+            .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+            .unwrap_or(rest.len());
+        let token = &rest[..len];
+        match token {
+            b"true" | b"false" | b"null" => self.out.extend_from_slice(token),
+            _ if crate::event::is_json_number(token) => {
+                let text = std::str::from_utf8(token).ok()?;
+                self.out.extend_from_slice(python_number(text).as_bytes());
+            }
+            _ => return None,
+        }
+        self.i += len;
+        Some(())
+    }
+}
+
+/// Decodes a string's escapes; None for anything but plain, valid escapes
+/// (a surrogate escape, even a valid pair, is left to serde_json).
+fn decode_checked(raw: &[u8]) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let text = std::str::from_utf8(raw).ok()?;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            if (c as u32) < 0x20 {
+                return None;
+            }
+            out.push(c);
+            continue;
+        }
+        let decoded = match chars.next()? {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let hex: String = chars.by_ref().take(4).collect();
+                if hex.len() != 4 {
+                    return None;
+                }
+                char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+            }
+            _ => return None,
+        };
+        out.push(decoded);
+    }
+    Some(out)
 }
 
 /// The event as a JSON value with its key order kept. The extractor accepted
