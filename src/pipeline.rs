@@ -118,9 +118,7 @@ pub fn run<M: PathMatcher>(
                             },
                             || {
                                 if let Some((ranges, tallies)) = absorb {
-                                    for (r, t) in ranges.iter().zip(tallies) {
-                                        tally_ref.absorb(t, &bytes[r.clone()]);
-                                    }
+                                    absorb_wave(tally_ref, slices(bytes, ranges), tallies);
                                 }
                             },
                         )
@@ -129,9 +127,7 @@ pub fn run<M: PathMatcher>(
                     bar.set_position(done_before + group.first().map_or(0, |r| r.start as u64));
                 }
                 if let Some((ranges, tallies)) = previous {
-                    for (r, t) in ranges.iter().zip(tallies) {
-                        tally.absorb(t, &bytes[r.clone()]);
-                    }
+                    absorb_wave(&mut tally, slices(bytes, ranges), tallies);
                 }
                 if bytes.is_empty() {
                     tally.absorb(scan(&[], 0), &[]);
@@ -142,9 +138,9 @@ pub fn run<M: PathMatcher>(
                 let mut blocks = BlockReader::new(reader, options.chunk_size);
                 let mut offset: u64 = 0;
                 let mut seen_any = false;
-                let mut previous: Option<(Vec<(u64, Vec<u8>)>, Vec<ChunkTally>)> = None;
+                let mut previous: Option<(Vec<Block>, Vec<ChunkTally>)> = None;
                 loop {
-                    let mut group: Vec<(u64, Vec<u8>)> = Vec::with_capacity(wave);
+                    let mut group: Vec<Block> = Vec::with_capacity(wave);
                     while group.len() < wave {
                         match blocks.next_block() {
                             Ok(Some(block)) => {
@@ -174,9 +170,11 @@ pub fn run<M: PathMatcher>(
                             || group.par_iter().map(|(off, b)| scan(b, *off)).collect(),
                             || {
                                 if let Some((blocks, tallies)) = absorb {
-                                    for ((_, b), t) in blocks.iter().zip(tallies) {
-                                        tally_ref.absorb(t, b);
-                                    }
+                                    absorb_wave(
+                                        tally_ref,
+                                        blocks.iter().map(|(_, b)| &b[..]),
+                                        tallies,
+                                    );
                                 }
                             },
                         )
@@ -185,9 +183,7 @@ pub fn run<M: PathMatcher>(
                     bar.set_position(done_before + source.consumed.load(Ordering::Relaxed));
                 }
                 if let Some((blocks, tallies)) = previous {
-                    for ((_, b), t) in blocks.iter().zip(tallies) {
-                        tally.absorb(t, b);
-                    }
+                    absorb_wave(&mut tally, blocks.iter().map(|(_, b)| &b[..]), tallies);
                 }
                 if !seen_any {
                     tally.absorb(scan(&[], 0), &[]);
@@ -199,6 +195,28 @@ pub fn run<M: PathMatcher>(
     }
     bar.finish_and_clear();
     Ok((tally, infos))
+}
+
+/// A block of a stream: its offset in the (decompressed) stream and bytes.
+type Block = (u64, Vec<u8>);
+
+/// The byte slices of `ranges` in `bytes`.
+fn slices<'b>(
+    bytes: &'b [u8],
+    ranges: &'b [std::ops::Range<usize>],
+) -> impl Iterator<Item = &'b [u8]> {
+    ranges.iter().map(move |r| &bytes[r.clone()])
+}
+
+/// Absorbs a scanned wave, chunk by chunk in input order.
+fn absorb_wave<'b>(
+    tally: &mut Tally,
+    chunks: impl Iterator<Item = &'b [u8]>,
+    tallies: Vec<ChunkTally>,
+) {
+    for (bytes, chunk) in chunks.zip(tallies) {
+        tally.absorb(chunk, bytes);
+    }
 }
 
 fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
