@@ -26,6 +26,13 @@ pub enum Command {
     /// Parse audit logs into audit-endpoints.txt and audit-operations.json
     /// (drop-in for audit_log_parser.py).
     Parse(crate::cmd::parse::ParseArgs),
+    /// Compare a pull request's run with the CI baseline
+    /// (drop-in for kubernetes_api_analysis.py).
+    Diff(crate::cmd::diff::DiffArgs),
+    /// Parse, compare with the CI baseline and apply every gate in one run (for CI).
+    Check(crate::cmd::check::CheckArgs),
+    /// Validate the ineligible and pending tracking lists.
+    LintLists(crate::cmd::lint_lists::LintListsArgs),
     /// List every operationId of the spec (swagger_operations.txt).
     Ops(crate::cmd::ops::OpsArgs),
     /// Show which operation one request maps to.

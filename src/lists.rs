@@ -86,6 +86,95 @@ impl EndpointList {
     }
 }
 
+/// One problem in a tracking list, at a line of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub source: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.source, self.line, self.message)
+    }
+}
+
+/// Checks the two lists as the conformance process needs them: entries that
+/// are not operations of the spec (typos, removed APIs), duplicates, an
+/// operation in both lists, ineligible entries without reason or link,
+/// alpha/beta operations listed, and (given a run's operation counts)
+/// pending entries that are exercised.
+pub fn lint(
+    catalogue: &crate::spec::Catalogue,
+    ineligible: &EndpointList,
+    pending: &EndpointList,
+    exercised: Option<(&str, &std::collections::BTreeMap<String, u64>)>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut add = |list: &EndpointList, line: usize, message: String| {
+        findings.push(Finding {
+            source: list.source.clone(),
+            line,
+            message,
+        });
+    };
+    for (list, is_ineligible) in [(ineligible, true), (pending, false)] {
+        let mut first_line: ahash::AHashMap<&str, usize> = ahash::AHashMap::new();
+        for entry in &list.entries {
+            let op = entry.endpoint.as_str();
+            if let Some(first) = first_line.get(op) {
+                add(
+                    list,
+                    entry.line,
+                    format!("{op}: listed twice (first at line {first})"),
+                );
+                continue;
+            }
+            first_line.insert(op, entry.line);
+            match catalogue.lookup(op) {
+                None => add(
+                    list,
+                    entry.line,
+                    format!("{op}: not an operation of the spec"),
+                ),
+                Some(id) if !catalogue.get(id).stable => add(
+                    list,
+                    entry.line,
+                    format!("{op}: not a stable operation (alpha/beta operations need no listing)"),
+                ),
+                Some(_) => {}
+            }
+            if is_ineligible {
+                if entry.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                    add(list, entry.line, format!("{op}: no reason"));
+                }
+                if entry.link.as_deref().is_none_or(|l| l.trim().is_empty()) {
+                    add(list, entry.line, format!("{op}: no link"));
+                }
+            } else {
+                if let Some(other) = ineligible.entries.iter().find(|e| e.endpoint == op) {
+                    add(
+                        list,
+                        entry.line,
+                        format!("{op}: also in {} (line {})", ineligible.source, other.line),
+                    );
+                }
+                if let Some((run, counts)) = exercised {
+                    if let Some(n) = counts.get(op).filter(|n| **n > 0) {
+                        add(
+                            list,
+                            entry.line,
+                            format!("{op}: pending, but exercised in {run} ({n} calls): remove it"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    findings
+}
+
 /// A scalar as text (YAML may have typed `reason: yes` as a boolean).
 fn scalar(value: Option<&Value>) -> Option<String> {
     match value? {

@@ -48,6 +48,11 @@ impl Fetcher {
         Fetcher { cache_dir, offline }
     }
 
+    /// Whether remote documents come from the cache only.
+    pub fn offline(&self) -> bool {
+        self.offline
+    }
+
     /// Reads `location`: a path, `file://…` or `http(s)://…`.
     pub fn get(&self, location: &str) -> Result<Document> {
         if let Some(rest) = location.strip_prefix("file://") {

@@ -1,6 +1,9 @@
 //! Subcommands, one file each. Each returns the process exit status.
 
+pub mod check;
+pub mod diff;
 pub mod gen;
+pub mod lint_lists;
 pub mod ops;
 pub mod parse;
 pub mod route;
@@ -39,5 +42,8 @@ pub fn run(command: &crate::cli::Command) -> Result<i32> {
         Command::Ops(args) => ops::run(args),
         Command::Route(args) => route::run(args),
         Command::Gen(args) => gen::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Check(args) => check::run(args),
+        Command::LintLists(args) => lint_lists::run(args),
     }
 }

@@ -92,6 +92,34 @@ pub struct ParseArgs {
 }
 
 pub fn run(args: &ParseArgs) -> Result<i32> {
+    let parsed = execute(args)?;
+    Ok(if parsed.gates_tripped() && !args.no_fail {
+        super::EXIT_GATE
+    } else {
+        super::EXIT_OK
+    })
+}
+
+/// What a parse leaves for commands that go on from it (`check`).
+pub struct Parsed {
+    pub catalogue: crate::spec::Catalogue,
+    pub ineligible: EndpointList,
+    pub pending: EndpointList,
+    pub fetcher: crate::source::Fetcher,
+    /// audit-endpoints.txt's text.
+    pub endpoints: String,
+    /// Gate messages (printed already); empty when every gate passed.
+    pub gates: String,
+}
+
+impl Parsed {
+    pub fn gates_tripped(&self) -> bool {
+        !self.gates.is_empty()
+    }
+}
+
+/// Parses, writes every output, prints the summary and the gate messages.
+pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     let started = Instant::now();
     if args.chunk_size == 0 {
         return Err(Error::Usage("--chunk-size must be at least 1".into()));
@@ -177,11 +205,13 @@ pub fn run(args: &ParseArgs) -> Result<i32> {
     if !gates.is_empty() {
         eprint!("{gates}");
     }
-    let tripped = !gates.is_empty();
-    Ok(if tripped && !args.no_fail {
-        super::EXIT_GATE
-    } else {
-        super::EXIT_OK
+    Ok(Parsed {
+        catalogue,
+        ineligible,
+        pending,
+        fetcher,
+        endpoints,
+        gates,
     })
 }
 

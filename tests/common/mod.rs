@@ -33,3 +33,75 @@ pub fn real_specs() -> Vec<(&'static str, PathBuf)> {
 pub fn testdata(name: &str) -> PathBuf {
     root().join("testdata").join(name)
 }
+
+/// A canned HTTP response.
+#[derive(Clone)]
+pub struct Canned {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+}
+
+/// Serves canned responses from 127.0.0.1 on a port of its own: `route`
+/// maps the request target (path and query) to a response; unknown targets
+/// get 404. Returns the base URL and a log of the targets requested (with
+/// `If-None-Match` shown as ` [if-none-match]`). The server thread ends
+/// with the test process.
+pub fn serve(
+    route: impl Fn(&str) -> Option<Canned> + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let target = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .to_string();
+            let mut if_none_match = None;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = header.split_once(':') {
+                    if k.eq_ignore_ascii_case("if-none-match") {
+                        if_none_match = Some(v.trim().to_string());
+                    }
+                }
+            }
+            let canned = route(&target);
+            let mut entry = target.clone();
+            if if_none_match.is_some() {
+                entry.push_str(" [if-none-match]");
+            }
+            log.lock().unwrap().push(entry);
+            let (status, body, etag) = match canned {
+                Some(c) if c.etag.is_some() && c.etag == if_none_match => (304, Vec::new(), c.etag),
+                Some(c) => (c.status, c.body, c.etag),
+                None => (404, b"not found".to_vec(), None),
+            };
+            let mut head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            if let Some(etag) = etag {
+                head.push_str(&format!("ETag: {etag}\r\n"));
+            }
+            head.push_str("\r\n");
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (base, seen)
+}

@@ -1,0 +1,250 @@
+//! `apicov diff`: a pull request's run against the CI baseline, as
+//! kubernetes_api_analysis.py reports it (drop-in: same flags, same text).
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::cli::SpecArgs;
+use crate::diff::{Diff, RunOperations};
+use crate::error::{Error, Result};
+use crate::gcs::Bucket;
+use crate::lists::EndpointList;
+use crate::source::{Fetcher, DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
+use crate::spec::Catalogue;
+
+/// Report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// The reference's report, section for section.
+    #[default]
+    Text,
+    /// The same content for programs.
+    Json,
+    /// A compact table for a pull-request comment.
+    Markdown,
+}
+
+/// What makes `diff` (and `check`) exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Operations the CI run exercised and the pull run does not.
+    Removed,
+    /// Stable operations the pull run does not exercise.
+    StableMissing,
+}
+
+/// Where the baseline comes from and how it is compared.
+#[derive(Debug, Clone, Args)]
+pub struct BaselineArgs {
+    /// The CI run: audit-endpoints.txt (either tool's) or apicov report JSON,
+    /// path or URL. Default: the newest finished run of the CI job in GCS.
+    #[arg(long, visible_alias = "baseline-file", value_name = "FILE|URL")]
+    pub ci_audit_endpoints: Option<String>,
+
+    /// GCS endpoint for baseline discovery.
+    #[arg(
+        long,
+        default_value = "https://storage.googleapis.com",
+        value_name = "URL"
+    )]
+    pub gcs_endpoint: String,
+
+    /// GCS bucket for baseline discovery.
+    #[arg(long, default_value = "kubernetes-ci-logs")]
+    pub gcs_bucket: String,
+
+    /// CI job whose newest finished run is the baseline.
+    #[arg(long, default_value = "ci-kubernetes-audit-kind-conformance")]
+    pub ci_job: String,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Exit 1 when these happen (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The pull request's run: audit-endpoints.txt or apicov report JSON.
+    #[arg(long, value_name = "FILE|URL", required = true)]
+    pub pull_audit_endpoints: String,
+
+    #[command(flatten)]
+    pub baseline: BaselineArgs,
+
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// Ineligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_INELIGIBLE_URL)]
+    pub ineligible_endpoints: String,
+
+    /// Pending eligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_PENDING_URL)]
+    pub pending_eligible_endpoints: String,
+
+    /// Where to write the spec's operation list (swagger_operations.txt).
+    #[arg(long, default_value = "swagger_operations.txt", value_name = "FILE")]
+    pub output_file: PathBuf,
+}
+
+pub fn run(args: &DiffArgs) -> Result<i32> {
+    let fetcher = args.spec.fetch.fetcher();
+    let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
+    let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
+    let spec_doc = fetcher.get(&args.spec.swagger)?;
+    let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
+    let pull_doc = fetcher.get(&args.pull_audit_endpoints)?;
+    let pull =
+        RunOperations::parse(&pull_doc.bytes, &catalogue, &pull_doc.name).map_err(|message| {
+            Error::Source {
+                source_name: pull_doc.name.clone(),
+                message,
+            }
+        })?;
+
+    let mut text = String::new();
+    text.push_str("Kubernetes API Operations Analysis\n==================================\n\n");
+    text.push_str("Step 1: Extracting operationIds from swagger.json...\n");
+    text.push_str(&format!("Swagger URL: {}\n", args.spec.swagger));
+    text.push_str(&format!("Output file: {}\n", args.output_file.display()));
+    text.push_str("Downloading swagger specification...\n");
+    let listing = super::ops::render(&catalogue, false);
+    crate::report::write_atomic(&args.output_file, listing.as_bytes())?;
+    text.push_str(&format!(
+        "Extracted {} operationIds to {}\n\n",
+        listing.lines().count(),
+        args.output_file.display()
+    ));
+    let comparison = compare(
+        &args.baseline,
+        &fetcher,
+        &catalogue,
+        &ineligible,
+        &pending,
+        &pull,
+        &pull_doc.name,
+        &mut text,
+    )?;
+    let generated = format!(
+        "- {} (swagger operations list)\n",
+        args.output_file.display()
+    );
+    let report = render(
+        args.baseline.format,
+        &comparison,
+        &text,
+        &pull_doc.name,
+        &generated,
+    );
+    crate::report::write_stdout(report.as_bytes())?;
+    Ok(verdict(&args.baseline, &comparison.diff))
+}
+
+/// Finds or reads the baseline and compares `pull` with it. Progress lines
+/// (the reference's Step 2 lines) are appended to `log`.
+#[allow(clippy::too_many_arguments)]
+pub fn compare(
+    baseline: &BaselineArgs,
+    fetcher: &Fetcher,
+    catalogue: &Catalogue,
+    ineligible: &EndpointList,
+    pending: &EndpointList,
+    pull: &RunOperations,
+    pull_name: &str,
+    log: &mut String,
+) -> Result<Comparison> {
+    let ci_location = match &baseline.ci_audit_endpoints {
+        Some(location) => location.clone(),
+        None => {
+            if fetcher.offline() {
+                return Err(Error::Usage(
+                    "--offline: cannot discover the CI baseline; name it with --ci-audit-endpoints"
+                        .into(),
+                ));
+            }
+            log.push_str(
+                "No CI audit endpoints file specified, auto-discovering latest from GCS...\n",
+            );
+            let bucket = Bucket {
+                endpoint: baseline.gcs_endpoint.clone(),
+                bucket: baseline.gcs_bucket.clone(),
+                job: baseline.ci_job.clone(),
+            };
+            let found = bucket.latest_finished(&mut |line| {
+                log.push_str(line);
+                log.push('\n');
+            })?;
+            log.push('\n');
+            found.endpoints_url
+        }
+    };
+    let ci_doc = fetcher.get(&ci_location)?;
+    let ci = RunOperations::parse(&ci_doc.bytes, catalogue, &ci_doc.name).map_err(|message| {
+        Error::Source {
+            source_name: ci_doc.name.clone(),
+            message,
+        }
+    })?;
+    log.push_str("Step 2: Comparing audit endpoint files...\n");
+    log.push_str(&format!(
+        "CI File: {}\nPull File: {pull_name}\n\n",
+        ci_doc.name
+    ));
+    log.push_str("Extracting operations from audit files (filtering by swagger operations)...\n");
+    Ok(Comparison {
+        diff: Diff::new(catalogue, ineligible, pending, &ci, pull),
+        ci_source: ci_doc.name,
+    })
+}
+
+/// A comparison and where its baseline came from.
+pub struct Comparison {
+    pub diff: Diff,
+    pub ci_source: String,
+}
+
+/// The report in the requested format; `log` holds the text preamble, and
+/// `generated` the files written, as the reference lists them.
+pub fn render(
+    format: Format,
+    comparison: &Comparison,
+    log: &str,
+    pull_name: &str,
+    generated: &str,
+) -> String {
+    let diff = &comparison.diff;
+    match format {
+        Format::Text => format!(
+            "{log}{}Analysis complete!\nGenerated files:\n{generated}",
+            diff.render_text()
+        ),
+        Format::Markdown => diff.render_markdown(),
+        Format::Json => {
+            let mut s =
+                serde_json::to_string_pretty(&diff.to_json(&comparison.ci_source, pull_name))
+                    .expect("Value serialises");
+            s.push('\n');
+            s
+        }
+    }
+}
+
+/// Exit status for `--fail-on`.
+pub fn verdict(baseline: &BaselineArgs, diff: &Diff) -> i32 {
+    let tripped = baseline.fail_on.iter().any(|f| match f {
+        FailOn::Removed => !diff.removed.is_empty(),
+        FailOn::StableMissing => !diff.stable_not_found.is_empty(),
+    });
+    if tripped {
+        super::EXIT_GATE
+    } else {
+        super::EXIT_OK
+    }
+}

@@ -1,0 +1,83 @@
+//! `apicov lint-lists`: validates ineligible_endpoints.yaml and
+//! pending_eligible_endpoints.yaml against the spec (and a run).
+
+use std::collections::BTreeMap;
+
+use clap::Args;
+use serde_json::Value;
+
+use crate::cli::SpecArgs;
+use crate::error::{Error, Result};
+use crate::lists::{lint, EndpointList};
+use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
+
+#[derive(Debug, Args)]
+pub struct LintListsArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// Ineligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_INELIGIBLE_URL)]
+    pub ineligible_endpoints: String,
+
+    /// Pending eligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_PENDING_URL)]
+    pub pending_eligible_endpoints: String,
+
+    /// A run's report JSON (`apicov parse --report-json`): pending entries
+    /// it exercises are findings too.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<String>,
+}
+
+pub fn run(args: &LintListsArgs) -> Result<i32> {
+    let fetcher = args.spec.fetch.fetcher();
+    let catalogue = super::load_catalogue(&args.spec)?;
+    let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
+    let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
+    let counts = match &args.report_json {
+        Some(location) => {
+            let doc = fetcher.get(location)?;
+            let bad = |message: String| Error::Source {
+                source_name: doc.name.clone(),
+                message,
+            };
+            let report: Value =
+                serde_json::from_slice(&doc.bytes).map_err(|e| bad(e.to_string()))?;
+            let ops = report
+                .get("operations")
+                .and_then(Value::as_object)
+                .ok_or_else(|| bad("no \"operations\" object: not an apicov report".into()))?;
+            let counts: BTreeMap<String, u64> = ops
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                .collect();
+            Some((doc.name, counts))
+        }
+        None => None,
+    };
+    let findings = lint(
+        &catalogue,
+        &ineligible,
+        &pending,
+        counts.as_ref().map(|(name, c)| (name.as_str(), c)),
+    );
+    let mut out = String::new();
+    for f in &findings {
+        out.push_str(&format!("{f}\n"));
+    }
+    out.push_str(&format!(
+        "{} finding(s) in {} ineligible and {} pending entries\n",
+        findings.len(),
+        ineligible.entries.len(),
+        pending.entries.len()
+    ));
+    crate::report::write_stdout(out.as_bytes())?;
+    Ok(if findings.is_empty() {
+        super::EXIT_OK
+    } else {
+        super::EXIT_GATE
+    })
+}
