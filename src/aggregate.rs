@@ -22,6 +22,7 @@
 
 use ahash::{AHashMap, AHashSet};
 
+use crate::attribution::{self, ActorTable, Attribution};
 use crate::event::{self, LineIssue, Stage, Validation};
 use crate::routes::{PathMatcher, Router};
 use crate::spec::OpId;
@@ -66,6 +67,8 @@ struct Pending {
     pos: Position,
     line: (usize, usize),
     target: Target,
+    /// The test or client (chunk-local number), with `--by-test`.
+    actor: Option<u32>,
 }
 
 /// Where a request stands after the events seen so far.
@@ -126,6 +129,10 @@ pub struct ChunkTally {
     pending: Vec<Pending>,
     /// Every request seen in the chunk and its state after the chunk.
     states: AHashMap<u128, RequestState>,
+    /// Tests and clients seen in the chunk.
+    actors: ActorTable,
+    /// Counted requests per (actor, operation).
+    attributed: AHashMap<(u32, OpId), u64>,
 }
 
 impl ChunkTally {
@@ -142,13 +149,25 @@ impl ChunkTally {
             unmatched: AHashMap::new(),
             pending: Vec::new(),
             states: AHashMap::new(),
+            actors: ActorTable::default(),
+            attributed: AHashMap::new(),
         }
     }
 
-    fn count(&mut self, target: Target, stage: Stage, pos: Position, line: (usize, usize)) {
+    fn count(
+        &mut self,
+        target: Target,
+        stage: Stage,
+        pos: Position,
+        line: (usize, usize),
+        actor: Option<u32>,
+    ) {
         match target {
             Target::Op(op) => {
                 self.ops[op.index()].add(stage, pos);
+                if let Some(actor) = actor {
+                    *self.attributed.entry((actor, op)).or_default() += 1;
+                }
                 let samples = &mut self.samples[op.index()];
                 if samples.len() < SAMPLES_PER_OP {
                     samples.push((pos, line));
@@ -166,14 +185,22 @@ impl ChunkTally {
     }
 }
 
+/// How lines are read and attributed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanOptions {
+    pub validation: Validation,
+    pub attribution: Attribution,
+}
+
 /// Scans one newline-aligned chunk. `base` is the position of its first byte.
 pub fn scan_chunk<M: PathMatcher>(
     bytes: &[u8],
     base: Position,
     router: &Router<M>,
     n_ops: usize,
-    validation: Validation,
+    options: ScanOptions,
 ) -> ChunkTally {
+    let want_ua = options.attribution.needs_user_agent();
     let mut tally = ChunkTally::new(n_ops, base);
     let mut uri_scratch = Vec::new();
     let mut start = 0;
@@ -190,7 +217,7 @@ pub fn scan_chunk<M: PathMatcher>(
             tally.blank_lines += 1;
             continue;
         }
-        let fields = match event::extract(line, validation) {
+        let fields = match event::extract(line, options.validation, want_ua) {
             Ok(f) => f,
             Err(issue) => {
                 tally.malformed(line_index, issue);
@@ -203,6 +230,24 @@ pub fn scan_chunk<M: PathMatcher>(
             continue;
         };
         tally.events_by_stage[stage as usize] += 1;
+        let actor = if want_ua {
+            let ua = fields.user_agent.map(|u| u.decode());
+            let ua = ua.as_deref().map(String::from_utf8_lossy);
+            let (is_test, name) = attribution::actor_of(ua.as_deref());
+            // Every stage of a request carries the same user agent, so
+            // leaving out whole events leaves out whole requests.
+            if options.attribution.conformance_only
+                && !(is_test && attribution::is_conformance(name))
+            {
+                continue;
+            }
+            options
+                .attribution
+                .by_test
+                .then(|| tally.actors.intern(is_test, name))
+        } else {
+            None
+        };
         let id = fields.audit_id.map(|a| request_key(&a.decode()));
 
         // Is this the event at which its request counts? After any event the
@@ -247,8 +292,9 @@ pub fn scan_chunk<M: PathMatcher>(
                 pos,
                 line: range,
                 target,
+                actor,
             }),
-            _ => tally.count(target, stage, pos, range),
+            _ => tally.count(target, stage, pos, range, actor),
         }
     }
     tally
@@ -375,6 +421,10 @@ pub struct Tally {
     pub ops: Vec<Hits>,
     pub samples: Vec<Vec<Sample>>,
     pub unmatched: AHashMap<UnmatchedKey, Hits>,
+    /// Tests and clients (with `--by-test`), numbered in order of appearance.
+    pub actors: ActorTable,
+    /// Counted requests per (actor, operation), with `--by-test`.
+    pub attributed: AHashMap<(u32, OpId), u64>,
     /// Requests opened in an absorbed chunk and not yet at a terminal stage.
     open: AHashSet<u128>,
 }
@@ -390,6 +440,8 @@ impl Tally {
             ops: vec![Hits::default(); n_ops],
             samples: vec![Vec::new(); n_ops],
             unmatched: AHashMap::new(),
+            actors: ActorTable::default(),
+            attributed: AHashMap::new(),
             open: AHashSet::new(),
         }
     }
@@ -419,6 +471,20 @@ impl Tally {
             *total += add;
         }
 
+        // Chunk-local actor numbers become the run's.
+        let actor_map: Vec<u32> = chunk
+            .actors
+            .actors
+            .iter()
+            .map(|a| self.actors.intern_actor(a))
+            .collect();
+        for ((actor, op), n) in chunk.attributed {
+            *self
+                .attributed
+                .entry((actor_map[actor as usize], op))
+                .or_default() += n;
+        }
+
         // Settled pending entries join the chunk's own counts and samples.
         let mut op_hits = chunk.ops;
         let mut op_samples = chunk.samples;
@@ -434,6 +500,12 @@ impl Tally {
                     op_hits[op.index()].add(p.stage, p.pos);
                     op_samples[op.index()].push((p.pos, p.line));
                     late_samples = true;
+                    if let Some(actor) = p.actor {
+                        *self
+                            .attributed
+                            .entry((actor_map[actor as usize], op))
+                            .or_default() += 1;
+                    }
                 }
                 Target::Unmatched(key) => unmatched.entry(key).or_default().add(p.stage, p.pos),
             }

@@ -103,12 +103,14 @@ pub struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    /// Every field the counting needs has been seen.
-    fn is_complete(&self) -> bool {
+    /// Every field the counting needs has been seen (and the user agent,
+    /// when requests are attributed to tests).
+    fn is_complete(&self, user_agent: bool) -> bool {
         self.stage.is_some()
             && self.verb.is_some()
             && self.request_uri.is_some()
             && self.audit_id.is_some()
+            && (!user_agent || self.user_agent.is_some())
     }
 }
 
@@ -156,7 +158,12 @@ pub enum Validation {
 }
 
 /// Extracts the top-level fields of one line (already trimmed, non-empty).
-pub fn extract(line: &[u8], validation: Validation) -> Result<Fields<'_>, LineIssue> {
+/// `user_agent`: the caller needs `userAgent` too (fast mode reads on to it).
+pub fn extract(
+    line: &[u8],
+    validation: Validation,
+    user_agent: bool,
+) -> Result<Fields<'_>, LineIssue> {
     let mut scanner = Scanner { b: line, i: 0 };
     let mut fields = Fields::default();
     // How much of the line was walked (and so gets its UTF-8 checked).
@@ -209,7 +216,7 @@ pub fn extract(line: &[u8], validation: Validation) -> Result<Fields<'_>, LineIs
                 None => return Err(LineIssue::NotJson("line ends inside the object")),
                 _ => return Err(LineIssue::NotJson("expected ',' or '}'")),
             }
-            if validation == Validation::Fast && fields.is_complete() {
+            if validation == Validation::Fast && fields.is_complete(user_agent) {
                 if line.last() != Some(&b'}') {
                     return Err(LineIssue::NotJson("line does not end with '}'"));
                 }
@@ -499,7 +506,7 @@ mod tests {
     use super::*;
 
     fn get(line: &str) -> Result<(String, String, String), LineIssue> {
-        let f = extract(line.as_bytes(), Validation::Full)?;
+        let f = extract(line.as_bytes(), Validation::Full, false)?;
         let s = |v: Option<JsonStr>| String::from_utf8(v.unwrap().decode().into_owned()).unwrap();
         Ok((s(f.stage), s(f.verb), s(f.request_uri)))
     }
@@ -569,13 +576,13 @@ mod tests {
         ];
         for (line, issue) in cases {
             assert_eq!(
-                extract(line.as_bytes(), Validation::Full).err(),
+                extract(line.as_bytes(), Validation::Full, false).err(),
                 Some(*issue),
                 "{line}"
             );
         }
         assert_eq!(
-            extract(b"{\"verb\":\"g\xffet\"}", Validation::Full).err(),
+            extract(b"{\"verb\":\"g\xffet\"}", Validation::Full, false).err(),
             Some(LineIssue::InvalidUtf8)
         );
     }
@@ -585,17 +592,20 @@ mod tests {
         let head =
             r#"{"auditID":"a","stage":"RequestReceived","requestURI":"/api","verb":"get","user":{"#;
         let whole = format!("{head}\"username\":\"x\"}}}}");
-        let fast = extract(whole.as_bytes(), Validation::Fast).unwrap();
-        assert_eq!(fast, extract(whole.as_bytes(), Validation::Full).unwrap());
+        let fast = extract(whole.as_bytes(), Validation::Fast, false).unwrap();
+        assert_eq!(
+            fast,
+            extract(whole.as_bytes(), Validation::Full, false).unwrap()
+        );
         let torn = &whole[..whole.len() - 5];
         assert_eq!(
-            extract(torn.as_bytes(), Validation::Fast).err(),
+            extract(torn.as_bytes(), Validation::Fast, false).err(),
             Some(LineIssue::NotJson("line does not end with '}'"))
         );
         // A cut right after a nested '}' passes the fast check only.
         let cut = r#"{"auditID":"a","stage":"RequestReceived","requestURI":"/api","verb":"get","user":{"a":1}"#;
-        assert!(extract(cut.as_bytes(), Validation::Fast).is_ok());
-        assert!(extract(cut.as_bytes(), Validation::Full).is_err());
+        assert!(extract(cut.as_bytes(), Validation::Fast, false).is_ok());
+        assert!(extract(cut.as_bytes(), Validation::Full, false).is_err());
     }
 
     #[test]

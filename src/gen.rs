@@ -51,6 +51,11 @@ pub struct Truth {
     pub malformed_lines: u64,
     pub blank_lines: u64,
     pub events: u64,
+    /// Requests per test and per client, per operation.
+    pub tests: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    pub clients: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    /// Requests per operation made by `[Conformance]` specs.
+    pub conformance_operations: std::collections::BTreeMap<String, u64>,
 }
 
 impl Truth {
@@ -63,6 +68,9 @@ impl Truth {
             "events": self.events,
             "operations": self.operations,
             "operations_list_credit": self.operations_list_credit,
+            "tests": self.tests,
+            "clients": self.clients,
+            "conformance_operations": self.conformance_operations,
         })
     }
 }
@@ -114,14 +122,41 @@ const NAMES: &[&str] = &[
     "scale",
 ];
 
-const USER_AGENTS: &[&str] = &[
-    "kubelet/v1.34.0 (linux/amd64) kubernetes/a1b2c3d",
-    "kube-controller-manager/v1.34.0 (linux/amd64) kubernetes/a1b2c3d/system:serviceaccount:kube-system:deployment-controller",
-    "kube-scheduler/v1.34.0 (linux/amd64) kubernetes/a1b2c3d/leader-election",
-    "e2e.test/v1.34.0 (linux/amd64) kubernetes/a1b2c3d -- [sig-apps] Deployment should run the lifecycle of a Deployment [Conformance]",
-    "e2e.test/v1.34.0 (linux/amd64) kubernetes/a1b2c3d -- [sig-node] Pods should be updated [NodeConformance] [Conformance]",
-    "e2e.test/v1.34.0 (linux/amd64) kubernetes/a1b2c3d -- [sig-api-machinery] CustomResourceDefinition Watch watch on custom resource definition objects",
+/// User agents, with the test (or client) each one names and whether that
+/// is a conformance test: written out here, not derived, so the truth does
+/// not depend on the code under test.
+const USER_AGENTS: &[(&str, &str, Who)] = &[
+    ("kubelet/v1.34.0 (linux/amd64) kubernetes/a1b2c3d", "kubelet", Who::Client),
+    (
+        "kube-controller-manager/v1.34.0 (linux/amd64) kubernetes/a1b2c3d/system:serviceaccount:kube-system:deployment-controller",
+        "kube-controller-manager",
+        Who::Client,
+    ),
+    ("kube-scheduler/v1.34.0 (linux/amd64) kubernetes/a1b2c3d/leader-election", "kube-scheduler", Who::Client),
+    (
+        "e2e.test/v1.34.0 (linux/amd64) kubernetes/a1b2c3d -- [sig-apps] Deployment should run the lifecycle of a Deployment [Conformance]",
+        "[sig-apps] Deployment should run the lifecycle of a Deployment [Conformance]",
+        Who::ConformanceTest,
+    ),
+    (
+        "e2e.test/v1.34.0 (linux/amd64) kubernetes/a1b2c3d -- [sig-node] Pods should be updated [NodeConformance] [Conformance]",
+        "[sig-node] Pods should be updated [NodeConformance] [Conformance]",
+        Who::ConformanceTest,
+    ),
+    (
+        "e2e.test/v1.34.0 (linux/amd64) kubernetes/a1b2c3d -- [sig-api-machinery] CustomResourceDefinition Watch watch on custom resource definition objects",
+        "[sig-api-machinery] CustomResourceDefinition Watch watch on custom resource definition objects",
+        Who::Test,
+    ),
+    ("e2e.test/v1.34.0 (linux/amd64) kubernetes/a1b2c3d", "e2e.test", Who::Client),
 ];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Client,
+    Test,
+    ConformanceTest,
+}
 
 /// One planned request: what the log shows and what it should count as.
 struct Planned {
@@ -187,7 +222,22 @@ pub fn generate(catalogue: &Catalogue, options: &GenOptions, out: &mut Vec<u8>) 
                 .or_default() += 1;
         }
         let id = rng.uuid();
-        let ua = USER_AGENTS[rng.below(USER_AGENTS.len())];
+        let (ua, actor, who) = USER_AGENTS[rng.below(USER_AGENTS.len())];
+        if let Some(op) = planned.truth {
+            let name = catalogue.get(op).id.clone();
+            let by = if who == Who::Client {
+                &mut truth.clients
+            } else {
+                &mut truth.tests
+            };
+            *by.entry(actor.to_string())
+                .or_default()
+                .entry(name.clone())
+                .or_default() += 1;
+            if who == Who::ConformanceTest {
+                *truth.conformance_operations.entry(name).or_default() += 1;
+            }
+        }
         let mut stages: Vec<&str> = Vec::new();
         if !options.omit_request_received {
             stages.push("RequestReceived");

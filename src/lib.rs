@@ -5,6 +5,7 @@
 //! `input` → `chunk` → `event` (field extraction) → `aggregate` → `report`.
 
 pub mod aggregate;
+pub mod attribution;
 pub mod chunk;
 pub mod cli;
 pub mod cmd;

@@ -12,7 +12,8 @@ use std::sync::atomic::Ordering;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::aggregate::{position, scan_chunk, ChunkTally, Tally};
+use crate::aggregate::{position, scan_chunk, ChunkTally, ScanOptions, Tally};
+use crate::attribution::Attribution;
 use crate::chunk::{self, BlockReader};
 use crate::error::{Error, Result};
 use crate::event::Validation;
@@ -28,6 +29,7 @@ pub struct EngineOptions {
     pub chunk_size: usize,
     pub read_mode: ReadMode,
     pub validation: Validation,
+    pub attribution: Attribution,
     /// Draw a progress bar on stderr (only shown when stderr is a terminal).
     pub progress: bool,
 }
@@ -39,6 +41,7 @@ impl Default for EngineOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
             read_mode: ReadMode::Mmap,
             validation: Validation::Fast,
+            attribution: Attribution::default(),
             progress: false,
         }
     }
@@ -89,14 +92,12 @@ pub fn run<M: PathMatcher>(
             gzip: source.gzip,
             disk_bytes: source.disk_bytes,
         });
+        let scan_options = ScanOptions {
+            validation: options.validation,
+            attribution: options.attribution,
+        };
         let scan = |bytes: &[u8], offset: u64| -> ChunkTally {
-            scan_chunk(
-                bytes,
-                position(index, offset),
-                router,
-                n_ops,
-                options.validation,
-            )
+            scan_chunk(bytes, position(index, offset), router, n_ops, scan_options)
         };
         // Each wave is scanned while the wave before it is absorbed, so the
         // ordered merge does not leave the workers idle.

@@ -4,7 +4,8 @@
 
 mod common;
 
-use apicov::aggregate::{position, scan_chunk, Tally};
+use apicov::aggregate::{position, scan_chunk, ScanOptions, Tally};
+use apicov::attribution::Attribution;
 use apicov::chunk;
 use apicov::event::Validation;
 use apicov::routes::{Router, WatchCredit};
@@ -39,8 +40,13 @@ fn line(kind: u8, id: u8, stage: u8, request: u8) -> String {
             } else {
                 format!("\"auditID\":\"id-{}\",", id % 6)
             };
+            let ua = [
+                "kubelet/v1.34.0 (linux/amd64)",
+                "e2e.test/v1.34 -- [sig-x] a [Conformance]",
+                "e2e.test/v1.34 -- [sig-y] b",
+            ][request as usize % 3];
             format!(
-                "{{{id}\"stage\":\"{}\",\"verb\":\"{verb}\",\"requestURI\":\"{uri}\"}}",
+                "{{{id}\"stage\":\"{}\",\"verb\":\"{verb}\",\"userAgent\":\"{ua}\",\"requestURI\":\"{uri}\"}}",
                 STAGES[stage as usize % STAGES.len()]
             )
         }
@@ -53,6 +59,7 @@ fn tally(
     threads: usize,
     catalogue: &Catalogue,
     validation: Validation,
+    by_test: bool,
 ) -> Tally {
     let router = Router::new(catalogue, WatchCredit::Deprecated);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -70,7 +77,13 @@ fn tally(
                     position(0, r.start as u64),
                     &router,
                     catalogue.len(),
-                    validation,
+                    ScanOptions {
+                        validation,
+                        attribution: Attribution {
+                            by_test,
+                            conformance_only: false,
+                        },
+                    },
                 )
             })
             .collect()
@@ -95,8 +108,8 @@ proptest! {
             &std::fs::read(common::testdata("swagger-mini.json")).unwrap(), "mini").unwrap();
         let text: String = lines.iter().map(|(k, i, s, r)| line(*k, *i, *s, *r) + "\n").collect();
         let validation = if fast { Validation::Fast } else { Validation::Full };
-        let whole = tally(text.as_bytes(), usize::MAX / 2, 1, &catalogue, validation);
-        let cut = tally(text.as_bytes(), chunk_size, threads, &catalogue, validation);
+        let whole = tally(text.as_bytes(), usize::MAX / 2, 1, &catalogue, validation, true);
+        let cut = tally(text.as_bytes(), chunk_size, threads, &catalogue, validation, true);
         prop_assert_eq!(&whole.ops, &cut.ops);
         prop_assert_eq!(&whole.samples, &cut.samples);
         prop_assert_eq!(&whole.unmatched, &cut.unmatched);
@@ -105,5 +118,12 @@ proptest! {
         prop_assert_eq!(whole.malformed_lines, cut.malformed_lines);
         prop_assert_eq!(whole.blank_lines, cut.blank_lines);
         prop_assert_eq!(&whole.inputs, &cut.inputs);
+        // Attribution: the same counts per (actor, operation), by name.
+        let named = |t: &Tally| {
+            let mut v: Vec<_> = t.attributed.iter().map(|((a, op), n)| (t.actors.actors[*a as usize].clone(), *op, *n)).collect();
+            v.sort();
+            v
+        };
+        prop_assert_eq!(named(&whole), named(&cut));
     }
 }

@@ -525,3 +525,49 @@ fn operations_json_is_what_python_prints() {
         String::from_utf8(ops).unwrap()
     );
 }
+
+/// Per-test attribution against the generator's truth, and
+/// --conformance-only counting only what [Conformance] specs did.
+#[test]
+fn attribution_is_exact_on_generated_logs() {
+    let dir = tmp();
+    let mut specs = vec![mini_spec()];
+    specs.extend(common::shared("k8s/swagger-v1.34.json"));
+    for spec in &specs {
+        for extra in [
+            vec!["--noise"],
+            vec!["--omit-request-received", "--level", "request"],
+        ] {
+            let mut args = vec!["--size", "400K", "--seed", "17"];
+            args.extend(extra.iter().copied());
+            let (log, truth) = generate(dir.path(), spec, "by-test.log", &args);
+            let (_, _, report) = parse(dir.path(), spec, &[&log], &["--by-test"]);
+            let attribution = &report["attribution"];
+            let tests = attribution["tests"].as_object().unwrap();
+            assert_eq!(tests.len(), truth["tests"].as_object().unwrap().len());
+            for (name, ops) in truth["tests"].as_object().unwrap() {
+                assert_eq!(&tests[name]["operations"], ops, "{name}");
+                assert_eq!(
+                    tests[name]["conformance"],
+                    name.contains("[Conformance]"),
+                    "{name}"
+                );
+            }
+            for (name, ops) in truth["clients"].as_object().unwrap() {
+                assert_eq!(&attribution["clients"][name]["operations"], ops, "{name}");
+            }
+            // Per operation: the tests that hit it add up to its count.
+            for (op, by) in attribution["operations"].as_object().unwrap() {
+                let sum: u64 = ["tests", "clients"]
+                    .iter()
+                    .flat_map(|k| by[k].as_object().unwrap().values())
+                    .map(|v| v.as_u64().unwrap())
+                    .sum();
+                assert_eq!(report["operations"][op].as_u64().unwrap(), sum, "{op}");
+            }
+            let (_, _, conformance) = parse(dir.path(), spec, &[&log], &["--conformance-only"]);
+            assert_eq!(conformance["operations"], truth["conformance_operations"]);
+            assert!(conformance["requests"].as_u64().unwrap() > 20);
+        }
+    }
+}

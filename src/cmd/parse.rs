@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use clap::Args;
 
+use crate::attribution::Attribution;
 use crate::cli::SpecArgs;
 use crate::coverage::Coverage;
 use crate::error::{Error, Result};
@@ -59,6 +60,23 @@ pub struct ParseArgs {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
+
+    /// Attribute every counted request to its e2e test (from the User-Agent
+    /// `<client> -- <spec text>`) or to its client; listed in the report JSON.
+    #[arg(long)]
+    pub by_test: bool,
+
+    /// Count only requests made by `[Conformance]` specs.
+    #[arg(long)]
+    pub conformance_only: bool,
+
+    /// Write a self-contained HTML coverage report (implies --by-test).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write a JUnit XML file: one testcase per stable observable operation.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 
     /// Report the gates but exit 0.
     #[arg(long)]
@@ -139,6 +157,10 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         chunk_size: args.chunk_size,
         read_mode: args.read_mode,
         validation: args.validate,
+        attribution: Attribution {
+            by_test: args.by_test || args.html.is_some(),
+            conformance_only: args.conformance_only,
+        },
         progress: !args.quiet,
     };
     let pool = pipeline::thread_pool(args.threads)?;
@@ -177,6 +199,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
             ineligible: &ineligible,
             pending: &pending,
             watch_credit,
+            by_test: options.attribution.by_test,
         };
         files.push((path.clone(), report::json::render(&ctx)));
     }

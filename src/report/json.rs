@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::aggregate::Tally;
+use crate::attribution::{is_conformance, Actor};
 use crate::coverage::{filter_of, Coverage};
 use crate::event::Stage;
 use crate::lists::EndpointList;
@@ -22,6 +23,54 @@ pub struct ReportContext<'a> {
     pub ineligible: &'a EndpointList,
     pub pending: &'a EndpointList,
     pub watch_credit: &'a str,
+    /// Include the per-test / per-client attribution.
+    pub by_test: bool,
+}
+
+/// Per test and per client the operations they hit, and per operation the
+/// tests and clients that hit it; names sorted.
+fn attribution(catalogue: &Catalogue, tally: &Tally) -> Value {
+    use std::collections::BTreeMap;
+    let mut tests: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    let mut clients: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    let mut ops: BTreeMap<&str, (BTreeMap<&str, u64>, BTreeMap<&str, u64>)> = BTreeMap::new();
+    for ((actor, op), n) in &tally.attributed {
+        let op_name = catalogue.get(*op).id.as_str();
+        let entry = ops.entry(op_name).or_default();
+        match &tally.actors.actors[*actor as usize] {
+            Actor::Test(name) => {
+                *tests.entry(name).or_default().entry(op_name).or_default() += n;
+                *entry.0.entry(name).or_default() += n;
+            }
+            Actor::Client(name) => {
+                *clients.entry(name).or_default().entry(op_name).or_default() += n;
+                *entry.1.entry(name).or_default() += n;
+            }
+        }
+    }
+    let tests: Map<String, Value> = tests
+        .into_iter()
+        .map(|(name, ops)| {
+            let v = json!({
+                "conformance": is_conformance(name),
+                "requests": ops.values().sum::<u64>(),
+                "operations": ops,
+            });
+            (name.to_string(), v)
+        })
+        .collect();
+    let clients: Map<String, Value> = clients
+        .into_iter()
+        .map(|(name, ops)| {
+            let v = json!({"requests": ops.values().sum::<u64>(), "operations": ops});
+            (name.to_string(), v)
+        })
+        .collect();
+    let ops: Map<String, Value> = ops
+        .into_iter()
+        .map(|(op, (t, c))| (op.to_string(), json!({"tests": t, "clients": c})))
+        .collect();
+    json!({"tests": tests, "clients": clients, "operations": ops})
 }
 
 fn by_stage(counts: &[u64; 4]) -> Value {
@@ -111,7 +160,7 @@ pub fn render(ctx: &ReportContext) -> Vec<u8> {
         .map(|s| s.as_str())
         .collect();
 
-    let report = json!({
+    let mut report = json!({
         "format_version": FORMAT_VERSION,
         "apicov_version": env!("CARGO_PKG_VERSION"),
         "spec": {"source": ctx.spec_source, "operations": catalogue.len()},
@@ -143,6 +192,12 @@ pub fn render(ctx: &ReportContext) -> Vec<u8> {
         "pending_exercised": coverage.pending_exercised.iter().map(name).collect::<Vec<_>>(),
         "classification": classification,
     });
+    if ctx.by_test {
+        report
+            .as_object_mut()
+            .expect("report is an object")
+            .insert("attribution".into(), attribution(catalogue, tally));
+    }
     let mut bytes = serde_json::to_vec_pretty(&report).expect("serialising a Value cannot fail");
     bytes.push(b'\n');
     bytes
