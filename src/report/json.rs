@@ -31,9 +31,12 @@ pub struct ReportContext<'a> {
 /// tests and clients that hit it; names sorted.
 fn attribution(catalogue: &Catalogue, tally: &Tally) -> Value {
     use std::collections::BTreeMap;
-    let mut tests: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
-    let mut clients: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
-    let mut ops: BTreeMap<&str, (BTreeMap<&str, u64>, BTreeMap<&str, u64>)> = BTreeMap::new();
+    /// Requests by name (of an operation, test or client).
+    type Counts<'a> = BTreeMap<&'a str, u64>;
+    let mut tests: BTreeMap<&str, Counts> = BTreeMap::new();
+    let mut clients: BTreeMap<&str, Counts> = BTreeMap::new();
+    // Per operation: (tests, clients).
+    let mut ops: BTreeMap<&str, (Counts, Counts)> = BTreeMap::new();
     for ((actor, op), n) in &tally.attributed {
         let op_name = catalogue.get(*op).id.as_str();
         let entry = ops.entry(op_name).or_default();
