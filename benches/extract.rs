@@ -45,7 +45,7 @@ fn extract(c: &mut Criterion) {
             b.iter(|| {
                 lines
                     .iter()
-                    .filter(|l| event::extract(l, validation).is_ok())
+                    .filter(|l| event::extract(l, validation, false).is_ok())
                     .count()
             })
         });

@@ -15,7 +15,7 @@ fn routes(c: &mut Criterion) {
     let log = common::log(&catalogue, 4 << 20);
     let requests: Vec<(Vec<u8>, Vec<u8>)> = log
         .split(|&b| b == b'\n')
-        .filter_map(|l| event::extract(l, Validation::Full).ok())
+        .filter_map(|l| event::extract(l, Validation::Full, false).ok())
         .map(|f| {
             (
                 f.verb.unwrap().decode().into_owned(),
