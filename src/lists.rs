@@ -72,6 +72,11 @@ impl EndpointList {
         Ok(list)
     }
 
+    /// The first entry for `op`.
+    pub fn entry(&self, op: &str) -> Option<&ListEntry> {
+        self.entries.iter().find(|e| e.endpoint == op)
+    }
+
     pub fn contains(&self, op: &str) -> bool {
         self.names.contains(op)
     }

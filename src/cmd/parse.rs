@@ -203,6 +203,21 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         };
         files.push((path.clone(), report::json::render(&ctx)));
     }
+    if let Some(path) = &args.junit {
+        let xml = report::junit::render(&catalogue, &tally, &ineligible, &pending);
+        files.push((path.clone(), xml.into_bytes()));
+    }
+    if let Some(path) = &args.html {
+        let ctx = report::html::HtmlContext {
+            catalogue: &catalogue,
+            tally: &tally,
+            coverage: &coverage,
+            ineligible: &ineligible,
+            pending: &pending,
+            title: "Kubernetes API coverage (apicov)",
+        };
+        files.push((path.clone(), report::html::render(&ctx).into_bytes()));
+    }
     phases.mark("render");
     report::write_all_atomic(&files)?;
     phases.mark("write");

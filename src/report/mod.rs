@@ -26,7 +26,9 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
 }
 
 pub mod endpoints;
+pub mod html;
 pub mod json;
+pub mod junit;
 pub mod operations;
 pub mod summary;
 

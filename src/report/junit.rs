@@ -1,0 +1,104 @@
+//! `--junit`: one testcase per stable, observable operation, so CI dashboards
+//! show the coverage gaps: passed when exercised, skipped (with the reason)
+//! when ineligible, pending or deprecated, failed when never hit.
+
+use std::fmt::Write as _;
+
+use crate::aggregate::Tally;
+use crate::coverage::{filter_of, Filtered};
+use crate::lists::EndpointList;
+use crate::spec::Catalogue;
+
+pub fn render(
+    catalogue: &Catalogue,
+    tally: &Tally,
+    ineligible: &EndpointList,
+    pending: &EndpointList,
+) -> String {
+    let mut cases = String::new();
+    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
+    for id in catalogue.sorted_ids() {
+        let op = catalogue.get(id);
+        if !op.stable || !op.observable {
+            continue;
+        }
+        tests += 1;
+        let hits = tally.ops[id.index()].total();
+        let class = match (&op.group, &op.version) {
+            (Some(g), Some(v)) if g.is_empty() => format!("core/{v}"),
+            (Some(g), Some(v)) => format!("{g}/{v}"),
+            (Some(g), None) => g.clone(),
+            _ => "non-resource".to_string(),
+        };
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"0\">",
+            escape(&class),
+            escape(&op.id)
+        );
+        let skip_reason = match filter_of(catalogue, id, ineligible, pending) {
+            Some(Filtered::Ineligible) => {
+                let entry = ineligible.entry(&op.id);
+                let reason = entry
+                    .and_then(|e| e.reason.as_deref())
+                    .unwrap_or("no reason given");
+                let link = entry
+                    .and_then(|e| e.link.as_deref())
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default();
+                Some(format!("ineligible: {reason}{link}"))
+            }
+            Some(Filtered::Pending) => Some(format!("pending eligible ({})", pending.source)),
+            Some(Filtered::Deprecated) => Some("deprecated".to_string()),
+            None => None,
+        };
+        match (skip_reason, hits) {
+            (Some(reason), _) => {
+                skipped += 1;
+                let _ = write!(
+                    cases,
+                    "\n      <skipped message=\"{}\"/>\n    ",
+                    escape(&reason)
+                );
+            }
+            (None, 0) => {
+                failures += 1;
+                let _ = write!(
+                    cases,
+                    "\n      <failure message=\"not exercised by any request in the audit logs\" type=\"NotFound\">{} {}</failure>\n    ",
+                    op.method.as_str(),
+                    escape(&op.template)
+                );
+            }
+            (None, n) => {
+                let _ = write!(cases, "\n      <system-out>{n} requests</system-out>\n    ");
+            }
+        }
+        cases.push_str("</testcase>\n");
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <testsuites name=\"apicov\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">\n\
+         \x20 <testsuite name=\"Kubernetes API coverage: stable operations\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"0\">\n\
+         {cases}\
+         \x20 </testsuite>\n\
+         </testsuites>\n"
+    )
+}
+
+/// XML attribute and text escaping.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,225 @@
+//! The JUnit and HTML reports: the JUnit file has the common schema's shape
+//! and counts; the HTML page renders in headless Chromium (table, chart,
+//! script), with a screenshot kept in target/test-artifacts/.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use quick_xml::events::Event;
+use serde_json::Value;
+
+/// Parses the bundled fixture with the mini spec into `dir`.
+fn run(dir: &Path, extra: &[&str]) -> Value {
+    Command::cargo_bin("apicov")
+        .unwrap()
+        .current_dir(common::root())
+        .args([
+            "parse",
+            "-q",
+            "--no-fail",
+            "--audit-logs",
+            "testdata/audit/kind-conformance-*.log",
+        ])
+        .args(["--swagger", "testdata/swagger-mini.json"])
+        .args(["--ineligible-endpoints", "testdata/ineligible-mini.yaml"])
+        .args(["--pending-eligible-endpoints", "testdata/pending-mini.yaml"])
+        .arg("--audit-operations-json")
+        .arg(dir.join("ops.json"))
+        .arg("--report-json")
+        .arg(dir.join("report.json"))
+        .args(extra)
+        .assert()
+        .success();
+    serde_json::from_slice(&fs::read(dir.join("report.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn junit_has_the_schema_shape_and_the_coverage_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let report = run(dir.path(), &["--junit", junit.to_str().unwrap()]);
+    let xml = fs::read_to_string(&junit).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut stack: Vec<String> = Vec::new();
+    let (mut cases, mut failures, mut skipped, mut passed) = (0, 0, 0, 0);
+    let mut case_children = 0;
+    let mut suite_attrs = std::collections::HashMap::new();
+    let mut failed_names = Vec::new();
+    let mut current = String::new();
+    loop {
+        let event = reader.read_event().unwrap();
+        let (name, attrs, empty) = match &event {
+            Event::Start(e) => (e.name(), Some(e.attributes()), false),
+            Event::Empty(e) => (e.name(), Some(e.attributes()), true),
+            Event::End(e) => {
+                let n = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                if n == "testcase" {
+                    if case_children == 0 {
+                        passed += 1;
+                    }
+                    case_children = 0;
+                }
+                assert_eq!(stack.pop().as_deref(), Some(n.as_str()));
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let name = String::from_utf8(name.as_ref().to_vec()).unwrap();
+        let parent = stack.last().map(String::as_str);
+        let attrs: std::collections::HashMap<String, String> = attrs
+            .unwrap()
+            .map(|a| {
+                let a = a.unwrap();
+                (
+                    String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
+                    a.unescape_value().unwrap().into_owned(),
+                )
+            })
+            .collect();
+        match (parent, name.as_str()) {
+            (None, "testsuites") => {}
+            (Some("testsuites"), "testsuite") => suite_attrs = attrs.clone(),
+            (Some("testsuite"), "testcase") => {
+                cases += 1;
+                assert!(
+                    attrs.contains_key("classname") && attrs.contains_key("name"),
+                    "{attrs:?}"
+                );
+                current = attrs["name"].clone();
+            }
+            (Some("testcase"), "failure") => {
+                failures += 1;
+                case_children += 1;
+                failed_names.push(current.clone());
+            }
+            (Some("testcase"), "skipped") => {
+                skipped += 1;
+                case_children += 1;
+                assert!(!attrs["message"].is_empty());
+            }
+            (Some("testcase"), "system-out") => {}
+            other => panic!("unexpected element {other:?}"),
+        }
+        if !empty {
+            stack.push(name);
+        }
+    }
+    assert!(stack.is_empty());
+    let stable_observable = report["classification"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|c| c["stable"] == true && c["observable"] == true)
+        .count();
+    assert_eq!(cases, stable_observable);
+    assert_eq!(suite_attrs["tests"], cases.to_string());
+    assert_eq!(suite_attrs["failures"], failures.to_string());
+    assert_eq!(suite_attrs["skipped"], skipped.to_string());
+    let not_found: Vec<String> = report["stable_not_found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(failed_names, not_found);
+    assert_eq!(cases, failures + skipped + passed);
+    assert!(
+        failures > 0 && skipped > 0 && passed > 0,
+        "{failures} {skipped} {passed}"
+    );
+}
+
+fn chromium() -> Option<PathBuf> {
+    for c in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
+        if Path::new(c).exists() {
+            return Some(PathBuf::from(c));
+        }
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("CI must have chromium (.ci/run installs it)");
+    }
+    eprintln!("skipping the browser part: no chromium");
+    None
+}
+
+fn headless(browser: &Path, profile: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1300,1600",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let report = run(dir.path(), &["--html", html.to_str().unwrap()]);
+    let page = fs::read_to_string(&html).unwrap();
+    let ops = report["classification"].as_object().unwrap().len();
+    // Self-contained: no external resources.
+    for external in ["src=\"http", "href=\"http", "@import", "<link"] {
+        assert!(!page.contains(external), "{external}");
+    }
+    assert_eq!(page.matches("<tr data-status=").count(), ops);
+    assert!(page.contains("<svg id=chart"));
+    let unmatched = report["unmatched"].as_array().unwrap().len();
+    assert!(unmatched > 0);
+
+    let Some(browser) = chromium() else { return };
+    let out = headless(&browser, &dir.path().join("profile"))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8(out.stdout).unwrap();
+    assert!(dom.contains("data-ready=\"1\""), "the script did not run");
+    assert!(
+        dom.contains(&format!("{ops} of {ops} shown")),
+        "the table did not render"
+    );
+    assert!(
+        dom.matches("class=\"bar\"").count() > 5,
+        "the chart did not render"
+    );
+
+    let artifacts = common::root().join("target/test-artifacts");
+    fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("apicov-report.png");
+    let _ = fs::remove_file(&shot);
+    let out = headless(&browser, &dir.path().join("profile2"))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 20_000,
+        "screenshot suspiciously small: {} bytes",
+        png.len()
+    );
+}
