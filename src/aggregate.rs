@@ -86,7 +86,7 @@ pub struct Malformed {
     pub input: usize,
     /// 1-based line number in its input.
     pub line: u64,
-    pub issue: LineIssue,
+    pub reason: String,
 }
 
 /// Per-target counts and first position.
@@ -463,7 +463,7 @@ impl Tally {
                 self.malformed_examples.push(Malformed {
                     input,
                     line: first_line + line_index + 1,
-                    issue,
+                    reason: issue.to_string(),
                 });
             }
         }
@@ -561,6 +561,66 @@ impl Tally {
 
     pub fn events(&self) -> u64 {
         self.events_by_stage.iter().sum()
+    }
+
+    /// Requests still open (no terminal stage seen) after the last chunk.
+    pub fn open_requests(&self) -> impl Iterator<Item = u128> + '_ {
+        self.open.iter().copied()
+    }
+
+    /// Starts from requests left open by an earlier part of the same log
+    /// (`parse --continue-from`), so their later stages are not counted again.
+    pub fn seed_open(&mut self, ids: impl IntoIterator<Item = u128>) {
+        self.open.extend(ids);
+    }
+
+    /// Appends a tally of later input (another part, or another run): inputs
+    /// are renumbered after this one's. Exact when `later` was parsed with
+    /// this tally's open requests as its seed, or when none were open.
+    pub fn append(&mut self, mut later: Tally) {
+        let shift = (self.inputs.len() as u64) << 48;
+        self.inputs.append(&mut later.inputs);
+        self.blank_lines += later.blank_lines;
+        self.malformed_lines += later.malformed_lines;
+        for mut m in later.malformed_examples {
+            if self.malformed_examples.len() < MALFORMED_EXAMPLES {
+                m.input += (shift >> 48) as usize;
+                self.malformed_examples.push(m);
+            }
+        }
+        for (total, add) in self.events_by_stage.iter_mut().zip(later.events_by_stage) {
+            *total += add;
+        }
+        for (i, mut hits) in later.ops.into_iter().enumerate() {
+            hits.first += shift;
+            merge_hits(&mut self.ops[i], &hits);
+        }
+        for (i, samples) in later.samples.into_iter().enumerate() {
+            let kept = &mut self.samples[i];
+            for mut s in samples {
+                if kept.len() < SAMPLES_PER_OP {
+                    s.pos += shift;
+                    kept.push(s);
+                }
+            }
+        }
+        for (key, mut hits) in later.unmatched {
+            hits.first += shift;
+            merge_hits(self.unmatched.entry(key).or_default(), &hits);
+        }
+        let actor_map: Vec<u32> = later
+            .actors
+            .actors
+            .iter()
+            .map(|a| self.actors.intern_actor(a))
+            .collect();
+        for ((actor, op), n) in later.attributed {
+            *self
+                .attributed
+                .entry((actor_map[actor as usize], op))
+                .or_default() += n;
+        }
+        self.open = later.open;
     }
 
     /// Operations hit, in order of their first counted request.

@@ -33,6 +33,8 @@ pub enum Command {
     Check(crate::cmd::check::CheckArgs),
     /// Validate the ineligible and pending tracking lists.
     LintLists(crate::cmd::lint_lists::LintListsArgs),
+    /// Combine report JSONs of parts or runs parsed apart.
+    Merge(crate::cmd::merge::MergeArgs),
     /// List every operationId of the spec (swagger_operations.txt).
     Ops(crate::cmd::ops::OpsArgs),
     /// Show which operation one request maps to.

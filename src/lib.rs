@@ -17,6 +17,7 @@ pub mod gcs;
 pub mod gen;
 pub mod input;
 pub mod lists;
+pub mod merge;
 pub mod pipeline;
 pub mod report;
 pub mod routes;

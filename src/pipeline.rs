@@ -67,13 +67,15 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))
 }
 
-/// Reads every input in order and returns the run's tally.
+/// Reads every input in order and returns the run's tally. `open_before`:
+/// requests left open by an earlier part of the same log (usually none).
 pub fn run<M: PathMatcher>(
     names: &[InputName],
     router: &Router<M>,
     n_ops: usize,
     options: &EngineOptions,
     pool: &rayon::ThreadPool,
+    open_before: &[u128],
 ) -> Result<(Tally, Vec<InputInfo>)> {
     let wave = pool.current_num_threads() * 4;
     let mut sources = Vec::with_capacity(names.len());
@@ -84,6 +86,7 @@ pub fn run<M: PathMatcher>(
     let bar = progress_bar(options.progress, total);
 
     let mut tally = Tally::new(n_ops);
+    tally.seed_open(open_before.iter().copied());
     let mut infos = Vec::with_capacity(sources.len());
     let mut done_before: u64 = 0;
     for (index, source) in sources.into_iter().enumerate() {

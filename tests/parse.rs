@@ -571,3 +571,204 @@ fn attribution_is_exact_on_generated_logs() {
         }
     }
 }
+
+/// Splits `log` into `parts` files at line boundaries.
+fn split_lines(log: &Path, dir: &Path, parts: usize) -> Vec<PathBuf> {
+    let bytes = fs::read(log).unwrap();
+    let lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+    let per = lines.len().div_ceil(parts);
+    lines
+        .chunks(per)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let p = dir.join(format!("part-{i}.log"));
+            fs::write(&p, chunk.concat()).unwrap();
+            p
+        })
+        .collect()
+}
+
+/// Everything in a report that does not name an input or a place in one.
+fn location_free(mut report: Value) -> Value {
+    let r = report.as_object_mut().unwrap();
+    r.remove("inputs");
+    r.remove("malformed_examples");
+    let t = r["tally"].as_object_mut().unwrap();
+    for key in [
+        "inputs",
+        "malformed_examples",
+        "samples",
+        "open_digest",
+        "seeded_from",
+    ] {
+        t.remove(key);
+    }
+    for hits in t["operations"].as_object_mut().unwrap().values_mut() {
+        hits.as_object_mut().unwrap().remove("first");
+    }
+    for u in t["unmatched"].as_array_mut().unwrap() {
+        u["hits"].as_object_mut().unwrap().remove("first");
+    }
+    report
+}
+
+#[test]
+fn merging_parts_gives_what_one_parse_of_the_whole_gives() {
+    let dir = tmp();
+    let d = dir.path();
+    let spec = mini_spec();
+    let empty = empty_list(d);
+    // RequestReceived + ResponseComplete, watches completing many lines later:
+    // requests straddle every split.
+    let (log, _) = generate(
+        d,
+        &spec,
+        "whole.log",
+        &["--size", "400K", "--seed", "33", "--noise"],
+    );
+    let whole_out = d.join("whole");
+    fs::create_dir_all(&whole_out).unwrap();
+    let parse_to = |logs: &[&Path], out: &Path, extra: &[&str]| {
+        let mut cmd = apicov();
+        cmd.arg("parse").arg("--audit-logs");
+        for l in logs {
+            cmd.arg(l);
+        }
+        cmd.arg("--swagger")
+            .arg(&spec)
+            .arg("--ineligible-endpoints")
+            .arg(&empty)
+            .arg("--pending-eligible-endpoints")
+            .arg(&empty)
+            .arg("-o")
+            .arg(out.join("e.txt"))
+            .arg("--audit-operations-json")
+            .arg(out.join("o.json"))
+            .arg("--report-json")
+            .arg(out.join("r.json"))
+            .args(["-q", "--no-fail", "--by-test"])
+            .args(extra)
+            .assert()
+            .success();
+    };
+    parse_to(&[&log], &whole_out, &[]);
+
+    let parts = split_lines(&log, d, 3);
+    let mut reports = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let out = d.join(format!("out-{i}"));
+        fs::create_dir_all(&out).unwrap();
+        let previous = i.checked_sub(1).map(|p| d.join(format!("out-{p}/r.json")));
+        let extra: Vec<String> = previous
+            .map(|p| vec!["--continue-from".to_string(), p.display().to_string()])
+            .unwrap_or_default();
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        parse_to(&[part], &out, &extra);
+        reports.push(out.join("r.json"));
+    }
+    let merged = d.join("merged");
+    fs::create_dir_all(&merged).unwrap();
+    let merge = |reports: &[PathBuf], extra: &[&str]| {
+        let mut cmd = apicov();
+        cmd.arg("merge")
+            .args(reports)
+            .arg("-o")
+            .arg(merged.join("r.json"))
+            .arg("--endpoints")
+            .arg(merged.join("e.txt"))
+            .arg("--audit-operations-json")
+            .arg(merged.join("o.json"))
+            .arg("--swagger")
+            .arg(&spec)
+            .arg("--ineligible-endpoints")
+            .arg(&empty)
+            .arg("--pending-eligible-endpoints")
+            .arg(&empty)
+            .args(extra);
+        cmd.assert()
+    };
+    merge(&reports, &[]).success();
+    for f in ["e.txt", "o.json"] {
+        assert_eq!(
+            fs::read_to_string(merged.join(f)).unwrap(),
+            fs::read_to_string(whole_out.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let read = |p: PathBuf| -> Value { serde_json::from_slice(&fs::read(p).unwrap()).unwrap() };
+    let whole = read(whole_out.join("r.json"));
+    assert_eq!(
+        location_free(read(merged.join("r.json"))),
+        location_free(whole.clone())
+    );
+    assert_eq!(
+        read(merged.join("r.json"))["inputs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    // Parts parsed without --continue-from cannot be merged silently wrong.
+    let mut loose = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let out = d.join(format!("loose-{i}"));
+        fs::create_dir_all(&out).unwrap();
+        parse_to(&[part], &out, &[]);
+        loose.push(out.join("r.json"));
+    }
+    let out = merge(&loose, &[]).code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("request(s) open, and this part was not parsed with --continue-from"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn independent_runs_merge_to_the_parse_of_all_of_them() {
+    let dir = tmp();
+    let d = dir.path();
+    let spec = mini_spec();
+    let (a, _) = generate(
+        d,
+        &spec,
+        "run-a.log",
+        &["--size", "200K", "--seed", "41", "--omit-request-received"],
+    );
+    let (b, _) = generate(
+        d,
+        &spec,
+        "run-b.log",
+        &["--size", "200K", "--seed", "42", "--omit-request-received"],
+    );
+    let (e_all, o_all, _) = parse(d, &spec, &[&a, &b], &[]);
+    let mut reports = Vec::new();
+    for (i, log) in [&a, &b].iter().enumerate() {
+        let (_, _, _) = parse(d, &spec, &[log], &[]);
+        let keep = d.join(format!("r{i}.json"));
+        fs::copy(d.join("out/r.json"), &keep).unwrap();
+        reports.push(keep);
+    }
+    let empty = empty_list(d);
+    apicov()
+        .arg("merge")
+        .args(&reports)
+        .arg("--independent")
+        .arg("-o")
+        .arg(d.join("m.json"))
+        .arg("--endpoints")
+        .arg(d.join("m.txt"))
+        .arg("--audit-operations-json")
+        .arg(d.join("m-ops.json"))
+        .arg("--swagger")
+        .arg(&spec)
+        .arg("--ineligible-endpoints")
+        .arg(&empty)
+        .arg("--pending-eligible-endpoints")
+        .arg(&empty)
+        .assert()
+        .success();
+    assert_eq!(fs::read(d.join("m.txt")).unwrap(), e_all);
+    assert_eq!(fs::read(d.join("m-ops.json")).unwrap(), o_all);
+}

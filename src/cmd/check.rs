@@ -24,6 +24,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     let parsed = execute(&args.parse)?;
     let pull_name = args
         .parse
+        .out
         .output
         .as_ref()
         .map_or_else(|| "<this run>".to_string(), |p| p.display().to_string());

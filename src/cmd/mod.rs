@@ -4,6 +4,7 @@ pub mod check;
 pub mod diff;
 pub mod gen;
 pub mod lint_lists;
+pub mod merge;
 pub mod ops;
 pub mod parse;
 pub mod route;
@@ -45,5 +46,6 @@ pub fn run(command: &crate::cli::Command) -> Result<i32> {
         Command::Diff(args) => diff::run(args),
         Command::Check(args) => check::run(args),
         Command::LintLists(args) => lint_lists::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }

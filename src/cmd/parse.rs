@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use clap::Args;
 
+use crate::aggregate::Tally;
 use crate::attribution::Attribution;
 use crate::cli::SpecArgs;
 use crate::coverage::Coverage;
@@ -15,10 +16,46 @@ use crate::error::{Error, Result};
 use crate::event::Validation;
 use crate::input::{self, ReadMode};
 use crate::lists::EndpointList;
+use crate::pipeline::InputInfo;
 use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
 use crate::report::endpoints::{ListsPresent, SortOrder};
 use crate::report::{self, json::ReportContext};
+use crate::routes::WatchCredit;
 use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
+use crate::spec::Catalogue;
+
+/// The output files, shared by `parse`, `check` and `merge`.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// audit-endpoints.txt to write (default: print it to stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Sample events per operation.
+    #[arg(long, value_name = "FILE", default_value = "audit-operations.json")]
+    pub audit_operations_json: PathBuf,
+
+    /// Order of the endpoint lines.
+    #[arg(long, value_enum, default_value_t = SortOrder::Name)]
+    pub sort: SortOrder,
+
+    /// Also write the full report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+
+    /// Write a self-contained HTML coverage report (implies --by-test).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write a JUnit XML file: one testcase per stable observable operation.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Append `op | NOT FOUND` lines for unexercised stable operations to the
+    /// endpoints file, for readers of older versions of the file.
+    #[arg(long)]
+    pub not_found_in_output: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct ParseArgs {
@@ -31,13 +68,8 @@ pub struct ParseArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
 
-    /// audit-endpoints.txt to write (default: print it to stdout).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Sample events per operation.
-    #[arg(long, value_name = "FILE", default_value = "audit-operations.json")]
-    pub audit_operations_json: PathBuf,
+    #[command(flatten)]
+    pub out: OutputArgs,
 
     /// Ineligible endpoints YAML (path or URL).
     #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
@@ -48,14 +80,6 @@ pub struct ParseArgs {
     #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
           default_value = DEFAULT_PENDING_URL)]
     pub pending_eligible_endpoints: String,
-
-    /// Order of the endpoint lines.
-    #[arg(long, value_enum, default_value_t = SortOrder::Name)]
-    pub sort: SortOrder,
-
-    /// Also write the full report as JSON.
-    #[arg(long, value_name = "FILE")]
-    pub report_json: Option<PathBuf>,
 
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -70,13 +94,10 @@ pub struct ParseArgs {
     #[arg(long)]
     pub conformance_only: bool,
 
-    /// Write a self-contained HTML coverage report (implies --by-test).
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-
-    /// Write a JUnit XML file: one testcase per stable observable operation.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    /// The report JSON of the part of the same log just before these files:
+    /// requests it left open are not counted again (see `apicov merge`).
+    #[arg(long, value_name = "REPORT.json")]
+    pub continue_from: Option<PathBuf>,
 
     /// Report the gates but exit 0.
     #[arg(long)]
@@ -85,11 +106,6 @@ pub struct ParseArgs {
     /// No progress bar, no summary on stdout (errors and gate failures still print).
     #[arg(short, long)]
     pub quiet: bool,
-
-    /// Append `op | NOT FOUND` lines for unexercised stable operations to the
-    /// endpoints file, for readers of older versions of the file.
-    #[arg(long)]
-    pub not_found_in_output: bool,
 
     /// How much of each line is checked: `fast` stops after the fields apicov
     /// needs (and checks the line ends with `}`), `full` checks all of it.
@@ -120,7 +136,7 @@ pub fn run(args: &ParseArgs) -> Result<i32> {
 
 /// What a parse leaves for commands that go on from it (`check`).
 pub struct Parsed {
-    pub catalogue: crate::spec::Catalogue,
+    pub catalogue: Catalogue,
     pub ineligible: EndpointList,
     pub pending: EndpointList,
     pub fetcher: crate::source::Fetcher,
@@ -146,7 +162,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
     let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
     let spec_doc = fetcher.get(&args.spec.swagger)?;
-    let catalogue = crate::spec::Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
+    let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
     let router = super::build_router(&args.spec, &catalogue);
     let names = input::expand(&args.audit_logs)?;
     let mut phases = Phases::new(args.timings);
@@ -158,69 +174,38 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         read_mode: args.read_mode,
         validation: args.validate,
         attribution: Attribution {
-            by_test: args.by_test || args.html.is_some(),
+            by_test: args.by_test || args.out.html.is_some(),
             conformance_only: args.conformance_only,
         },
         progress: !args.quiet,
     };
     let pool = pipeline::thread_pool(args.threads)?;
-    let (tally, inputs) = pipeline::run(&names, &router, catalogue.len(), &options, &pool)?;
+    let seed = match &args.continue_from {
+        Some(path) => Some(previous_part(path, &catalogue)?),
+        None => None,
+    };
+    let (tally, inputs) = pipeline::run(
+        &names,
+        &router,
+        catalogue.len(),
+        &options,
+        &pool,
+        seed.as_ref().map_or(&[][..], |(ids, _)| ids.as_slice()),
+    )?;
     phases.mark("scan");
-    let coverage = Coverage::new(&catalogue, &tally, &ineligible, &pending);
-
-    let endpoints = report::endpoints::render(
-        &catalogue,
-        &tally,
-        &coverage,
-        args.sort,
-        ListsPresent {
-            ineligible: !ineligible.is_empty(),
-            pending: !pending.is_empty(),
-        },
-        args.not_found_in_output,
-    );
-    let operations = pool.install(|| report::operations::render(&catalogue, &tally, &coverage));
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    if let Some(path) = &args.output {
-        files.push((path.clone(), endpoints.clone().into_bytes()));
-    }
-    files.push((args.audit_operations_json.clone(), operations));
-    if let Some(path) = &args.report_json {
-        let watch_credit = match args.spec.watch_credit {
-            crate::routes::WatchCredit::Deprecated => "deprecated",
-            crate::routes::WatchCredit::List => "list",
-        };
-        let ctx = ReportContext {
-            catalogue: &catalogue,
-            spec_source: &spec_doc.name,
-            tally: &tally,
-            coverage: &coverage,
-            inputs: &inputs,
-            ineligible: &ineligible,
-            pending: &pending,
-            watch_credit,
-            by_test: options.attribution.by_test,
-        };
-        files.push((path.clone(), report::json::render(&ctx)));
-    }
-    if let Some(path) = &args.junit {
-        let xml = report::junit::render(&catalogue, &tally, &ineligible, &pending);
-        files.push((path.clone(), xml.into_bytes()));
-    }
-    if let Some(path) = &args.html {
-        let ctx = report::html::HtmlContext {
-            catalogue: &catalogue,
-            tally: &tally,
-            coverage: &coverage,
-            ineligible: &ineligible,
-            pending: &pending,
-            title: "Kubernetes API coverage (apicov)",
-        };
-        files.push((path.clone(), report::html::render(&ctx).into_bytes()));
-    }
-    phases.mark("render");
-    report::write_all_atomic(&files)?;
-    phases.mark("write");
+    let run = RunResult {
+        catalogue: &catalogue,
+        spec_source: &spec_doc.name,
+        tally: &tally,
+        inputs: &inputs,
+        ineligible: &ineligible,
+        pending: &pending,
+        watch_credit: args.spec.watch_credit,
+        by_test: options.attribution.by_test,
+        seeded_from: seed.as_ref().map(|(_, digest)| digest.as_str()),
+    };
+    let (endpoints, coverage) = write_outputs(&run, &args.out, &pool, true)?;
+    phases.mark("render and write");
 
     let elapsed = started.elapsed();
     let summary = report::summary::Summary {
@@ -232,7 +217,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     };
     if !args.quiet {
         let mut text = summary.render();
-        if args.output.is_none() {
+        if args.out.output.is_none() {
             text.push_str("\nResults:\n");
             text.push_str(&endpoints);
             text.push('\n');
@@ -251,6 +236,104 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         endpoints,
         gates,
     })
+}
+
+/// What the output files are made from.
+pub struct RunResult<'a> {
+    pub catalogue: &'a Catalogue,
+    pub spec_source: &'a str,
+    pub tally: &'a Tally,
+    pub inputs: &'a [InputInfo],
+    pub ineligible: &'a EndpointList,
+    pub pending: &'a EndpointList,
+    pub watch_credit: WatchCredit,
+    pub by_test: bool,
+    /// Digest of the open requests the run was seeded with (`--continue-from`).
+    pub seeded_from: Option<&'a str>,
+}
+
+/// Renders every requested output and writes them all or none
+/// (`operations_json`: whether audit-operations.json is one of them). Returns the
+/// endpoints text and the coverage view for the console and the gates.
+pub fn write_outputs(
+    run: &RunResult,
+    out: &OutputArgs,
+    pool: &rayon::ThreadPool,
+    operations_json: bool,
+) -> Result<(String, Coverage)> {
+    let coverage = Coverage::new(run.catalogue, run.tally, run.ineligible, run.pending);
+    let endpoints = report::endpoints::render(
+        run.catalogue,
+        run.tally,
+        &coverage,
+        out.sort,
+        ListsPresent {
+            ineligible: !run.ineligible.is_empty(),
+            pending: !run.pending.is_empty(),
+        },
+        out.not_found_in_output,
+    );
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    if let Some(path) = &out.output {
+        files.push((path.clone(), endpoints.clone().into_bytes()));
+    }
+    if operations_json {
+        let operations =
+            pool.install(|| report::operations::render(run.catalogue, run.tally, &coverage));
+        files.push((out.audit_operations_json.clone(), operations));
+    }
+    if let Some(path) = &out.report_json {
+        let ctx = ReportContext {
+            catalogue: run.catalogue,
+            spec_source: run.spec_source,
+            tally: run.tally,
+            coverage: &coverage,
+            inputs: run.inputs,
+            ineligible: run.ineligible,
+            pending: run.pending,
+            watch_credit: match run.watch_credit {
+                WatchCredit::Deprecated => "deprecated",
+                WatchCredit::List => "list",
+            },
+            by_test: run.by_test,
+            seeded_from: run.seeded_from,
+        };
+        files.push((path.clone(), report::json::render(&ctx)));
+    }
+    if let Some(path) = &out.junit {
+        let xml = report::junit::render(run.catalogue, run.tally, run.ineligible, run.pending);
+        files.push((path.clone(), xml.into_bytes()));
+    }
+    if let Some(path) = &out.html {
+        let ctx = report::html::HtmlContext {
+            catalogue: run.catalogue,
+            tally: run.tally,
+            coverage: &coverage,
+            ineligible: run.ineligible,
+            pending: run.pending,
+            title: "Kubernetes API coverage (apicov)",
+        };
+        files.push((path.clone(), report::html::render(&ctx).into_bytes()));
+    }
+    report::write_all_atomic(&files)?;
+    Ok((endpoints, coverage))
+}
+
+/// The open requests (and their digest) that a previous part's report left.
+fn previous_part(path: &std::path::Path, catalogue: &Catalogue) -> Result<(Vec<u128>, String)> {
+    let err = |message: String| Error::Source {
+        source_name: path.display().to_string(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let report: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?;
+    let section = report
+        .get("tally")
+        .ok_or_else(|| err("no tally section: not an apicov report".into()))?;
+    let loaded = crate::merge::from_json(section, catalogue).map_err(err)?;
+    let ids: Vec<u128> = loaded.tally.open_requests().collect();
+    Ok((ids, loaded.open_digest))
 }
 
 /// `--timings`: elapsed time per phase on stderr.

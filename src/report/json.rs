@@ -25,6 +25,8 @@ pub struct ReportContext<'a> {
     pub watch_credit: &'a str,
     /// Include the per-test / per-client attribution.
     pub by_test: bool,
+    /// Digest of the open requests the run was seeded with (`--continue-from`).
+    pub seeded_from: Option<&'a str>,
 }
 
 /// Per test and per client the operations they hit, and per operation the
@@ -154,7 +156,7 @@ pub fn render(ctx: &ReportContext) -> Vec<u8> {
     let malformed: Vec<Value> = tally
         .malformed_examples
         .iter()
-        .map(|m| json!({"file": ctx.inputs[m.input].name, "line": m.line, "reason": m.issue.to_string()}))
+        .map(|m| json!({"file": ctx.inputs[m.input].name, "line": m.line, "reason": m.reason}))
         .collect();
 
     let stages_seen: Vec<&str> = Stage::ALL
@@ -195,6 +197,10 @@ pub fn render(ctx: &ReportContext) -> Vec<u8> {
         "pending_exercised": coverage.pending_exercised.iter().map(name).collect::<Vec<_>>(),
         "classification": classification,
     });
+    report.as_object_mut().expect("report is an object").insert(
+        "tally".into(),
+        crate::merge::to_json(tally, catalogue, ctx.seeded_from),
+    );
     if ctx.by_test {
         report
             .as_object_mut()

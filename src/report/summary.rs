@@ -81,7 +81,7 @@ impl Summary<'_> {
             let _ = writeln!(
                 out,
                 "    {}:{}: {}",
-                self.inputs[m.input].name, m.line, m.issue
+                self.inputs[m.input].name, m.line, m.reason
             );
         }
         let _ = writeln!(

@@ -1,0 +1,186 @@
+//! `apicov merge REPORT.json... -o merged.json`: combines runs parsed apart
+//! into exactly what one parse over all their inputs would give, and writes
+//! every output `parse` can write.
+//!
+//! Parts of one log, split anywhere: parse each with `--continue-from` the
+//! report of the part before it, so requests in flight across a split are
+//! counted once; merge checks that chain. Separate runs (other clusters,
+//! other CI runs) share no requests: `--independent`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::Value;
+
+use super::parse::{write_outputs, OutputArgs, RunResult};
+use crate::cli::SpecArgs;
+use crate::error::{Error, Result};
+use crate::lists::EndpointList;
+use crate::pipeline::{self, InputInfo};
+use crate::report::endpoints::SortOrder;
+use crate::routes::WatchCredit;
+use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
+use crate::spec::Catalogue;
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Report JSONs written by `apicov parse --report-json`, in input order.
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// The merged report JSON.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Also write audit-endpoints.txt.
+    #[arg(long, value_name = "FILE")]
+    pub endpoints: Option<PathBuf>,
+
+    /// Also write audit-operations.json.
+    #[arg(long, value_name = "FILE")]
+    pub audit_operations_json: Option<PathBuf>,
+
+    /// Order of the endpoint lines.
+    #[arg(long, value_enum, default_value_t = SortOrder::Name)]
+    pub sort: SortOrder,
+
+    /// The reports are separate runs (no request spans two of them).
+    #[arg(long)]
+    pub independent: bool,
+
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// Ineligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_INELIGIBLE_URL)]
+    pub ineligible_endpoints: String,
+
+    /// Pending eligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_PENDING_URL)]
+    pub pending_eligible_endpoints: String,
+}
+
+/// Reports read and chained into one tally.
+pub struct Merged {
+    pub tally: crate::aggregate::Tally,
+    pub inputs: Vec<InputInfo>,
+    pub watch_credit: WatchCredit,
+    pub by_test: bool,
+}
+
+/// Reads `reports` in order and appends their tallies.
+pub fn merge_reports(
+    reports: &[PathBuf],
+    catalogue: &Catalogue,
+    independent: bool,
+) -> Result<Merged> {
+    let mut merged: Option<Merged> = None;
+    let mut previous_digest = String::new();
+    let mut previous_name = String::new();
+    for path in reports {
+        let name = path.display().to_string();
+        let err = |message: String| Error::Source {
+            source_name: name.clone(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let report: Value =
+            serde_json::from_slice(&bytes).map_err(|e| err(format!("not JSON: {e}")))?;
+        let section = report
+            .get("tally")
+            .ok_or_else(|| err("no tally section: not an apicov report".into()))?;
+        let loaded = crate::merge::from_json(section, catalogue).map_err(err)?;
+        let watch_credit = match report.get("watch_credit").and_then(Value::as_str) {
+            Some("list") => WatchCredit::List,
+            _ => WatchCredit::Deprecated,
+        };
+        let inputs: Vec<InputInfo> = report
+            .get("inputs")
+            .and_then(Value::as_array)
+            .ok_or_else(|| err("no inputs".into()))?
+            .iter()
+            .map(|i| InputInfo {
+                name: i
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string(),
+                gzip: i.get("gzip").and_then(Value::as_bool).unwrap_or(false),
+                disk_bytes: None,
+            })
+            .collect();
+        let by_test = report.get("attribution").is_some();
+        match &mut merged {
+            None => {
+                merged = Some(Merged {
+                    tally: loaded.tally,
+                    inputs,
+                    watch_credit,
+                    by_test,
+                });
+            }
+            Some(m) => {
+                if m.watch_credit != watch_credit {
+                    return Err(err(format!(
+                        "parsed with another --watch-credit than {previous_name}"
+                    )));
+                }
+                let open_before = m.tally.open_requests().count();
+                if !independent
+                    && open_before > 0
+                    && loaded.seeded_from.as_deref() != Some(previous_digest.as_str())
+                {
+                    return Err(err(format!(
+                        "{previous_name} left {open_before} request(s) open, and this part was not parsed with \
+                         --continue-from {previous_name}: their later stages would count twice \
+                         (re-parse it so, or pass --independent for separate runs)"
+                    )));
+                }
+                m.tally.append(loaded.tally);
+                m.inputs.extend(inputs);
+                m.by_test |= by_test;
+            }
+        }
+        previous_digest = loaded.open_digest;
+        previous_name = name;
+    }
+    merged.ok_or_else(|| Error::Usage("no report to merge".into()))
+}
+
+pub fn run(args: &MergeArgs) -> Result<i32> {
+    let fetcher = args.spec.fetch.fetcher();
+    let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
+    let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
+    let spec_doc = fetcher.get(&args.spec.swagger)?;
+    let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
+    let merged = merge_reports(&args.reports, &catalogue, args.independent)?;
+    if merged.inputs.len() >= 1 << 16 {
+        return Err(Error::Usage("more than 65,535 inputs in one merge".into()));
+    }
+    let operations_json = args.audit_operations_json.clone();
+    let out = OutputArgs {
+        output: args.endpoints.clone(),
+        audit_operations_json: operations_json.clone().unwrap_or_default(),
+        sort: args.sort,
+        report_json: Some(args.output.clone()),
+        html: None,
+        junit: None,
+        not_found_in_output: false,
+    };
+    let run = RunResult {
+        catalogue: &catalogue,
+        spec_source: &spec_doc.name,
+        tally: &merged.tally,
+        inputs: &merged.inputs,
+        ineligible: &ineligible,
+        pending: &pending,
+        watch_credit: merged.watch_credit,
+        by_test: merged.by_test,
+        seeded_from: None,
+    };
+    let pool = pipeline::thread_pool(0)?;
+    write_outputs(&run, &out, &pool, operations_json.is_some())?;
+    Ok(super::EXIT_OK)
+}
