@@ -35,6 +35,8 @@ pub enum Command {
     LintLists(crate::cmd::lint_lists::LintListsArgs),
     /// Combine report JSONs of parts or runs parsed apart.
     Merge(crate::cmd::merge::MergeArgs),
+    /// Re-analyse many CI runs: per-run table and per-operation timeline.
+    History(crate::cmd::history::HistoryArgs),
     /// List every operationId of the spec (swagger_operations.txt).
     Ops(crate::cmd::ops::OpsArgs),
     /// Show which operation one request maps to.

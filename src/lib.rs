@@ -15,6 +15,7 @@ pub mod error;
 pub mod event;
 pub mod gcs;
 pub mod gen;
+pub mod history;
 pub mod input;
 pub mod lists;
 pub mod merge;

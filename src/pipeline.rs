@@ -32,6 +32,9 @@ pub struct EngineOptions {
     pub attribution: Attribution,
     /// Draw a progress bar on stderr (only shown when stderr is a terminal).
     pub progress: bool,
+    /// A bar shared by several runs (`history`): this run advances it from
+    /// where it stands instead of drawing its own.
+    pub shared_bar: Option<ProgressBar>,
 }
 
 impl Default for EngineOptions {
@@ -43,6 +46,7 @@ impl Default for EngineOptions {
             validation: Validation::Fast,
             attribution: Attribution::default(),
             progress: false,
+            shared_bar: None,
         }
     }
 }
@@ -83,7 +87,11 @@ pub fn run<M: PathMatcher>(
         sources.push(input::open(name, options.read_mode)?);
     }
     let total: u64 = sources.iter().filter_map(|s| s.disk_bytes).sum();
-    let bar = progress_bar(options.progress, total);
+    let (bar, owned) = match &options.shared_bar {
+        Some(bar) => (bar.clone(), false),
+        None => (progress_bar(options.progress, total), true),
+    };
+    let start = bar.position();
 
     let mut tally = Tally::new(n_ops);
     tally.seed_open(open_before.iter().copied());
@@ -128,7 +136,9 @@ pub fn run<M: PathMatcher>(
                         )
                     });
                     previous = Some((group, tallies));
-                    bar.set_position(done_before + group.first().map_or(0, |r| r.start as u64));
+                    bar.set_position(
+                        start + done_before + group.first().map_or(0, |r| r.start as u64),
+                    );
                 }
                 if let Some((ranges, tallies)) = previous {
                     absorb_wave(&mut tally, slices(bytes, ranges), tallies);
@@ -184,7 +194,7 @@ pub fn run<M: PathMatcher>(
                         )
                     });
                     previous = Some((group, tallies));
-                    bar.set_position(done_before + source.consumed.load(Ordering::Relaxed));
+                    bar.set_position(start + done_before + source.consumed.load(Ordering::Relaxed));
                 }
                 if let Some((blocks, tallies)) = previous {
                     absorb_wave(&mut tally, blocks.iter().map(|(_, b)| &b[..]), tallies);
@@ -195,9 +205,11 @@ pub fn run<M: PathMatcher>(
             }
         }
         done_before += source.disk_bytes.unwrap_or(0);
-        bar.set_position(done_before);
+        bar.set_position(start + done_before);
     }
-    bar.finish_and_clear();
+    if owned {
+        bar.finish_and_clear();
+    }
     Ok((tally, infos))
 }
 
@@ -223,7 +235,8 @@ fn absorb_wave<'b>(
     }
 }
 
-fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
+/// A progress bar over `total` bytes, hidden unless `enabled`.
+pub fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
     }

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod diff;
 pub mod gen;
+pub mod history;
 pub mod lint_lists;
 pub mod merge;
 pub mod ops;
@@ -47,5 +48,6 @@ pub fn run(command: &crate::cli::Command) -> Result<i32> {
         Command::Check(args) => check::run(args),
         Command::LintLists(args) => lint_lists::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::History(args) => history::run(args),
     }
 }

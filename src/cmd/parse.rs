@@ -178,6 +178,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
             conformance_only: args.conformance_only,
         },
         progress: !args.quiet,
+        shared_bar: None,
     };
     let pool = pipeline::thread_pool(args.threads)?;
     let seed = match &args.continue_from {

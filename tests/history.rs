@@ -1,0 +1,294 @@
+//! `apicov history` over generated CI runs laid out like Prow artifacts: one
+//! with gzip logs, one still running (no finished.json); per-run figures
+//! equal single parses; the timeline equals what the per-run sets imply.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn apicov() -> Command {
+    Command::cargo_bin("apicov").unwrap()
+}
+
+fn spec() -> PathBuf {
+    common::testdata("swagger-mini.json")
+}
+
+/// Writes a run directory; returns its audit dir.
+fn make_run(
+    root: &Path,
+    id: &str,
+    seed: u64,
+    gzip: bool,
+    started: Option<i64>,
+    finished: Option<&str>,
+) -> PathBuf {
+    let run = root.join(id);
+    let audit = run.join("artifacts/audit");
+    fs::create_dir_all(&audit).unwrap();
+    let ext = if gzip { ".log.gz" } else { ".log" };
+    for (i, name) in ["audit-2026-11-26T09-00-00.000", "audit"]
+        .iter()
+        .enumerate()
+    {
+        apicov()
+            .args(["gen", "--swagger"])
+            .arg(spec())
+            .arg("-o")
+            .arg(audit.join(format!("{name}{ext}")))
+            .args([
+                "--size",
+                "60K",
+                "--seed",
+                &(seed * 10 + i as u64).to_string(),
+            ])
+            .assert()
+            .success();
+    }
+    if let Some(t) = started {
+        fs::write(run.join("started.json"), format!("{{\"timestamp\": {t}}}")).unwrap();
+    }
+    if let Some(f) = finished {
+        fs::write(run.join("finished.json"), f).unwrap();
+    }
+    audit
+}
+
+fn lists(d: &Path) -> PathBuf {
+    let p = d.join("empty.yaml");
+    fs::write(&p, "---\n").unwrap();
+    p
+}
+
+#[test]
+fn history_tables_match_single_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = d.join("logs/ci-kubernetes-audit-kind-conformance");
+    let runs = [
+        (
+            "1790000000000000101",
+            1,
+            false,
+            Some(1_795_680_000),
+            Some(r#"{"timestamp": 1795683600, "passed": true}"#),
+        ),
+        (
+            "1790000000000000102",
+            2,
+            true,
+            Some(1_795_694_400),
+            Some(r#"{"timestamp": 1795698000, "result": "FAILURE"}"#),
+        ),
+        (
+            "1790000000000000099",
+            3,
+            false,
+            Some(1_795_600_000),
+            Some(r#"{"passed": true}"#),
+        ),
+        ("1790000000000000103", 4, false, Some(1_795_708_800), None),
+    ];
+    for (id, seed, gzip, started, finished) in runs {
+        make_run(&root, id, seed, gzip, started, finished);
+    }
+    let empty = lists(d);
+    let out = apicov()
+        .arg("history")
+        .arg(format!("{}/*", root.display()))
+        .arg("--swagger")
+        .arg(spec())
+        .arg("--ineligible-endpoints")
+        .arg(&empty)
+        .arg("--pending-eligible-endpoints")
+        .arg(&empty)
+        .arg("--csv")
+        .arg(d.join("csv"))
+        .arg("--json")
+        .arg(d.join("history.json"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let history: Value =
+        serde_json::from_slice(&fs::read(d.join("history.json")).unwrap()).unwrap();
+    let order: Vec<&str> = history["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "1790000000000000099",
+            "1790000000000000101",
+            "1790000000000000102",
+            "1790000000000000103"
+        ]
+    );
+
+    // Each run's figures equal a single parse of its logs.
+    let mut sets: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for run in history["runs"].as_array().unwrap() {
+        let id = run["run"].as_str().unwrap();
+        let audit = root.join(id).join("artifacts/audit");
+        let mut logs: Vec<PathBuf> = fs::read_dir(&audit)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        logs.sort();
+        let report_path = d.join(format!("{id}.json"));
+        apicov()
+            .arg("parse")
+            .arg("--audit-logs")
+            .args(&logs)
+            .arg("--swagger")
+            .arg(spec())
+            .arg("--ineligible-endpoints")
+            .arg(&empty)
+            .arg("--pending-eligible-endpoints")
+            .arg(&empty)
+            .arg("--audit-operations-json")
+            .arg(d.join("ops.json"))
+            .arg("--report-json")
+            .arg(&report_path)
+            .args(["-q", "--no-fail"])
+            .assert()
+            .success();
+        let single: Value = serde_json::from_slice(&fs::read(&report_path).unwrap()).unwrap();
+        assert_eq!(run["requests"], single["requests"], "{id}");
+        assert_eq!(run["operations"], single["operations"], "{id}");
+        assert_eq!(
+            run["stable_not_found"].as_u64().unwrap(),
+            single["stable_not_found"].as_array().unwrap().len() as u64,
+            "{id}"
+        );
+        sets.push((
+            id.to_string(),
+            single["operations"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect(),
+        ));
+    }
+    assert_eq!(history["runs"][3]["finished"], false);
+    assert_eq!(history["runs"][2]["passed"], false);
+    assert_eq!(history["runs"][1]["started"], "2026-11-26T08:00:00Z");
+
+    // The timeline, recomputed from the per-run sets.
+    let mut expected: BTreeMap<String, (String, String, usize, Vec<String>, Vec<String>)> =
+        BTreeMap::new();
+    for (i, (id, set)) in sets.iter().enumerate() {
+        for op in set {
+            let e = expected
+                .entry(op.clone())
+                .or_insert_with(|| (id.clone(), id.clone(), 0, vec![], vec![]));
+            e.1 = id.clone();
+            e.2 += 1;
+            if i > 0 && !sets[i - 1].1.contains(op) {
+                e.3.push(id.clone());
+            }
+        }
+        if i > 0 {
+            for op in sets[i - 1].1.difference(set) {
+                expected.get_mut(op).unwrap().4.push(id.clone());
+            }
+        }
+    }
+    let ops = history["operations"].as_object().unwrap();
+    assert_eq!(ops.len(), expected.len());
+    let mut changes = 0;
+    for (op, (first, last, n, appeared, disappeared)) in &expected {
+        let t = &ops[op];
+        assert_eq!(t["first_run"], first.as_str(), "{op}");
+        assert_eq!(t["last_run"], last.as_str(), "{op}");
+        assert_eq!(t["runs_hit"], *n, "{op}");
+        assert_eq!(t["appeared"], serde_json::json!(appeared), "{op}");
+        assert_eq!(t["disappeared"], serde_json::json!(disappeared), "{op}");
+        changes += appeared.len() + disappeared.len();
+    }
+    assert!(changes > 0, "the runs should differ");
+
+    // CSV and console.
+    let runs_csv = fs::read_to_string(d.join("csv/runs.csv")).unwrap();
+    assert_eq!(runs_csv.lines().count(), 5);
+    assert!(runs_csv.starts_with("run,started,finished,passed,requests,"));
+    assert!(
+        runs_csv.contains("\n1790000000000000103,2026-11-26T16:00:00Z,false,,"),
+        "{runs_csv}"
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("csv/operations.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        expected.len() + 1
+    );
+    assert!(
+        stdout.contains("Changes against the run before:"),
+        "{stdout}"
+    );
+
+    // The same runs from report JSONs parsed elsewhere.
+    let reports: Vec<PathBuf> = order
+        .iter()
+        .map(|id| d.join(format!("{id}.json")))
+        .collect();
+    apicov()
+        .arg("history")
+        .arg("--reports")
+        .args(&reports)
+        .arg("--swagger")
+        .arg(spec())
+        .arg("--ineligible-endpoints")
+        .arg(&empty)
+        .arg("--pending-eligible-endpoints")
+        .arg(&empty)
+        .arg("--json")
+        .arg(d.join("from-reports.json"))
+        .arg("-q")
+        .assert()
+        .success();
+    let from_reports: Value =
+        serde_json::from_slice(&fs::read(d.join("from-reports.json")).unwrap()).unwrap();
+    assert_eq!(from_reports["operations"], history["operations"]);
+    for (a, b) in from_reports["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(history["runs"].as_array().unwrap())
+    {
+        assert_eq!(a["requests"], b["requests"]);
+        assert_eq!(a["coverage_percent"], b["coverage_percent"]);
+    }
+}
+
+#[test]
+fn a_run_without_logs_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("1790000000000000001");
+    fs::create_dir_all(run.join("artifacts/audit")).unwrap();
+    let empty = lists(dir.path());
+    apicov()
+        .arg("history")
+        .arg(&run)
+        .arg("--swagger")
+        .arg(spec())
+        .arg("--ineligible-endpoints")
+        .arg(&empty)
+        .arg("--pending-eligible-endpoints")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(format!(
+            "apicov: error: {}: no audit*.log or audit*.log.gz\n",
+            run.join("artifacts/audit").display()
+        ));
+}
