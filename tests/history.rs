@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use apicov::history::OpTimeline;
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -183,36 +184,36 @@ fn history_tables_match_single_parses() {
     assert_eq!(history["runs"][1]["started"], "2026-11-26T08:00:00Z");
 
     // The timeline, recomputed from the per-run sets.
-    let mut expected: BTreeMap<String, (String, String, usize, Vec<String>, Vec<String>)> =
-        BTreeMap::new();
+    let mut expected: BTreeMap<String, OpTimeline> = BTreeMap::new();
     for (i, (id, set)) in sets.iter().enumerate() {
         for op in set {
-            let e = expected
-                .entry(op.clone())
-                .or_insert_with(|| (id.clone(), id.clone(), 0, vec![], vec![]));
-            e.1 = id.clone();
-            e.2 += 1;
+            let e = expected.entry(op.clone()).or_default();
+            if e.runs_hit == 0 {
+                e.first_run = id.clone();
+            }
+            e.last_run = id.clone();
+            e.runs_hit += 1;
             if i > 0 && !sets[i - 1].1.contains(op) {
-                e.3.push(id.clone());
+                e.appeared.push(id.clone());
             }
         }
         if i > 0 {
             for op in sets[i - 1].1.difference(set) {
-                expected.get_mut(op).unwrap().4.push(id.clone());
+                expected.get_mut(op).unwrap().disappeared.push(id.clone());
             }
         }
     }
     let ops = history["operations"].as_object().unwrap();
     assert_eq!(ops.len(), expected.len());
     let mut changes = 0;
-    for (op, (first, last, n, appeared, disappeared)) in &expected {
+    for (op, e) in &expected {
         let t = &ops[op];
-        assert_eq!(t["first_run"], first.as_str(), "{op}");
-        assert_eq!(t["last_run"], last.as_str(), "{op}");
-        assert_eq!(t["runs_hit"], *n, "{op}");
-        assert_eq!(t["appeared"], serde_json::json!(appeared), "{op}");
-        assert_eq!(t["disappeared"], serde_json::json!(disappeared), "{op}");
-        changes += appeared.len() + disappeared.len();
+        assert_eq!(t["first_run"], e.first_run.as_str(), "{op}");
+        assert_eq!(t["last_run"], e.last_run.as_str(), "{op}");
+        assert_eq!(t["runs_hit"], e.runs_hit, "{op}");
+        assert_eq!(t["appeared"], serde_json::json!(e.appeared), "{op}");
+        assert_eq!(t["disappeared"], serde_json::json!(e.disappeared), "{op}");
+        changes += e.appeared.len() + e.disappeared.len();
     }
     assert!(changes > 0, "the runs should differ");
 
