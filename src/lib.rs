@@ -9,6 +9,7 @@ pub mod attribution;
 pub mod chunk;
 pub mod cli;
 pub mod cmd;
+pub mod columnar;
 pub mod coverage;
 pub mod diff;
 pub mod error;

@@ -112,6 +112,8 @@ fn history_tables_match_single_parses() {
         .arg(d.join("csv"))
         .arg("--json")
         .arg(d.join("history.json"))
+        .arg("--parquet")
+        .arg(d.join("parquet"))
         .assert()
         .success();
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
@@ -237,6 +239,8 @@ fn history_tables_match_single_parses() {
         "{stdout}"
     );
 
+    check_parquet(&d.join("parquet"), &history);
+
     // The same runs from report JSONs parsed elsewhere.
     let reports: Vec<PathBuf> = order
         .iter()
@@ -292,4 +296,97 @@ fn a_run_without_logs_is_an_error_naming_it() {
             "apicov: error: {}: no audit*.log or audit*.log.gz\n",
             run.join("artifacts/audit").display()
         ));
+}
+
+/// Reads every Parquet file back and checks its rows against the JSON tables.
+fn check_parquet(dir: &Path, history: &Value) {
+    use arrow_array::{Array, ListArray, StringArray, UInt64Array};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let read = |path: PathBuf| {
+        let file = fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap())
+            .collect::<Vec<_>>()
+    };
+    let mut runs_seen = 0;
+    let mut hit_rows = 0;
+    for run in history["runs"].as_array().unwrap() {
+        let date = &run["started"].as_str().unwrap()[..10];
+        let id = run["run"].as_str().unwrap();
+        let batches = read(dir.join(format!("runs/date={date}/part-00000.parquet")));
+        let mut found = false;
+        for b in &batches {
+            let ids = b
+                .column_by_name("run")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap();
+            let requests = b
+                .column_by_name("requests")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<UInt64Array>()
+                .unwrap();
+            for i in 0..b.num_rows() {
+                if ids.value(i) == id {
+                    assert_eq!(requests.value(i), run["requests"].as_u64().unwrap(), "{id}");
+                    found = true;
+                    runs_seen += 1;
+                }
+            }
+        }
+        assert!(found, "{id} not in its date partition");
+        hit_rows += run["operations"].as_object().unwrap().len();
+    }
+    assert_eq!(runs_seen, 4);
+    let mut rows = 0;
+    for entry in fs::read_dir(dir.join("operation_runs")).unwrap() {
+        for b in read(entry.unwrap().path().join("part-00000.parquet")) {
+            rows += b.num_rows();
+        }
+    }
+    assert_eq!(rows, hit_rows);
+    let ops = read(dir.join("operations/part-00000.parquet"));
+    let b = &ops[0];
+    assert_eq!(
+        b.num_rows(),
+        history["operations"].as_object().unwrap().len()
+    );
+    let names = b
+        .column_by_name("operation")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    let runs_hit = b
+        .column_by_name("runs_hit")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<UInt64Array>()
+        .unwrap();
+    let appeared = b
+        .column_by_name("appeared")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<ListArray>()
+        .unwrap();
+    for i in 0..b.num_rows() {
+        let t = &history["operations"][names.value(i)];
+        assert_eq!(runs_hit.value(i), t["runs_hit"].as_u64().unwrap());
+        let list = appeared.value(i);
+        let list = list.as_any().downcast_ref::<StringArray>().unwrap();
+        let got: Vec<&str> = (0..list.len()).map(|j| list.value(j)).collect();
+        let want: Vec<&str> = t["appeared"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(got, want);
+    }
 }

@@ -50,6 +50,10 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
+    /// Write the tables as Parquet under DIR, partitioned by run date.
+    #[arg(long, value_name = "DIR")]
+    pub parquet: Option<PathBuf>,
+
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
@@ -95,6 +99,17 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
                 .expect("Value serialises");
         bytes.push(b'\n');
         files.push((path.clone(), bytes));
+    }
+    if let Some(dir) = &args.parquet {
+        let tables = crate::columnar::files(dir, &records, &timelines, &catalogue)?;
+        for (path, _) in &tables {
+            let parent = path.parent().expect("partition files have a directory");
+            std::fs::create_dir_all(parent).map_err(|source| Error::Output {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        files.extend(tables);
     }
     crate::report::write_all_atomic(&files)?;
     if !args.quiet {
