@@ -114,6 +114,8 @@ fn history_tables_match_single_parses() {
         .arg(d.join("history.json"))
         .arg("--parquet")
         .arg(d.join("parquet"))
+        .arg("--html")
+        .arg(d.join("history.html"))
         .assert()
         .success();
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
@@ -240,6 +242,9 @@ fn history_tables_match_single_parses() {
     );
 
     check_parquet(&d.join("parquet"), &history);
+    let page = fs::read_to_string(d.join("history.html")).unwrap();
+    assert_eq!(page.matches("<circle class=\"run\"").count(), 4);
+    assert_eq!(page.matches("<tr><td>1790").count(), 4);
 
     // The same runs from report JSONs parsed elsewhere.
     let reports: Vec<PathBuf> = order

@@ -50,6 +50,10 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
+    /// Write an HTML page: coverage over time and the per-run table.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Write the tables as Parquet under DIR, partitioned by run date.
     #[arg(long, value_name = "DIR")]
     pub parquet: Option<PathBuf>,
@@ -99,6 +103,13 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
                 .expect("Value serialises");
         bytes.push(b'\n');
         files.push((path.clone(), bytes));
+    }
+    if let Some(path) = &args.html {
+        let page = crate::report::html::render_history(
+            &records,
+            "Kubernetes API coverage over time (apicov)",
+        );
+        files.push((path.clone(), page.into_bytes()));
     }
     if let Some(dir) = &args.parquet {
         let tables = crate::columnar::files(dir, &records, &timelines, &catalogue)?;
