@@ -68,6 +68,18 @@ printf '%-34s %10.3f %10.3f %12.0f %10s\n' "apicov parse" "$ap1" "$ap4" "$(echo 
 printf 'ratio apicov / wc -l: %.2f (1x), %.2f (4x); apicov 4x / 1x: %.2f\n' \
   "$(echo "$ap1 / $wc1" | bc -l)" "$(echo "$ap4 / $wc4" | bc -l)" "$(echo "$ap4 / $ap1" | bc -l)"
 
+# History: N runs (each the same two rotated files, as a Prow artifact tree)
+# against N single parses: the spec and matcher are built once.
+RUNS_DIR="$DATA/history"
+rm -rf "$RUNS_DIR"
+for i in 1 2 3 4; do
+  mkdir -p "$RUNS_DIR/17900000000000000$i/artifacts/audit"
+  for f in "${FILES[@]}"; do ln -s "$(realpath "$f")" "$RUNS_DIR/17900000000000000$i/artifacts/audit/"; done
+done
+hist=$(best "$APICOV" history "$RUNS_DIR"/* --swagger "$SPEC" --ineligible-endpoints "$DATA/empty.yaml" \
+  --pending-eligible-endpoints "$DATA/empty.yaml" --quiet)
+printf 'history over 4 runs: %.3f s = %.2f x one parse (%.3f s)\n' "$hist" "$(echo "$hist / $ap1" | bc -l)" "$ap1"
+
 if [ -n "${REFERENCE_PARSER:-}" ]; then
   work=$(mktemp -d)
   abs=(); for f in "${FILES[@]}"; do abs+=("$(realpath "$f")"); done

@@ -155,6 +155,7 @@ impl Parsed {
 /// Parses, writes every output, prints the summary and the gate messages.
 pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     let started = Instant::now();
+    let mut phases = Phases::new(args.timings);
     if args.chunk_size == 0 {
         return Err(Error::Usage("--chunk-size must be at least 1".into()));
     }
@@ -165,7 +166,6 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
     let router = super::build_router(&args.spec, &catalogue);
     let names = input::expand(&args.audit_logs)?;
-    let mut phases = Phases::new(args.timings);
     phases.mark("spec, lists, router");
 
     let options = EngineOptions {
