@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::lists::EndpointList;
 use crate::routes::{Strategy, WatchCredit};
-use crate::source::DEFAULT_SWAGGER_URL;
+use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL, DEFAULT_SWAGGER_URL};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,6 +65,33 @@ pub struct SpecArgs {
 
     #[command(flatten)]
     pub fetch: FetchArgs,
+}
+
+/// The conformance tracking lists (the reference's `…-url` spellings too).
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Ineligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_INELIGIBLE_URL)]
+    pub ineligible_endpoints: String,
+
+    /// Pending eligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_PENDING_URL)]
+    pub pending_eligible_endpoints: String,
+}
+
+impl ListArgs {
+    /// Reads (ineligible, pending).
+    pub fn load(
+        &self,
+        fetcher: &crate::source::Fetcher,
+    ) -> crate::Result<(EndpointList, EndpointList)> {
+        Ok((
+            EndpointList::parse(&fetcher.get(&self.ineligible_endpoints)?)?,
+            EndpointList::parse(&fetcher.get(&self.pending_eligible_endpoints)?)?,
+        ))
+    }
 }
 
 /// How remote documents are fetched.

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::SpecArgs;
+use crate::cli::{ListArgs, SpecArgs};
 use crate::diff::{Diff, RunOperations};
 use crate::error::{Error, Result};
 use crate::gcs::Bucket;
 use crate::lists::EndpointList;
-use crate::source::{Fetcher, DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
+use crate::source::Fetcher;
 use crate::spec::Catalogue;
 
 /// Report format.
@@ -79,15 +79,8 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
 
-    /// Ineligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_INELIGIBLE_URL)]
-    pub ineligible_endpoints: String,
-
-    /// Pending eligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_PENDING_URL)]
-    pub pending_eligible_endpoints: String,
+    #[command(flatten)]
+    pub lists: ListArgs,
 
     /// Where to write the spec's operation list (swagger_operations.txt).
     #[arg(long, default_value = "swagger_operations.txt", value_name = "FILE")]
@@ -96,8 +89,7 @@ pub struct DiffArgs {
 
 pub fn run(args: &DiffArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
-    let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
-    let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
+    let (ineligible, pending) = args.lists.load(&fetcher)?;
     let spec_doc = fetcher.get(&args.spec.swagger)?;
     let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
     let pull_doc = fetcher.get(&args.pull_audit_endpoints)?;

@@ -7,14 +7,13 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::attribution::Attribution;
-use crate::cli::SpecArgs;
+use crate::cli::{ListArgs, SpecArgs};
 use crate::error::{Error, Result};
 use crate::event::Validation;
 use crate::history::{self, RunDir, RunRecord};
 use crate::input::{InputName, ReadMode};
 use crate::lists::EndpointList;
 use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
-use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
 use crate::spec::Catalogue;
 
 #[derive(Debug, Args)]
@@ -32,15 +31,8 @@ pub struct HistoryArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
 
-    /// Ineligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_INELIGIBLE_URL)]
-    pub ineligible_endpoints: String,
-
-    /// Pending eligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_PENDING_URL)]
-    pub pending_eligible_endpoints: String,
+    #[command(flatten)]
+    pub lists: ListArgs,
 
     /// Write runs.csv and operations.csv into DIR.
     #[arg(long, value_name = "DIR")]
@@ -73,8 +65,7 @@ pub struct HistoryArgs {
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
-    let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
-    let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
+    let (ineligible, pending) = args.lists.load(&fetcher)?;
     let catalogue = super::load_catalogue(&args.spec)?;
     let records = if args.reports {
         from_reports(args, &catalogue, &ineligible, &pending)?

@@ -6,25 +6,17 @@ use std::collections::BTreeMap;
 use clap::Args;
 use serde_json::Value;
 
-use crate::cli::SpecArgs;
+use crate::cli::{ListArgs, SpecArgs};
 use crate::error::{Error, Result};
-use crate::lists::{lint, EndpointList};
-use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
+use crate::lists::lint;
 
 #[derive(Debug, Args)]
 pub struct LintListsArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
 
-    /// Ineligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_INELIGIBLE_URL)]
-    pub ineligible_endpoints: String,
-
-    /// Pending eligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_PENDING_URL)]
-    pub pending_eligible_endpoints: String,
+    #[command(flatten)]
+    pub lists: ListArgs,
 
     /// A run's report JSON (`apicov parse --report-json`): pending entries
     /// it exercises are findings too.
@@ -35,8 +27,7 @@ pub struct LintListsArgs {
 pub fn run(args: &LintListsArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
     let catalogue = super::load_catalogue(&args.spec)?;
-    let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
-    let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
+    let (ineligible, pending) = args.lists.load(&fetcher)?;
     let counts = match &args.report_json {
         Some(location) => {
             let doc = fetcher.get(location)?;

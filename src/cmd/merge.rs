@@ -13,13 +13,11 @@ use clap::Args;
 use serde_json::Value;
 
 use super::parse::{write_outputs, OutputArgs, RunResult};
-use crate::cli::SpecArgs;
+use crate::cli::{ListArgs, SpecArgs};
 use crate::error::{Error, Result};
-use crate::lists::EndpointList;
 use crate::pipeline::{self, InputInfo};
 use crate::report::endpoints::SortOrder;
 use crate::routes::WatchCredit;
-use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
 use crate::spec::Catalogue;
 
 #[derive(Debug, Args)]
@@ -51,15 +49,8 @@ pub struct MergeArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
 
-    /// Ineligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_INELIGIBLE_URL)]
-    pub ineligible_endpoints: String,
-
-    /// Pending eligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_PENDING_URL)]
-    pub pending_eligible_endpoints: String,
+    #[command(flatten)]
+    pub lists: ListArgs,
 }
 
 /// Reports read and chained into one tally.
@@ -151,8 +142,7 @@ pub fn merge_reports(
 
 pub fn run(args: &MergeArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
-    let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
-    let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
+    let (ineligible, pending) = args.lists.load(&fetcher)?;
     let spec_doc = fetcher.get(&args.spec.swagger)?;
     let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
     let merged = merge_reports(&args.reports, &catalogue, args.independent)?;

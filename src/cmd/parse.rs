@@ -10,7 +10,7 @@ use clap::Args;
 
 use crate::aggregate::Tally;
 use crate::attribution::Attribution;
-use crate::cli::SpecArgs;
+use crate::cli::{ListArgs, SpecArgs};
 use crate::coverage::Coverage;
 use crate::error::{Error, Result};
 use crate::event::Validation;
@@ -21,7 +21,6 @@ use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
 use crate::report::endpoints::{ListsPresent, SortOrder};
 use crate::report::{self, json::ReportContext};
 use crate::routes::WatchCredit;
-use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL};
 use crate::spec::Catalogue;
 
 /// The output files, shared by `parse`, `check` and `merge`.
@@ -71,15 +70,8 @@ pub struct ParseArgs {
     #[command(flatten)]
     pub out: OutputArgs,
 
-    /// Ineligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_INELIGIBLE_URL)]
-    pub ineligible_endpoints: String,
-
-    /// Pending eligible endpoints YAML (path or URL).
-    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
-          default_value = DEFAULT_PENDING_URL)]
-    pub pending_eligible_endpoints: String,
+    #[command(flatten)]
+    pub lists: ListArgs,
 
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -160,8 +152,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         return Err(Error::Usage("--chunk-size must be at least 1".into()));
     }
     let fetcher = args.spec.fetch.fetcher();
-    let ineligible = EndpointList::parse(&fetcher.get(&args.ineligible_endpoints)?)?;
-    let pending = EndpointList::parse(&fetcher.get(&args.pending_eligible_endpoints)?)?;
+    let (ineligible, pending) = args.lists.load(&fetcher)?;
     let spec_doc = fetcher.get(&args.spec.swagger)?;
     let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
     let router = super::build_router(&args.spec, &catalogue);

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::escape_markup as esc;
 use crate::aggregate::Tally;
 use crate::attribution::Actor;
 use crate::coverage::{filter_of, Coverage, Filtered};
@@ -327,20 +328,6 @@ fn chart(per_gv: &BTreeMap<String, [u64; 5]>) -> String {
     }
     svg.push_str("</svg>");
     svg
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The history page: coverage of eligible stable operations over the runs

@@ -33,8 +33,8 @@ pub fn render(
         let _ = write!(
             cases,
             "    <testcase classname=\"{}\" name=\"{}\" time=\"0\">",
-            escape(&class),
-            escape(&op.id)
+            super::escape_markup(&class),
+            super::escape_markup(&op.id)
         );
         let skip_reason = match filter_of(catalogue, id, ineligible, pending) {
             Some(Filtered::Ineligible) => {
@@ -58,7 +58,7 @@ pub fn render(
                 let _ = write!(
                     cases,
                     "\n      <skipped message=\"{}\"/>\n    ",
-                    escape(&reason)
+                    super::escape_markup(&reason)
                 );
             }
             (None, 0) => {
@@ -67,7 +67,7 @@ pub fn render(
                     cases,
                     "\n      <failure message=\"not exercised by any request in the audit logs\" type=\"NotFound\">{} {}</failure>\n    ",
                     op.method.as_str(),
-                    escape(&op.template)
+                    super::escape_markup(&op.template)
                 );
             }
             (None, n) => {
@@ -84,21 +84,4 @@ pub fn render(
          \x20 </testsuite>\n\
          </testsuites>\n"
     )
-}
-
-/// XML attribute and text escaping.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -72,3 +72,21 @@ fn readable(tmp: &tempfile::NamedTempFile) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Escapes text for XML and HTML, in attributes and content alike; control
+/// characters XML 1.0 cannot hold become spaces.
+pub fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
