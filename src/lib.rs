@@ -2,7 +2,12 @@
 //!
 //! The pipeline, one module a stage:
 //! `source` (documents) → `spec` (operation catalogue) → `routes` (matcher);
-//! `input` → `chunk` → `event` (field extraction) → `aggregate` → `report`.
+//! `input` → `chunk` → `event` (field extraction) → `attribution` →
+//! `aggregate` (tallies) → `coverage` → `report` (one module a format).
+//! Beside it: `pipeline` drives the parallel scan; `diff` and `gcs` compare
+//! with a CI baseline; `merge`, `history` and `columnar` combine runs;
+//! `lists` reads and lints the tracking files; `gen` writes test logs;
+//! `cli` and `cmd` are the command line.
 
 pub mod aggregate;
 pub mod attribution;

@@ -23,8 +23,6 @@ use crate::routes::{PathMatcher, Router};
 /// How the engine reads and splits its inputs.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
-    /// Worker threads; 0 means one per core.
-    pub threads: usize,
     /// Target chunk size in bytes.
     pub chunk_size: usize,
     pub read_mode: ReadMode,
@@ -40,7 +38,6 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> EngineOptions {
         EngineOptions {
-            threads: 0,
             chunk_size: DEFAULT_CHUNK_SIZE,
             read_mode: ReadMode::Mmap,
             validation: Validation::Fast,

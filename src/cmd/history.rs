@@ -138,7 +138,6 @@ fn from_run_dirs(
         .sum();
     let bar = pipeline::progress_bar(!args.quiet, total);
     let options = EngineOptions {
-        threads: args.threads,
         chunk_size: DEFAULT_CHUNK_SIZE,
         read_mode: ReadMode::Mmap,
         validation: args.validate,

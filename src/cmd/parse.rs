@@ -160,7 +160,6 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     phases.mark("spec, lists, router");
 
     let options = EngineOptions {
-        threads: args.threads,
         chunk_size: args.chunk_size,
         read_mode: args.read_mode,
         validation: args.validate,
