@@ -78,6 +78,13 @@ pub fn run<M: PathMatcher>(
     pool: &rayon::ThreadPool,
     open_before: &[u128],
 ) -> Result<(Tally, Vec<InputInfo>)> {
+    // Positions keep the input number in 16 bits (see aggregate::Position).
+    if names.len() >= 1 << 16 {
+        return Err(Error::Usage(format!(
+            "{} inputs: at most 65,535 in one run",
+            names.len()
+        )));
+    }
     let wave = pool.current_num_threads() * 4;
     let mut sources = Vec::with_capacity(names.len());
     for name in names {
