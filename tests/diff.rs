@@ -35,6 +35,24 @@ fn endpoints_file(dir: &Path, name: &str, ops: &[(&str, u64)]) -> String {
     path.display().to_string()
 }
 
+/// `apicov diff` in `d` with the mini spec, the given lists, baseline
+/// (`--ci-audit-endpoints`, unless None) and pull file.
+fn diff(d: &Path, lists: &(String, String), ci: Option<&str>, pull: &str) -> Command {
+    let mut cmd = apicov();
+    cmd.current_dir(d)
+        .args(["diff", "--swagger", &spec(), "--pull-audit-endpoints", pull])
+        .args([
+            "--ineligible-endpoints",
+            &lists.0,
+            "--pending-eligible-endpoints",
+            &lists.1,
+        ]);
+    if let Some(ci) = ci {
+        cmd.args(["--ci-audit-endpoints", ci]);
+    }
+    cmd
+}
+
 fn lists(dir: &Path) -> (String, String) {
     let ineligible = dir.join("ineligible.yaml");
     fs::write(
@@ -103,7 +121,7 @@ const ALMOST_ALL: &[&str] = &[
 fn text_report_matches_the_reference_layout() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ineligible, pending) = lists(d);
+    let lists = lists(d);
     let ci = endpoints_file(
         d,
         "ci.txt",
@@ -120,25 +138,7 @@ fn text_report_matches_the_reference_layout() {
         .collect();
     pull_ops.push(("watchCoreV1NodeList", 4)); // deprecated, still counted in the diff
     let pull = endpoints_file(d, "pull.txt", &pull_ops);
-    let out = apicov()
-        .current_dir(d)
-        .args([
-            "diff",
-            "--swagger",
-            &spec(),
-            "--ci-audit-endpoints",
-            &ci,
-            "--pull-audit-endpoints",
-            &pull,
-        ])
-        .args([
-            "--ineligible-endpoints",
-            &ineligible,
-            "--pending-eligible-endpoints",
-            &pending,
-        ])
-        .assert()
-        .code(0);
+    let out = diff(d, &lists, Some(&ci), &pull).assert().code(0);
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let summary = format!(
         "SUMMARY\n=======\nTotal Operations in Swagger:  58\nOperations in CI:             2\n\
@@ -169,23 +169,8 @@ fn text_report_matches_the_reference_layout() {
 
     // Gates.
     let gate = |fail_on: &str| {
-        apicov()
-            .current_dir(d)
-            .args([
-                "diff",
-                "--swagger",
-                &spec(),
-                "--baseline-file",
-                &ci,
-                "--pull-audit-endpoints",
-                &pull,
-            ])
-            .args([
-                "--ineligible-endpoints",
-                &ineligible,
-                "--pending-eligible-endpoints",
-                &pending,
-            ])
+        diff(d, &lists, None, &pull)
+            .args(["--baseline-file", &ci]) // the conformance docs' spelling
             .args(["--fail-on", fail_on, "--format", "json"])
             .assert()
     };
@@ -199,25 +184,8 @@ fn text_report_matches_the_reference_layout() {
     assert_eq!(report["net_change"], 40);
     gate("stable-missing").code(1);
     // Markdown for a PR comment.
-    let md = apicov()
-        .current_dir(d)
-        .args([
-            "diff",
-            "--swagger",
-            &spec(),
-            "--ci-audit-endpoints",
-            &ci,
-            "--pull-audit-endpoints",
-            &pull,
-        ])
-        .args([
-            "--ineligible-endpoints",
-            &ineligible,
-            "--pending-eligible-endpoints",
-            &pending,
-            "--format",
-            "markdown",
-        ])
+    let md = diff(d, &lists, Some(&ci), &pull)
+        .args(["--format", "markdown"])
         .assert()
         .code(0);
     let md = String::from_utf8(md.get_output().stdout.clone()).unwrap();
@@ -227,23 +195,7 @@ fn text_report_matches_the_reference_layout() {
         "{md}"
     );
     // Input errors.
-    apicov()
-        .current_dir(d)
-        .args([
-            "diff",
-            "--swagger",
-            &spec(),
-            "--ci-audit-endpoints",
-            "missing.txt",
-            "--pull-audit-endpoints",
-            &pull,
-        ])
-        .args([
-            "--ineligible-endpoints",
-            &ineligible,
-            "--pending-eligible-endpoints",
-            &pending,
-        ])
+    diff(d, &lists, Some("missing.txt"), &pull)
         .assert()
         .code(2)
         .stderr("apicov: error: missing.txt: No such file or directory (os error 2)\n");
@@ -279,30 +231,15 @@ fn gcs_fixture(d: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
 fn discovers_the_newest_finished_run_in_gcs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (ineligible, pending) = lists(d);
+    let lists = lists(d);
     let (base, seen) = gcs_fixture(d);
     let pull = endpoints_file(
         d,
         "pull.txt",
         &[("listCoreV1Node", 1), ("readCoreV1Node", 1)],
     );
-    let out = apicov()
-        .current_dir(d)
-        .args([
-            "diff",
-            "--swagger",
-            &spec(),
-            "--pull-audit-endpoints",
-            &pull,
-            "--gcs-endpoint",
-            &base,
-        ])
-        .args([
-            "--ineligible-endpoints",
-            &ineligible,
-            "--pending-eligible-endpoints",
-            &pending,
-        ])
+    let out = diff(d, &lists, None, &pull)
+        .args(["--gcs-endpoint", &base])
         .arg("--cache-dir")
         .arg(d.join("cache"))
         .assert()
@@ -318,12 +255,11 @@ fn discovers_the_newest_finished_run_in_gcs() {
         "{stdout}"
     );
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 6, "{seen:?}"); // 2 listing pages, 101 finished, 100 finished + file + media
-                                           // Offline: no discovery, a clear error naming the flag.
-    apicov()
-        .current_dir(d)
-        .args(["diff", "--swagger", &spec(), "--pull-audit-endpoints", &pull, "--offline"])
-        .args(["--ineligible-endpoints", &ineligible, "--pending-eligible-endpoints", &pending])
+    // 2 listing pages, 101's finished.json, 100's finished.json, file and media.
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    // Offline: no discovery, a clear error naming the flag.
+    diff(d, &lists, None, &pull)
+        .arg("--offline")
         .assert()
         .code(2)
         .stderr("apicov: error: --offline: cannot discover the CI baseline; name it with --ci-audit-endpoints\n");
