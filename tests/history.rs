@@ -303,6 +303,16 @@ fn a_run_without_logs_is_an_error_naming_it() {
         ));
 }
 
+/// A column of a record batch, by name and type.
+fn column<'a, T: 'static>(batch: &'a arrow_array::RecordBatch, name: &str) -> &'a T {
+    batch
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .as_any()
+        .downcast_ref::<T>()
+        .unwrap_or_else(|| panic!("column {name} has another type"))
+}
+
 /// Reads every Parquet file back and checks its rows against the JSON tables.
 fn check_parquet(dir: &Path, history: &Value) {
     use arrow_array::{Array, ListArray, StringArray, UInt64Array};
@@ -325,18 +335,8 @@ fn check_parquet(dir: &Path, history: &Value) {
         let batches = read(dir.join(format!("runs/date={date}/part-00000.parquet")));
         let mut found = false;
         for b in &batches {
-            let ids = b
-                .column_by_name("run")
-                .unwrap()
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .unwrap();
-            let requests = b
-                .column_by_name("requests")
-                .unwrap()
-                .as_any()
-                .downcast_ref::<UInt64Array>()
-                .unwrap();
+            let ids = column::<StringArray>(b, "run");
+            let requests = column::<UInt64Array>(b, "requests");
             for i in 0..b.num_rows() {
                 if ids.value(i) == id {
                     assert_eq!(requests.value(i), run["requests"].as_u64().unwrap(), "{id}");
@@ -362,24 +362,9 @@ fn check_parquet(dir: &Path, history: &Value) {
         b.num_rows(),
         history["operations"].as_object().unwrap().len()
     );
-    let names = b
-        .column_by_name("operation")
-        .unwrap()
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .unwrap();
-    let runs_hit = b
-        .column_by_name("runs_hit")
-        .unwrap()
-        .as_any()
-        .downcast_ref::<UInt64Array>()
-        .unwrap();
-    let appeared = b
-        .column_by_name("appeared")
-        .unwrap()
-        .as_any()
-        .downcast_ref::<ListArray>()
-        .unwrap();
+    let names = column::<StringArray>(b, "operation");
+    let runs_hit = column::<UInt64Array>(b, "runs_hit");
+    let appeared = column::<ListArray>(b, "appeared");
     for i in 0..b.num_rows() {
         let t = &history["operations"][names.value(i)];
         assert_eq!(runs_hit.value(i), t["runs_hit"].as_u64().unwrap());
