@@ -1,5 +1,6 @@
 //! Shared bench input: a generated Metadata-level log for the 1.34 spec
 //! (or the bundled mini spec on a fresh clone without ../shared).
+#![allow(dead_code)] // each bench uses its part
 
 use apicov::gen::{generate, GenOptions, Level};
 use apicov::spec::Catalogue;
@@ -19,11 +20,15 @@ pub fn catalogue() -> Catalogue {
 }
 
 pub fn log(catalogue: &Catalogue, bytes: u64) -> Vec<u8> {
+    log_at(catalogue, bytes, Level::Metadata)
+}
+
+pub fn log_at(catalogue: &Catalogue, bytes: u64, level: Level) -> Vec<u8> {
     let mut out = Vec::new();
     let options = GenOptions {
         seed: 42,
         target_bytes: bytes,
-        level: Level::Metadata,
+        level,
         omit_request_received: false,
         noise: false,
     };

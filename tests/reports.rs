@@ -223,3 +223,92 @@ fn html_report_renders_in_headless_chromium() {
         png.len()
     );
 }
+
+/// Every line printed both ways: the one-pass transcoder against parsing into
+/// serde_json values and printing those (the definition of the format).
+fn assert_transcoder_matches_serde(lines: &[&[u8]]) -> usize {
+    use apicov::report::operations::{print_sample, print_sample_via_serde};
+    let mut checked = 0;
+    for line in lines {
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        print_sample(line, &mut fast);
+        print_sample_via_serde(line, &mut slow);
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&slow),
+            "line: {}",
+            String::from_utf8_lossy(line)
+        );
+        checked += 1;
+    }
+    checked
+}
+
+#[test]
+fn samples_print_the_same_through_the_transcoder_and_serde() {
+    use apicov::gen::{generate, GenOptions, Level};
+    let spec = common::testdata("swagger-mini.json");
+    let catalogue =
+        apicov::spec::Catalogue::from_json(&std::fs::read(&spec).unwrap(), "mini").unwrap();
+    for level in [Level::Metadata, Level::Request, Level::RequestResponse] {
+        let mut log = Vec::new();
+        let options = GenOptions {
+            seed: 7,
+            target_bytes: 400_000,
+            level,
+            omit_request_received: false,
+            noise: false,
+        };
+        generate(&catalogue, &options, &mut log);
+        let lines: Vec<&[u8]> = log
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert!(lines.len() > 100, "{level:?}: {} lines", lines.len());
+        assert_eq!(assert_transcoder_matches_serde(&lines), lines.len());
+    }
+
+    // What the transcoder must get right or leave to serde_json: escapes of
+    // every kind, non-ASCII, numbers Python prints differently, empty and
+    // nested containers, whitespace, duplicate and escaped keys, surrogates,
+    // raw control characters, invalid UTF-8.
+    let adversarial: Vec<&[u8]> = vec![
+        br#"{"a":"\"\\\/\b\f\n\r\t","b":"\u0026\u003c\u00e9\u00E9\u0000\u001f\u007f\u0022\u005c"}"#,
+        "{\"caf\u{e9}\":\"\u{65e5}\u{672c} \u{1f600}\",\"x\":\"\u{2028}\"}".as_bytes(),
+        br#"{"n":[0,-0,1.0,1.50,1e5,1E+16,-0.0,2.5e-3,1e400,12345678901234567890123]}"#,
+        br#"{"e":{},"f":[],"g":[{}],"h":[[],[[]]],"i":{"j":{"k":null}},"t":true,"u":false}"#,
+        b"  { \"a\" : [ 1 , { \"b\" : \"c\" } ] ,\t\"d\":\"e\" }  ",
+        br#"{"a":1,"b":{"a":2},"a":3}"#,
+        br#"{"\u0061":1,"a":2}"#,
+        br#"{"s":"\ud83d\ude00","lone":"\udc00"}"#,
+        b"{\"raw\":\"tab\there\"}",
+        b"{\"bad\":\"\xff\xfe\"}",
+        br#"{"a":"\x"}"#,
+        br#"{"a":tru}"#,
+        br#"{"a":1"#,
+        br#"["top","level",{"array":1}]"#,
+    ];
+    assert_eq!(
+        assert_transcoder_matches_serde(&adversarial),
+        adversarial.len()
+    );
+
+    let Some(dir) = common::shared("real-audit") else {
+        return;
+    };
+    let mut real = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            real.extend(std::fs::read(path).unwrap());
+            real.push(b'\n');
+        }
+    }
+    let lines: Vec<&[u8]> = real
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(lines.len() >= 790, "{} real events", lines.len());
+    assert_eq!(assert_transcoder_matches_serde(&lines), lines.len());
+}

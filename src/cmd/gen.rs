@@ -76,11 +76,11 @@ pub fn run(args: &GenArgs) -> Result<i32> {
     } else {
         log
     };
-    let mut files = vec![(args.output.clone(), bytes)];
+    let mut files = vec![(args.output.clone(), bytes.into())];
     if let Some(path) = &args.truth {
         let mut t = serde_json::to_vec_pretty(&truth.to_json()).expect("Value serialises");
         t.push(b'\n');
-        files.push((path.clone(), t));
+        files.push((path.clone(), t.into()));
     }
     crate::report::write_all_atomic(&files)?;
     Ok(super::EXIT_OK)

@@ -14,6 +14,7 @@ use crate::history::{self, RunDir, RunRecord};
 use crate::input::{InputName, ReadMode};
 use crate::lists::EndpointList;
 use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
+use crate::report::Body;
 use crate::spec::Catalogue;
 
 #[derive(Debug, Args)]
@@ -73,7 +74,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
         from_run_dirs(args, &catalogue, &ineligible, &pending)?
     };
     let timelines = history::timelines(&records, &catalogue);
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut files: Vec<(PathBuf, Body)> = Vec::new();
     if let Some(dir) = &args.csv {
         std::fs::create_dir_all(dir).map_err(|source| Error::Output {
             path: dir.clone(),
@@ -81,11 +82,11 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
         })?;
         files.push((
             dir.join("runs.csv"),
-            history::runs_csv(&records).into_bytes(),
+            history::runs_csv(&records).into_bytes().into(),
         ));
         files.push((
             dir.join("operations.csv"),
-            history::operations_csv(&timelines).into_bytes(),
+            history::operations_csv(&timelines).into_bytes().into(),
         ));
     }
     if let Some(path) = &args.json {
@@ -93,14 +94,14 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
             serde_json::to_vec_pretty(&history::to_json(&records, &timelines, &catalogue))
                 .expect("Value serialises");
         bytes.push(b'\n');
-        files.push((path.clone(), bytes));
+        files.push((path.clone(), bytes.into()));
     }
     if let Some(path) = &args.html {
         let page = crate::report::html::render_history(
             &records,
             "Kubernetes API coverage over time (apicov)",
         );
-        files.push((path.clone(), page.into_bytes()));
+        files.push((path.clone(), page.into_bytes().into()));
     }
     if let Some(dir) = &args.parquet {
         let tables = crate::columnar::files(dir, &records, &timelines, &catalogue)?;
@@ -111,7 +112,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
                 source,
             })?;
         }
-        files.extend(tables);
+        files.extend(tables.into_iter().map(|(path, bytes)| (path, bytes.into())));
     }
     crate::report::write_all_atomic(&files)?;
     if !args.quiet {

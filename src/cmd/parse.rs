@@ -19,7 +19,7 @@ use crate::lists::EndpointList;
 use crate::pipeline::InputInfo;
 use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
 use crate::report::endpoints::{ListsPresent, SortOrder};
-use crate::report::{self, json::ReportContext};
+use crate::report::{self, json::ReportContext, Body};
 use crate::routes::WatchCredit;
 use crate::spec::Catalogue;
 
@@ -264,9 +264,9 @@ pub fn write_outputs(
         },
         out.not_found_in_output,
     );
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut files: Vec<(PathBuf, Body)> = Vec::new();
     if let Some(path) = &out.output {
-        files.push((path.clone(), endpoints.clone().into_bytes()));
+        files.push((path.clone(), endpoints.clone().into_bytes().into()));
     }
     if operations_json {
         let operations =
@@ -289,11 +289,11 @@ pub fn write_outputs(
             by_test: run.by_test,
             seeded_from: run.seeded_from,
         };
-        files.push((path.clone(), report::json::render(&ctx)));
+        files.push((path.clone(), report::json::render(&ctx).into()));
     }
     if let Some(path) = &out.junit {
         let xml = report::junit::render(run.catalogue, run.tally, run.ineligible, run.pending);
-        files.push((path.clone(), xml.into_bytes()));
+        files.push((path.clone(), xml.into_bytes().into()));
     }
     if let Some(path) = &out.html {
         let ctx = report::html::HtmlContext {
@@ -304,7 +304,7 @@ pub fn write_outputs(
             pending: run.pending,
             title: "Kubernetes API coverage (apicov)",
         };
-        files.push((path.clone(), report::html::render(&ctx).into_bytes()));
+        files.push((path.clone(), report::html::render(&ctx).into_bytes().into()));
     }
     report::write_all_atomic(&files)?;
     Ok((endpoints, coverage))

@@ -1,7 +1,7 @@
 //! Output files and the console summary, one module a format. Files are
 //! written through a temporary file and a rename, never half-written.
 
-use std::io::Write;
+use std::io::{IoSlice, Write};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -9,7 +9,58 @@ use crate::error::{Error, Result};
 /// Writes `bytes` to `path` through a temporary file in the same directory and
 /// a rename, so a reader never sees a half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_all_atomic(&[(path.to_path_buf(), bytes.to_vec())])
+    write_all_atomic(&[(path.to_path_buf(), bytes.to_vec().into())])
+}
+
+/// A file's contents as pieces written one after another, so that a report
+/// rendered in parallel is not first copied into one buffer (for the 6 MB
+/// audit-operations.json of a 200 MB run that copy cost ~5 ms).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Body(Vec<Vec<u8>>);
+
+impl Body {
+    pub fn len(&self) -> usize {
+        self.0.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The contents in one buffer.
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.0.concat()
+    }
+
+    /// Writes every piece, in order, with as few system calls as it takes.
+    fn write_to(&self, w: &mut impl Write) -> std::io::Result<()> {
+        // Batches stay under the usual IOV_MAX of 1024 slices.
+        for batch in self.0.chunks(1024) {
+            let mut slices: Vec<IoSlice> = batch.iter().map(|p| IoSlice::new(p)).collect();
+            let mut rest = &mut slices[..];
+            while !rest.is_empty() {
+                match w.write_vectored(rest) {
+                    Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                    Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Body {
+        Body(vec![bytes])
+    }
+}
+
+impl From<Vec<Vec<u8>>> for Body {
+    fn from(pieces: Vec<Vec<u8>>) -> Body {
+        Body(pieces)
+    }
 }
 
 /// Writes to standard output; a closed pipe (`| head`) is not an error.
@@ -34,7 +85,7 @@ pub mod summary;
 
 /// Writes several files so that either all of them are replaced or none is:
 /// every temporary file is written first, then all are renamed.
-pub fn write_all_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
+pub fn write_all_atomic(files: &[(std::path::PathBuf, Body)]) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
         let dir = match path.parent() {
@@ -49,7 +100,7 @@ pub fn write_all_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
             return Err(out_err(std::io::Error::other("is a directory")));
         }
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(out_err)?;
-        tmp.write_all(bytes).map_err(out_err)?;
+        bytes.write_to(&mut tmp).map_err(out_err)?;
         readable(&tmp).map_err(out_err)?;
         staged.push((path, tmp));
     }
