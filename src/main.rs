@@ -4,6 +4,12 @@
 
 use clap::Parser;
 
+// Chunk tallies are built on one worker and freed on another; glibc's
+// per-thread arenas handle that poorly. mimalloc: whole `apicov parse` of
+// 200 MB 3-6% faster (min and median of 25 alternating runs each).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = apicov::cli::Cli::parse();
     let status = match apicov::cmd::run(&cli.command) {
