@@ -1,6 +1,7 @@
 //! Line-extraction strategies in MB/s on one core, on the same generated
-//! Metadata-level lines: apicov's hand scanner, serde_json with borrowed
-//! (Cow) fields, simd-json's serde API with reused buffers.
+//! Metadata-level lines: apicov's hand scanner (fast mode with and without
+//! its canonical-head path, full mode), serde_json with borrowed (Cow)
+//! fields, simd-json's serde API with reused buffers.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -37,15 +38,16 @@ fn extract(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3))
         .sample_size(10);
     group.throughput(Throughput::Bytes(log.len() as u64));
-    for (name, validation) in [
-        ("hand_scanner_fast", Validation::Fast),
-        ("hand_scanner_full", Validation::Full),
+    for (name, validation, canonical) in [
+        ("hand_scanner_fast", Validation::Fast, true),
+        ("hand_scanner_fast_general_loop", Validation::Fast, false),
+        ("hand_scanner_full", Validation::Full, false),
     ] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 lines
                     .iter()
-                    .filter(|l| event::extract(l, validation, false).is_ok())
+                    .filter(|l| event::extract_with(l, validation, false, canonical).is_ok())
                     .count()
             })
         });
