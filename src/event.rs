@@ -331,8 +331,8 @@ impl<'a> Scanner<'a> {
     /// scanner then stands after a value). Values are read by
     /// [`Scanner::string`] as on the general path; on the first difference it
     /// stops at the last complete member, and the general loop goes on from
-    /// there, so the fields are the same either way (tested). Fast mode with
-    /// it: 6.5 GiB/s against 3.9 without (benches/extract.rs, one run).
+    /// there, so the fields are the same either way (tested). Fast mode runs
+    /// at 1.7-2.1x the throughput with it (benches/extract.rs; see README).
     fn canonical_head(&mut self, fields: &mut Fields<'a>) -> Result<bool, LineIssue> {
         const KIND: &[u8] = br#""kind":"Event","apiVersion":"audit.k8s.io/v1","level":"#;
         const MEMBERS: [&[u8]; 4] = [
