@@ -602,19 +602,24 @@ mod tests {
             generate(&catalogue, &options, &mut log);
             lines.extend(log.split(|&b| b == b'\n').map(|l| trim_line(l).to_vec()));
         }
-        let real = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/real-audit");
-        if let Ok(dir) = std::fs::read_dir(real) {
-            for entry in dir {
-                let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-                lines.extend(bytes.split(|&b| b == b'\n').map(|l| trim_line(l).to_vec()));
-            }
-        }
-        lines.retain(|l| !l.is_empty());
         let canonical = lines
             .iter()
             .filter(|l| l.starts_with(br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","#))
             .count();
-        assert!(canonical > 500, "{canonical} canonical lines");
+        assert!(canonical >= 400, "{canonical} canonical lines");
+        // The real events too (CI always has ../shared).
+        let real = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/real-audit");
+        match std::fs::read_dir(real) {
+            Ok(dir) => {
+                for entry in dir {
+                    let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                    lines.extend(bytes.split(|&b| b == b'\n').map(|l| trim_line(l).to_vec()));
+                }
+            }
+            Err(e) if std::env::var_os("CI").is_some() => panic!("{real}: {e}"),
+            Err(_) => eprintln!("skipping the real events: {real} not present"),
+        }
+        lines.retain(|l| !l.is_empty());
         for line in &lines {
             assert_paths_agree(line);
         }

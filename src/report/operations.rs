@@ -391,6 +391,8 @@ pub fn to_python_json(value: &Value) -> Vec<u8> {
 
 /// serde_json's pretty printer with Python's number spelling. Strings already
 /// match: both escape only `"`, `\` and control characters, with lowercase hex.
+/// Kept apart from the transcoder's own escaping on purpose: the tests hold
+/// the transcoder to this independent printer.
 struct PythonFormatter {
     pretty: PrettyFormatter<'static>,
 }
