@@ -3,6 +3,7 @@
 //! parsed event, printed as Python's `json.dump(indent=2, ensure_ascii=False)`
 //! prints it, so the file is byte-identical to the reference's.
 
+use std::borrow::Cow;
 use std::io;
 
 use rayon::prelude::*;
@@ -354,14 +355,8 @@ impl<'a> Transcoder<'a, '_> {
         match token {
             b"true" | b"false" | b"null" => self.out.extend_from_slice(token),
             _ if crate::event::is_json_number(token) => {
-                let plain_integer =
-                    token != b"-0" && !token.iter().any(|c| matches!(c, b'.' | b'e' | b'E'));
-                if plain_integer {
-                    self.out.extend_from_slice(token);
-                } else {
-                    let text = std::str::from_utf8(token).ok()?;
-                    self.out.extend_from_slice(python_number(text).as_bytes());
-                }
+                let text = std::str::from_utf8(token).ok()?;
+                self.out.extend_from_slice(python_number(text).as_bytes());
             }
             _ => return None,
         }
@@ -454,7 +449,7 @@ impl Formatter for PythonFormatter {
 /// their digits (`-0` becomes `0`); anything with a fraction or exponent is a
 /// float printed by `repr` (shortest round-trip digits, exponent form below
 /// 1e-4 and from 1e16, `.0` on whole numbers, `Infinity` on overflow).
-pub fn python_number(text: &str) -> String {
+pub fn python_number(text: &str) -> Cow<'_, str> {
     if !text.contains(['.', 'e', 'E']) {
         return if text == "-0" {
             "0".into()
@@ -487,17 +482,18 @@ pub fn python_number(text: &str) -> String {
             format!(".{rest}")
         };
         let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
+        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs()).into();
     }
     let n = digits.len() as i32;
-    if decpt <= 0 {
+    let printed = if decpt <= 0 {
         format!("{sign}0.{}{digits}", "0".repeat((-decpt) as usize))
     } else if decpt >= n {
         format!("{sign}{digits}{}.0", "0".repeat((decpt - n) as usize))
     } else {
         let (int, frac) = digits.split_at(decpt as usize);
         format!("{sign}{int}.{frac}")
-    }
+    };
+    printed.into()
 }
 
 #[cfg(test)]
