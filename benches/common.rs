@@ -25,13 +25,6 @@ pub fn log(catalogue: &Catalogue, bytes: u64) -> Vec<u8> {
 
 pub fn log_at(catalogue: &Catalogue, bytes: u64, level: Level) -> Vec<u8> {
     let mut out = Vec::new();
-    let options = GenOptions {
-        seed: 42,
-        target_bytes: bytes,
-        level,
-        omit_request_received: false,
-        noise: false,
-    };
-    generate(catalogue, &options, &mut out);
+    generate(catalogue, &GenOptions::new(42, bytes, level), &mut out);
     out
 }

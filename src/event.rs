@@ -593,11 +593,8 @@ mod tests {
         ] {
             let mut log = Vec::new();
             let options = GenOptions {
-                seed: 3,
-                target_bytes: 200_000,
-                level,
-                omit_request_received: false,
                 noise,
+                ..GenOptions::new(3, 200_000, level)
             };
             generate(&catalogue, &options, &mut log);
             lines.extend(log.split(|&b| b == b'\n').map(|l| trim_line(l).to_vec()));

@@ -39,6 +39,19 @@ pub struct GenOptions {
     pub noise: bool,
 }
 
+impl GenOptions {
+    /// A clean log (every stage logged, no noise) of about `target_bytes`.
+    pub fn new(seed: u64, target_bytes: u64, level: Level) -> GenOptions {
+        GenOptions {
+            seed,
+            target_bytes,
+            level,
+            omit_request_received: false,
+            noise: false,
+        }
+    }
+}
+
 /// The true figures of a generated log.
 #[derive(Debug, Clone, Default)]
 pub struct Truth {

@@ -252,14 +252,7 @@ fn samples_print_the_same_through_the_transcoder_and_serde() {
         apicov::spec::Catalogue::from_json(&std::fs::read(&spec).unwrap(), "mini").unwrap();
     for level in [Level::Metadata, Level::Request, Level::RequestResponse] {
         let mut log = Vec::new();
-        let options = GenOptions {
-            seed: 7,
-            target_bytes: 400_000,
-            level,
-            omit_request_received: false,
-            noise: false,
-        };
-        generate(&catalogue, &options, &mut log);
+        generate(&catalogue, &GenOptions::new(7, 400_000, level), &mut log);
         let lines: Vec<&[u8]> = log
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
