@@ -51,31 +51,36 @@ fn generate(dir: &Path, spec: &Path, name: &str, extra: &[&str]) -> (PathBuf, Va
     )
 }
 
-/// Runs parse with empty lists; returns (endpoints, operations json, report).
-fn parse(dir: &Path, spec: &Path, logs: &[&Path], extra: &[&str]) -> (Vec<u8>, Vec<u8>, Value) {
-    let out = dir.join("out");
-    fs::create_dir_all(&out).unwrap();
-    let empty = empty_list(dir);
+/// `apicov parse` of `logs` (`-` for stdin) with `empty` as both tracking
+/// lists, writing e.txt, o.json and r.json into `out`; gates never fail it.
+fn parse_command(spec: &Path, logs: &[&Path], empty: &Path, out: &Path) -> Command {
+    fs::create_dir_all(out).unwrap();
     let mut cmd = apicov();
-    cmd.arg("parse").arg("--audit-logs");
-    for log in logs {
-        cmd.arg(log);
-    }
+    cmd.arg("parse").arg("--audit-logs").args(logs);
     cmd.arg("--swagger")
         .arg(spec)
         .arg("--ineligible-endpoints")
-        .arg(&empty)
+        .arg(empty)
         .arg("--pending-eligible-endpoints")
-        .arg(&empty)
+        .arg(empty)
         .arg("-o")
         .arg(out.join("e.txt"))
         .arg("--audit-operations-json")
         .arg(out.join("o.json"))
         .arg("--report-json")
         .arg(out.join("r.json"))
-        .args(["--no-fail", "--quiet"])
-        .args(extra);
-    cmd.assert().success();
+        .arg("--no-fail");
+    cmd
+}
+
+/// Runs parse with empty lists; returns (endpoints, operations json, report).
+fn parse(dir: &Path, spec: &Path, logs: &[&Path], extra: &[&str]) -> (Vec<u8>, Vec<u8>, Value) {
+    let out = dir.join("out");
+    parse_command(spec, logs, &empty_list(dir), &out)
+        .arg("--quiet")
+        .args(extra)
+        .assert()
+        .success();
     (
         fs::read(out.join("e.txt")).unwrap(),
         fs::read(out.join("o.json")).unwrap(),
@@ -220,20 +225,8 @@ fn every_read_path_gives_identical_bytes() {
     // Standard input, gzip and plain.
     for input in [&log, &gz] {
         let out = dir.path().join("stdin");
-        fs::create_dir_all(&out).unwrap();
-        let empty = empty_list(dir.path());
-        apicov()
-            .args(["parse", "--audit-logs", "-", "--swagger"])
-            .arg(&spec)
-            .arg("--ineligible-endpoints")
-            .arg(&empty)
-            .arg("--pending-eligible-endpoints")
-            .arg(&empty)
-            .arg("-o")
-            .arg(out.join("e.txt"))
-            .arg("--audit-operations-json")
-            .arg(out.join("o.json"))
-            .args(["--no-fail", "-q", "--chunk-size", "333"])
+        parse_command(&spec, &[Path::new("-")], &empty_list(dir.path()), &out)
+            .args(["-q", "--chunk-size", "333"])
             .pipe_stdin(input)
             .unwrap()
             .assert()
@@ -654,26 +647,9 @@ fn merging_parts_gives_what_one_parse_of_the_whole_gives() {
         &["--size", "400K", "--seed", "33", "--noise"],
     );
     let whole_out = d.join("whole");
-    fs::create_dir_all(&whole_out).unwrap();
     let parse_to = |logs: &[&Path], out: &Path, extra: &[&str]| {
-        let mut cmd = apicov();
-        cmd.arg("parse").arg("--audit-logs");
-        for l in logs {
-            cmd.arg(l);
-        }
-        cmd.arg("--swagger")
-            .arg(&spec)
-            .arg("--ineligible-endpoints")
-            .arg(&empty)
-            .arg("--pending-eligible-endpoints")
-            .arg(&empty)
-            .arg("-o")
-            .arg(out.join("e.txt"))
-            .arg("--audit-operations-json")
-            .arg(out.join("o.json"))
-            .arg("--report-json")
-            .arg(out.join("r.json"))
-            .args(["-q", "--no-fail", "--by-test"])
+        parse_command(&spec, logs, &empty, out)
+            .args(["-q", "--by-test"])
             .args(extra)
             .assert()
             .success();
@@ -684,7 +660,6 @@ fn merging_parts_gives_what_one_parse_of_the_whole_gives() {
     let mut reports = Vec::new();
     for (i, part) in parts.iter().enumerate() {
         let out = d.join(format!("out-{i}"));
-        fs::create_dir_all(&out).unwrap();
         let previous = i.checked_sub(1).map(|p| d.join(format!("out-{p}/r.json")));
         let extra: Vec<String> = previous
             .map(|p| vec!["--continue-from".to_string(), p.display().to_string()])
@@ -722,7 +697,6 @@ fn merging_parts_gives_what_one_parse_of_the_whole_gives() {
     let mut loose = Vec::new();
     for (i, part) in parts.iter().enumerate() {
         let out = d.join(format!("loose-{i}"));
-        fs::create_dir_all(&out).unwrap();
         parse_to(&[part], &out, &[]);
         loose.push(out.join("r.json"));
     }
