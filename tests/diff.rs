@@ -415,14 +415,15 @@ fn remote_specs_are_cached_per_url_revalidated_and_used_offline() {
         }),
         _ => None,
     });
-    let url = format!("{base}/a/swagger.json");
-    let ops = |extra: &[&str]| {
+    let ops_of = |url: &str, extra: &[&str]| {
         apicov()
-            .args(["ops", "--swagger", &url, "--cache-dir"])
+            .args(["ops", "--swagger", url, "--cache-dir"])
             .arg(d.join("cache"))
             .args(extra)
             .assert()
     };
+    let url = format!("{base}/a/swagger.json");
+    let ops = |extra: &[&str]| ops_of(&url, extra);
     let first = ops(&[]).code(0);
     let listing = first.get_output().stdout.clone();
     assert_eq!(String::from_utf8_lossy(&listing).lines().count(), 58);
@@ -434,41 +435,15 @@ fn remote_specs_are_cached_per_url_revalidated_and_used_offline() {
         "offline must not touch the network; the second fetch revalidates"
     );
     // Errors: one line naming the source, exit 2.
-    apicov()
-        .args([
-            "ops",
-            "--swagger",
-            &format!("{base}/missing.json"),
-            "--cache-dir",
-        ])
-        .arg(d.join("cache"))
-        .assert()
+    ops_of(&format!("{base}/missing.json"), &[])
         .code(2)
         .stderr(format!(
             "apicov: error: {base}/missing.json: HTTP status 404\n"
         ));
-    apicov()
-        .args([
-            "ops",
-            "--swagger",
-            &format!("{base}/broken.json"),
-            "--cache-dir",
-        ])
-        .arg(d.join("cache"))
-        .assert()
+    ops_of(&format!("{base}/broken.json"), &[])
         .code(2)
         .stderr(format!(
             "apicov: error: {base}/broken.json: invalid swagger spec: no \"paths\" object\n"
         ));
-    apicov()
-        .args([
-            "ops",
-            "--offline",
-            "--swagger",
-            &format!("{base}/never-fetched.json"),
-            "--cache-dir",
-        ])
-        .arg(d.join("cache"))
-        .assert()
-        .code(2);
+    ops_of(&format!("{base}/never-fetched.json"), &["--offline"]).code(2);
 }
