@@ -375,12 +375,8 @@ impl<'a> Scanner<'a> {
 
     /// Skips a number or `true`/`false`/`null`, checking its grammar.
     fn scalar(&mut self) -> Result<(), LineIssue> {
-        let rest = &self.b[self.i..];
-        let len = rest
-            .iter()
-            .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-            .unwrap_or(rest.len());
-        let token = &rest[..len];
+        let token = scalar_token(&self.b[self.i..]);
+        let len = token.len();
         let ok = matches!(token, b"true" | b"false" | b"null") || is_json_number(token);
         if !ok {
             return Err(LineIssue::NotJson("invalid value"));
@@ -465,6 +461,16 @@ impl<'a> Scanner<'a> {
             }
         }
     }
+}
+
+/// The number or literal at the start of `rest`: up to the first byte that
+/// can end a value (`,`, `}`, `]` or whitespace).
+pub(crate) fn scalar_token(rest: &[u8]) -> &[u8] {
+    let len = rest
+        .iter()
+        .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+        .unwrap_or(rest.len());
+    &rest[..len]
 }
 
 /// The JSON number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.

@@ -242,16 +242,7 @@ fn every_read_path_gives_identical_bytes() {
 fn snapshot_of_the_bundled_fixture() {
     let dir = tmp();
     let out = dir.path();
-    apicov()
-        .current_dir(common::root())
-        .args([
-            "parse",
-            "--audit-logs",
-            "testdata/audit/kind-conformance-*.log",
-        ])
-        .args(["--swagger", "testdata/swagger-mini.json"])
-        .args(["--ineligible-endpoints", "testdata/ineligible-mini.yaml"])
-        .args(["--pending-eligible-endpoints", "testdata/pending-mini.yaml"])
+    common::parse_fixture()
         .arg("-o")
         .arg(out.join("audit-endpoints.txt"))
         .arg("--audit-operations-json")

@@ -7,25 +7,13 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use quick_xml::events::Event;
 use serde_json::Value;
 
 /// Parses the bundled fixture with the mini spec into `dir`.
 fn run(dir: &Path, extra: &[&str]) -> Value {
-    Command::cargo_bin("apicov")
-        .unwrap()
-        .current_dir(common::root())
-        .args([
-            "parse",
-            "-q",
-            "--no-fail",
-            "--audit-logs",
-            "testdata/audit/kind-conformance-*.log",
-        ])
-        .args(["--swagger", "testdata/swagger-mini.json"])
-        .args(["--ineligible-endpoints", "testdata/ineligible-mini.yaml"])
-        .args(["--pending-eligible-endpoints", "testdata/pending-mini.yaml"])
+    common::parse_fixture()
+        .args(["-q", "--no-fail"])
         .arg("--audit-operations-json")
         .arg(dir.join("ops.json"))
         .arg("--report-json")
@@ -146,7 +134,9 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-fn headless(browser: &Path, profile: &Path) -> std::process::Command {
+/// Runs headless Chromium with a profile of its own and `args`; fails the
+/// test unless it exits 0. Returns its standard output.
+fn headless(browser: &Path, profile: &Path, args: &[String]) -> Vec<u8> {
     let mut cmd = std::process::Command::new(browser);
     cmd.args([
         "--headless",
@@ -159,8 +149,15 @@ fn headless(browser: &Path, profile: &Path) -> std::process::Command {
         "--disable-sync",
         "--window-size=1300,1600",
     ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    cmd
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(args);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 #[test]
@@ -180,17 +177,13 @@ fn html_report_renders_in_headless_chromium() {
     assert!(unmatched > 0);
 
     let Some(browser) = chromium() else { return };
-    let out = headless(&browser, &dir.path().join("profile"))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let page = format!("file://{}", html.display());
+    let dom = headless(
+        &browser,
+        &dir.path().join("profile"),
+        &["--dump-dom".into(), page.clone()],
     );
-    let dom = String::from_utf8(out.stdout).unwrap();
+    let dom = String::from_utf8(dom).unwrap();
     assert!(dom.contains("data-ready=\"1\""), "the script did not run");
     assert!(
         dom.contains(&format!("{ops} of {ops} shown")),
@@ -205,15 +198,10 @@ fn html_report_renders_in_headless_chromium() {
     fs::create_dir_all(&artifacts).unwrap();
     let shot = artifacts.join("apicov-report.png");
     let _ = fs::remove_file(&shot);
-    let out = headless(&browser, &dir.path().join("profile2"))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    headless(
+        &browser,
+        &dir.path().join("profile2"),
+        &[format!("--screenshot={}", shot.display()), page],
     );
     let png = fs::read(&shot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");

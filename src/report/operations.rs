@@ -346,12 +346,8 @@ impl<'a> Transcoder<'a, '_> {
     }
 
     fn scalar(&mut self) -> Option<()> {
-        let rest = &self.b[self.i..];
-        let len = rest
-            .iter()
-            .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-            .unwrap_or(rest.len());
-        let token = &rest[..len];
+        let token = crate::event::scalar_token(&self.b[self.i..]);
+        let len = token.len();
         match token {
             b"true" | b"false" | b"null" => self.out.extend_from_slice(token),
             _ if crate::event::is_json_number(token) => {

@@ -34,6 +34,23 @@ pub fn testdata(name: &str) -> PathBuf {
     root().join("testdata").join(name)
 }
 
+/// `apicov parse` of the bundled fixture (testdata/audit) with the mini spec
+/// and lists, run from the project root; the caller adds outputs and flags.
+pub fn parse_fixture() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("apicov").unwrap();
+    cmd.env_remove("APICOV_CACHE_DIR")
+        .current_dir(root())
+        .args([
+            "parse",
+            "--audit-logs",
+            "testdata/audit/kind-conformance-*.log",
+        ])
+        .args(["--swagger", "testdata/swagger-mini.json"])
+        .args(["--ineligible-endpoints", "testdata/ineligible-mini.yaml"])
+        .args(["--pending-eligible-endpoints", "testdata/pending-mini.yaml"]);
+    cmd
+}
+
 /// A canned HTTP response.
 #[derive(Clone)]
 pub struct Canned {
