@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -66,6 +67,18 @@ fn lists(d: &Path) -> PathBuf {
     p
 }
 
+/// `--swagger` the mini spec, with `lists` as both tracking lists.
+fn spec_and_lists(lists: &Path) -> [OsString; 6] {
+    [
+        "--swagger".into(),
+        spec().into(),
+        "--ineligible-endpoints".into(),
+        lists.into(),
+        "--pending-eligible-endpoints".into(),
+        lists.into(),
+    ]
+}
+
 #[test]
 fn history_tables_match_single_parses() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,12 +115,7 @@ fn history_tables_match_single_parses() {
     let out = apicov()
         .arg("history")
         .arg(format!("{}/*", root.display()))
-        .arg("--swagger")
-        .arg(spec())
-        .arg("--ineligible-endpoints")
-        .arg(&empty)
-        .arg("--pending-eligible-endpoints")
-        .arg(&empty)
+        .args(spec_and_lists(&empty))
         .arg("--csv")
         .arg(d.join("csv"))
         .arg("--json")
@@ -152,12 +160,7 @@ fn history_tables_match_single_parses() {
             .arg("parse")
             .arg("--audit-logs")
             .args(&logs)
-            .arg("--swagger")
-            .arg(spec())
-            .arg("--ineligible-endpoints")
-            .arg(&empty)
-            .arg("--pending-eligible-endpoints")
-            .arg(&empty)
+            .args(spec_and_lists(&empty))
             .arg("--audit-operations-json")
             .arg(d.join("ops.json"))
             .arg("--report-json")
@@ -255,12 +258,7 @@ fn history_tables_match_single_parses() {
         .arg("history")
         .arg("--reports")
         .args(&reports)
-        .arg("--swagger")
-        .arg(spec())
-        .arg("--ineligible-endpoints")
-        .arg(&empty)
-        .arg("--pending-eligible-endpoints")
-        .arg(&empty)
+        .args(spec_and_lists(&empty))
         .arg("--json")
         .arg(d.join("from-reports.json"))
         .arg("-q")
@@ -289,12 +287,7 @@ fn a_run_without_logs_is_an_error_naming_it() {
     apicov()
         .arg("history")
         .arg(&run)
-        .arg("--swagger")
-        .arg(spec())
-        .arg("--ineligible-endpoints")
-        .arg(&empty)
-        .arg("--pending-eligible-endpoints")
-        .arg(&empty)
+        .args(spec_and_lists(&empty))
         .assert()
         .code(2)
         .stderr(format!(
