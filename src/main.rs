@@ -6,7 +6,7 @@ use clap::Parser;
 
 // Chunk tallies are built on one worker and freed on another; glibc's
 // per-thread arenas handle that poorly. mimalloc: whole `apicov parse` of
-// 200 MB 3-6% faster (min and median of 25 alternating runs each).
+// 200 MB 2-6% faster (min and median of two sets of 25 alternating runs).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
