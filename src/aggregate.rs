@@ -122,8 +122,12 @@ pub struct ChunkTally {
     malformed_examples: Vec<(u64, LineIssue)>,
     events_by_stage: [u64; 4],
     ops: Vec<Hits>,
-    /// First counted lines per operation: (pos, line range).
+    /// First counted lines per operation that pass a whole-line check:
+    /// (pos, line range).
     samples: Vec<Vec<(Position, (usize, usize))>>,
+    /// Lines were checked whole as they were read (`--validate full`); in
+    /// fast mode a sample candidate is checked before it is kept.
+    checked_whole: bool,
     unmatched: AHashMap<UnmatchedKey, Hits>,
     /// First events of requests not seen earlier in the chunk, in order.
     pending: Vec<Pending>,
@@ -136,8 +140,9 @@ pub struct ChunkTally {
 }
 
 impl ChunkTally {
-    fn new(n_ops: usize, base: Position) -> ChunkTally {
+    fn new(n_ops: usize, base: Position, checked_whole: bool) -> ChunkTally {
         ChunkTally {
+            checked_whole,
             base,
             lines: 0,
             blank_lines: 0,
@@ -159,7 +164,7 @@ impl ChunkTally {
         target: Target,
         stage: Stage,
         pos: Position,
-        line: (usize, usize),
+        (range, line): ((usize, usize), &[u8]),
         actor: Option<u32>,
     ) {
         match target {
@@ -169,8 +174,10 @@ impl ChunkTally {
                     *self.attributed.entry((actor, op)).or_default() += 1;
                 }
                 let samples = &mut self.samples[op.index()];
-                if samples.len() < SAMPLES_PER_OP {
-                    samples.push((pos, line));
+                if samples.len() < SAMPLES_PER_OP
+                    && (self.checked_whole || event::check_whole(line).is_ok())
+                {
+                    samples.push((pos, range));
                 }
             }
             Target::Unmatched(key) => self.unmatched.entry(key).or_default().add(stage, pos),
@@ -201,7 +208,7 @@ pub fn scan_chunk<M: PathMatcher>(
     options: ScanOptions,
 ) -> ChunkTally {
     let want_ua = options.attribution.needs_user_agent();
-    let mut tally = ChunkTally::new(n_ops, base);
+    let mut tally = ChunkTally::new(n_ops, base, options.validation == Validation::Full);
     let mut uri_scratch = Vec::new();
     let mut start = 0;
     while start < bytes.len() {
@@ -294,7 +301,7 @@ pub fn scan_chunk<M: PathMatcher>(
                 target,
                 actor,
             }),
-            _ => tally.count(target, stage, pos, range, actor),
+            _ => tally.count(target, stage, pos, (range, line), actor),
         }
     }
     tally
@@ -498,8 +505,11 @@ impl Tally {
             match p.target {
                 Target::Op(op) => {
                     op_hits[op.index()].add(p.stage, p.pos);
-                    op_samples[op.index()].push((p.pos, p.line));
-                    late_samples = true;
+                    let line = event::trim_line(&bytes[p.line.0..p.line.1]);
+                    if chunk.checked_whole || event::check_whole(line).is_ok() {
+                        op_samples[op.index()].push((p.pos, p.line));
+                        late_samples = true;
+                    }
                     if let Some(actor) = p.actor {
                         *self
                             .attributed

@@ -33,6 +33,16 @@ pub enum Error {
     #[error("{}: {message}", path.display())]
     Input { path: PathBuf, message: String },
 
+    /// A mapped input shrank while it was read (logrotate's `copytruncate`):
+    /// part of what was counted read as zeros, so the run has no result.
+    #[error(
+        "{}: truncated while being read ({was} bytes when opened, {now} now; logrotate \
+         copytruncate?): no result written; run again on the rotated copy, or read a \
+         live log with --read-mode stream",
+        path.display()
+    )]
+    Truncated { path: PathBuf, was: u64, now: u64 },
+
     /// A glob or path on the command line named nothing.
     #[error("{pattern}: no such file (and no file matches it as a glob)")]
     NoMatch { pattern: String },

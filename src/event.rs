@@ -160,6 +160,14 @@ pub enum Validation {
     Full,
 }
 
+/// Checks a whole line as [`Validation::Full`] does. Fast mode counts lines
+/// whose unread rest may be broken; a line becomes a sample (printed whole in
+/// audit-operations.json) only if it passes this check, so samples are the
+/// same in both modes.
+pub fn check_whole(line: &[u8]) -> Result<(), LineIssue> {
+    extract_with(line, Validation::Full, false, false).map(|_| ())
+}
+
 /// Extracts the top-level fields of one line (already trimmed, non-empty).
 /// `user_agent`: the caller needs `userAgent` too (fast mode reads on to it).
 pub fn extract(
@@ -265,8 +273,11 @@ pub fn extract_with(
     Ok(fields)
 }
 
-/// Nesting deeper than this is refused (Go's audit events nest ~20 levels).
-const MAX_DEPTH: u32 = 128;
+/// The deepest nesting of `{` and `[` a line may have, its own object
+/// included: exactly what serde_json (the samples' fallback printer) accepts,
+/// so the extractor, the sample printers and a full check agree on one rule.
+/// Go's audit events nest about 20 levels; a deeper line is malformed.
+pub const MAX_NESTING: u32 = 127;
 
 struct Scanner<'a> {
     b: &'a [u8],
@@ -400,7 +411,9 @@ impl<'a> Scanner<'a> {
             };
             match c {
                 b'{' | b'[' => {
-                    if depth >= MAX_DEPTH {
+                    // `depth` counts the levels open inside the event's own
+                    // object; this bracket opens one more.
+                    if depth + 1 >= MAX_NESTING {
                         return Err(LineIssue::NotJson("nested too deeply"));
                     }
                     let is_object = c == b'{';

@@ -1,9 +1,10 @@
 //! Inputs: audit-log files (paths or globs, in the order given), `-` for
-//! standard input, gzip recognised by its magic bytes whatever the name.
-//! Regular files are memory-mapped; gzip and stdin are read as streams.
+//! standard input, gzip and zstd recognised by their magic bytes whatever the
+//! name. Regular files are memory-mapped; compressed files, stdin, pipes and
+//! FIFOs are read as streams.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -76,24 +77,116 @@ pub enum ReadMode {
 
 /// An opened input.
 pub enum Opened {
-    /// The whole file, mapped (or read, for an empty file).
+    /// The whole file, mapped (or nothing, for an empty file).
     Mapped(Mapped),
-    /// Lines arrive in blocks (stdin, gzip, or `--read-mode stream`).
+    /// Lines arrive in blocks (stdin, pipes, compressed files, or
+    /// `--read-mode stream`).
     Stream(Box<dyn Read + Send>),
 }
 
-/// Bytes of a mapped file.
+/// Bytes of a mapped file, with the file kept open to check afterwards that
+/// it was not truncated while it was read.
 pub enum Mapped {
-    Map(memmap2::Mmap),
+    Map { map: memmap2::Mmap, file: File },
     Empty,
 }
 
 impl Mapped {
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Mapped::Map(m) => m,
+            Mapped::Map { map, .. } => map,
             Mapped::Empty => &[],
         }
+    }
+
+    /// Drops `range` of the mapping from this process's resident memory once
+    /// it has been scanned and absorbed: the pages stay in the page cache and
+    /// come back on a later touch, but RSS no longer grows with input size.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        #[cfg(unix)]
+        if let Mapped::Map { map, .. } = self {
+            let page = page_size();
+            let start = range.start.next_multiple_of(page);
+            let end = range.end.min(map.len()) / page * page;
+            if end > start {
+                // SAFETY: a read-only file mapping: dropped pages are re-read
+                // from the file (page cache) when touched again.
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        end - start,
+                    )
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
+
+    /// The file's size now: less than the mapping's when the file was
+    /// truncated while (or after) it was read.
+    pub fn len_now(&self) -> u64 {
+        match self {
+            Mapped::Map { file, .. } => file.metadata().map_or(0, |m| m.len()),
+            Mapped::Empty => 0,
+        }
+    }
+}
+
+#[cfg(unix)]
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if page > 0 {
+        page as usize
+    } else {
+        4096
+    }
+}
+
+/// How an input's bytes are compressed, known by their magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    #[default]
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// The name used in reports, None for plain text.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Compression::None => None,
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
+        }
+    }
+
+    /// Reads the magic bytes at the start of `head`. Formats apicov cannot
+    /// read are an error that says what to do.
+    fn sniff(head: &[u8]) -> std::result::Result<Compression, String> {
+        const UNSUPPORTED: [(&[u8], &str); 3] = [
+            (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz"),
+            (b"BZh", "bzip2"),
+            (&[0x04, 0x22, 0x4d, 0x18], "lz4"),
+        ];
+        if head.starts_with(&[0x1f, 0x8b]) {
+            return Ok(Compression::Gzip);
+        }
+        if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            return Ok(Compression::Zstd);
+        }
+        for (magic, name) in UNSUPPORTED {
+            if head.starts_with(magic) {
+                return Err(format!(
+                    "compressed with {name}, which apicov does not read: decompress it \
+                     and pass it on stdin (e.g. `{name} -dc FILE | apicov parse --audit-logs -`)"
+                ));
+            }
+        }
+        Ok(Compression::None)
     }
 }
 
@@ -101,35 +194,22 @@ impl Mapped {
 pub struct Source {
     pub name: InputName,
     pub opened: Opened,
-    pub gzip: bool,
-    /// Size on disk, when known (compressed size for gzip).
+    pub compression: Compression,
+    /// Size on disk, when known (compressed size for compressed files).
     pub disk_bytes: Option<u64>,
     /// Bytes of the underlying file read so far (for progress on streams).
     pub consumed: Arc<AtomicU64>,
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The longest magic number [`Compression::sniff`] reads.
+const HEAD_LEN: usize = 6;
 
-/// Opens one input. Errors name the file.
+/// Opens one input. Errors name the file. Regular files are mapped (in
+/// `ReadMode::Mmap`); pipes, FIFOs, devices and process substitutions
+/// (`<(zcat x.gz)`), which cannot be mapped or sought, are read as streams.
 pub fn open(name: &InputName, mode: ReadMode) -> Result<Source> {
-    let consumed = Arc::new(AtomicU64::new(0));
     match name {
-        InputName::Stdin => {
-            let mut reader = BufReader::with_capacity(1 << 20, io::stdin());
-            let head = reader.fill_buf().map_err(|e| Error::input("<stdin>", e))?;
-            let gzip = head.starts_with(&GZIP_MAGIC);
-            let counted = Counting {
-                inner: reader,
-                count: consumed.clone(),
-            };
-            Ok(Source {
-                name: name.clone(),
-                opened: Opened::Stream(stream(counted, gzip)),
-                gzip,
-                disk_bytes: None,
-                consumed,
-            })
-        }
+        InputName::Stdin => open_stream(name, Box::new(io::stdin()), None),
         InputName::File(path) => {
             let err = |e: io::Error| Error::input(path, e);
             let file = File::open(path).map_err(err)?;
@@ -137,50 +217,84 @@ pub fn open(name: &InputName, mode: ReadMode) -> Result<Source> {
             if meta.is_dir() {
                 return Err(Error::input(path, "is a directory"));
             }
-            let mut head = [0u8; 2];
-            let head_len = read_head(&file, &mut head).map_err(err)?;
-            let gzip = head_len == 2 && head == GZIP_MAGIC;
-            let disk_bytes = Some(meta.len());
-            let opened = if gzip || mode == ReadMode::Stream || !meta.is_file() {
-                let reader = BufReader::with_capacity(1 << 20, file);
-                let counted = Counting {
-                    inner: reader,
-                    count: consumed.clone(),
-                };
-                Opened::Stream(stream(counted, gzip))
-            } else if meta.len() == 0 {
-                Opened::Mapped(Mapped::Empty)
-            } else {
-                // SAFETY: the map is read-only. A file truncated or rewritten
-                // while mapped is undefined behaviour (SIGBUS); audit logs are
-                // rotated, not rewritten, so apicov maps only whole files it was
-                // pointed at, and streams everything else (`--read-mode stream`
-                // for logs still being written).
-                match unsafe { memmap2::MmapOptions::new().map(&file) } {
-                    Ok(map) => {
-                        #[cfg(unix)]
-                        let _ = map.advise(memmap2::Advice::Sequential);
-                        Opened::Mapped(Mapped::Map(map))
-                    }
-                    Err(_) => {
-                        let file = File::open(path).map_err(err)?;
-                        let counted = Counting {
-                            inner: BufReader::with_capacity(1 << 20, file),
-                            count: consumed.clone(),
-                        };
-                        Opened::Stream(stream(counted, false))
-                    }
+            if !meta.is_file() || mode == ReadMode::Stream {
+                let size = meta.is_file().then_some(meta.len());
+                return open_stream(name, Box::new(file), size);
+            }
+            let mut head = [0u8; HEAD_LEN];
+            let head_len = read_head_at(&file, &mut head).map_err(err)?;
+            let compression =
+                Compression::sniff(&head[..head_len]).map_err(|m| Error::input(path, m))?;
+            if compression != Compression::None {
+                return open_stream(name, Box::new(file), Some(meta.len()));
+            }
+            if meta.len() == 0 {
+                return Ok(Source {
+                    name: name.clone(),
+                    opened: Opened::Mapped(Mapped::Empty),
+                    compression,
+                    disk_bytes: Some(0),
+                    consumed: Arc::default(),
+                });
+            }
+            // SAFETY: the map is read-only. A file truncated while mapped
+            // raises SIGBUS on reads past its new end; the pipeline scans a
+            // mapping only under a `mapguard::Guard`, which turns that into
+            // a "truncated while being read" error for this file.
+            match unsafe { memmap2::MmapOptions::new().map(&file) } {
+                Ok(map) => {
+                    #[cfg(unix)]
+                    let _ = map.advise(memmap2::Advice::Sequential);
+                    Ok(Source {
+                        name: name.clone(),
+                        opened: Opened::Mapped(Mapped::Map { map, file }),
+                        compression,
+                        disk_bytes: Some(meta.len()),
+                        consumed: Arc::default(),
+                    })
                 }
-            };
-            Ok(Source {
-                name: name.clone(),
-                opened,
-                gzip,
-                disk_bytes,
-                consumed,
-            })
+                Err(_) => open_stream(name, Box::new(file), Some(meta.len())),
+            }
         }
     }
+}
+
+/// Opens a stream: reads its first bytes to recognise the compression
+/// without seeking (pipes cannot seek), then puts them back in front.
+fn open_stream(
+    name: &InputName,
+    mut reader: Box<dyn Read + Send>,
+    disk_bytes: Option<u64>,
+) -> Result<Source> {
+    let path = name.path();
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    (&mut reader)
+        .take(HEAD_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::input(&path, e))?;
+    let compression = Compression::sniff(&head).map_err(|m| Error::input(&path, m))?;
+    let consumed = Arc::new(AtomicU64::new(0));
+    let counted = Counting {
+        inner: BufReader::with_capacity(1 << 20, io::Cursor::new(head).chain(reader)),
+        count: consumed.clone(),
+    };
+    let opened: Box<dyn Read + Send> = match compression {
+        // MultiGzDecoder: rotated logs are often concatenated gzip members,
+        // and GzDecoder stops after the first.
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(counted)),
+        // zstd's decoder reads concatenated frames as one stream.
+        Compression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::new(counted).map_err(|e| Error::input(&path, e))?)
+        }
+        Compression::None => Box::new(counted),
+    };
+    Ok(Source {
+        name: name.clone(),
+        opened: Opened::Stream(opened),
+        compression,
+        disk_bytes,
+        consumed,
+    })
 }
 
 impl Source {
@@ -189,28 +303,20 @@ impl Source {
     }
 }
 
-fn read_head(file: &File, head: &mut [u8; 2]) -> io::Result<usize> {
-    use std::io::{Seek, SeekFrom};
-    let mut f = file;
+/// Reads the first bytes of a regular file without moving its cursor.
+fn read_head_at(file: &File, head: &mut [u8; HEAD_LEN]) -> io::Result<usize> {
+    #[cfg(unix)]
+    use std::os::unix::fs::FileExt;
     let mut n = 0;
     while n < head.len() {
-        match f.read(&mut head[n..])? {
-            0 => break,
-            k => n += k,
+        match file.read_at(&mut head[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
-    f.seek(SeekFrom::Start(0))?;
     Ok(n)
-}
-
-fn stream<R: Read + Send + 'static>(reader: R, gzip: bool) -> Box<dyn Read + Send> {
-    if gzip {
-        // MultiGzDecoder: rotated logs are often concatenated gzip members,
-        // and GzDecoder stops after the first.
-        Box::new(flate2::read::MultiGzDecoder::new(reader))
-    } else {
-        Box::new(reader)
-    }
 }
 
 /// Counts bytes read from the underlying file, for progress.

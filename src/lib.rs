@@ -12,6 +12,7 @@
 pub mod aggregate;
 pub mod attribution;
 pub mod chunk;
+pub mod cleanup;
 pub mod cli;
 pub mod cmd;
 pub mod columnar;
@@ -24,6 +25,7 @@ pub mod gen;
 pub mod history;
 pub mod input;
 pub mod lists;
+pub mod mapguard;
 pub mod merge;
 pub mod pipeline;
 pub mod report;

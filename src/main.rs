@@ -12,6 +12,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = apicov::cli::Cli::parse();
+    // Temporary outputs are removed on SIGTERM/SIGINT/SIGHUP.
+    apicov::cleanup::install();
     let status = match apicov::cmd::run(&cli.command) {
         Ok(status) => status,
         Err(err) => {

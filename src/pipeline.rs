@@ -17,7 +17,7 @@ use crate::attribution::Attribution;
 use crate::chunk::{self, BlockReader};
 use crate::error::{Error, Result};
 use crate::event::Validation;
-use crate::input::{self, InputName, Opened, ReadMode};
+use crate::input::{self, Compression, InputName, Opened, ReadMode};
 use crate::routes::{PathMatcher, Router};
 
 /// How the engine reads and splits its inputs.
@@ -56,7 +56,7 @@ pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
 #[derive(Debug, Clone)]
 pub struct InputInfo {
     pub name: String,
-    pub gzip: bool,
+    pub compression: Compression,
     pub disk_bytes: Option<u64>,
 }
 
@@ -104,7 +104,7 @@ pub fn run<M: PathMatcher>(
     for (index, source) in sources.into_iter().enumerate() {
         infos.push(InputInfo {
             name: source.name.display(),
-            gzip: source.gzip,
+            compression: source.compression,
             disk_bytes: source.disk_bytes,
         });
         let scan_options = ScanOptions {
@@ -118,11 +118,23 @@ pub fn run<M: PathMatcher>(
         // ordered merge does not leave the workers idle.
         match source.opened {
             Opened::Mapped(mapped) => {
+                let path = source.name.display();
                 let bytes = mapped.bytes();
+                // Truncation while mapped reads as zeros under the guard
+                // (see mapguard), and is reported once the file is done.
+                let guard = crate::mapguard::Guard::new(bytes);
+                if guard.is_none() && !bytes.is_empty() {
+                    return Err(Error::input(&path, "too many files mapped at once"));
+                }
                 let ranges = chunk::split(bytes, options.chunk_size);
                 let mut previous: Option<(&[std::ops::Range<usize>], Vec<ChunkTally>)> = None;
+                let mut released = 0;
                 for group in ranges.chunks(wave) {
                     let absorb = previous.take();
+                    let absorbed_to = absorb
+                        .as_ref()
+                        .and_then(|(r, _)| r.last())
+                        .map_or(0, |r| r.end);
                     let tally_ref = &mut tally;
                     let (tallies, ()) = pool.install(|| {
                         rayon::join(
@@ -139,6 +151,9 @@ pub fn run<M: PathMatcher>(
                             },
                         )
                     });
+                    // What is scanned and absorbed leaves resident memory.
+                    mapped.release(released..absorbed_to);
+                    released = released.max(absorbed_to);
                     previous = Some((group, tallies));
                     bar.set_position(
                         start + done_before + group.first().map_or(0, |r| r.start as u64),
@@ -150,6 +165,16 @@ pub fn run<M: PathMatcher>(
                 if bytes.is_empty() {
                     tally.absorb(scan(&[], 0), &[]);
                 }
+                let faulted = guard.as_ref().is_some_and(|g| g.faulted());
+                let now = mapped.len_now();
+                if faulted || now < bytes.len() as u64 {
+                    return Err(Error::Truncated {
+                        path: path.into(),
+                        was: bytes.len() as u64,
+                        now,
+                    });
+                }
+                drop(guard);
             }
             Opened::Stream(reader) => {
                 let path = source.name.display();
@@ -168,8 +193,8 @@ pub fn run<M: PathMatcher>(
                             }
                             Ok(None) => break,
                             Err(e) => {
-                                let what = if source.gzip {
-                                    format!("corrupt or truncated gzip data: {e}")
+                                let what = if let Some(kind) = source.compression.name() {
+                                    format!("corrupt or truncated {kind} data: {e}")
                                 } else {
                                     e.to_string()
                                 };

@@ -9,13 +9,15 @@ use clap::Args;
 use crate::cli::SpecArgs;
 use crate::error::{Error, Result};
 use crate::gen::{self, GenOptions, Level};
+use crate::report::Body;
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
 
-    /// Log file to write (`.gz` names are gzip-compressed).
+    /// Log file to write (`.gz` names are gzip-compressed; `-` is standard
+    /// output).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 
@@ -76,12 +78,25 @@ pub fn run(args: &GenArgs) -> Result<i32> {
     } else {
         log
     };
-    let mut files = vec![(args.output.clone(), bytes.into())];
+    // `-o -`: the log goes to standard output (the truth file, if any, is
+    // written first, so a consumer of the pipe can already read it).
+    let (to_file, to_stdout) = if args.output.as_os_str() == "-" {
+        (None, Some(bytes))
+    } else {
+        (Some(bytes), None)
+    };
+    let mut files: Vec<(PathBuf, Body)> = Vec::new();
+    if let Some(bytes) = to_file {
+        files.push((args.output.clone(), bytes.into()));
+    }
     if let Some(path) = &args.truth {
         let mut t = serde_json::to_vec_pretty(&truth.to_json()).expect("Value serialises");
         t.push(b'\n');
         files.push((path.clone(), t.into()));
     }
     crate::report::write_all_atomic(&files)?;
+    if let Some(bytes) = to_stdout {
+        crate::report::write_stdout(&bytes)?;
+    }
     Ok(super::EXIT_OK)
 }

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::parse::{write_outputs, OutputArgs, RunResult};
 use crate::cli::{ListArgs, SpecArgs};
 use crate::error::{Error, Result};
+use crate::input::Compression;
 use crate::pipeline::{self, InputInfo};
 use crate::report::endpoints::SortOrder;
 use crate::routes::WatchCredit;
@@ -98,7 +99,7 @@ pub fn merge_reports(
                     .and_then(Value::as_str)
                     .unwrap_or("?")
                     .to_string(),
-                gzip: i.get("gzip").and_then(Value::as_bool).unwrap_or(false),
+                compression: compression_of(i),
                 disk_bytes: None,
             })
             .collect();
@@ -173,4 +174,15 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     let pool = pipeline::thread_pool(0)?;
     write_outputs(&run, &out, &pool, operations_json.is_some())?;
     Ok(super::EXIT_OK)
+}
+
+/// An input's compression as a report names it (`"gzip": true` in reports
+/// written before zstd was read).
+fn compression_of(input: &Value) -> Compression {
+    match input.get("compression").and_then(Value::as_str) {
+        Some("gzip") => Compression::Gzip,
+        Some("zstd") => Compression::Zstd,
+        _ if input.get("gzip").and_then(Value::as_bool) == Some(true) => Compression::Gzip,
+        _ => Compression::None,
+    }
 }

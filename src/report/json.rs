@@ -146,7 +146,7 @@ pub fn render(ctx: &ReportContext) -> Vec<u8> {
         .map(|(info, totals)| {
             json!({
                 "path": info.name,
-                "gzip": info.gzip,
+                "compression": info.compression.name(),
                 "bytes": totals.bytes,
                 "lines": totals.lines,
             })

@@ -71,7 +71,8 @@ pub mod operations;
 pub mod summary;
 
 /// Writes several files so that either all of them are replaced or none is:
-/// every temporary file is written first, then all are renamed.
+/// every temporary file (`.apicov-XXXXXX.tmp`, see [`crate::cleanup`]) is
+/// written first, then all are renamed.
 pub fn write_all_atomic(files: &[(std::path::PathBuf, Body)]) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
@@ -86,18 +87,40 @@ pub fn write_all_atomic(files: &[(std::path::PathBuf, Body)]) -> Result<()> {
         if path.is_dir() {
             return Err(out_err(std::io::Error::other("is a directory")));
         }
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(out_err)?;
-        bytes.write_to(&mut tmp).map_err(out_err)?;
-        readable(&tmp).map_err(out_err)?;
+        let mut tmp = Staged(Some(crate::cleanup::temp_file_in(dir).map_err(out_err)?));
+        let file = tmp.0.as_mut().expect("staged until renamed");
+        bytes.write_to(file).map_err(out_err)?;
+        readable(file).map_err(out_err)?;
         staged.push((path, tmp));
     }
-    for (path, tmp) in staged {
-        tmp.persist(path).map_err(|e| Error::Output {
-            path: path.clone(),
-            source: e.error,
-        })?;
+    let mut renaming = crate::cleanup::renaming();
+    let mut result = Ok(());
+    for (path, mut tmp) in staged {
+        let tmp = tmp.0.take().expect("staged until renamed");
+        let tmp_path = tmp.path().to_path_buf();
+        if result.is_ok() {
+            if let Err(e) = tmp.persist(path) {
+                result = Err(Error::Output {
+                    path: path.clone(),
+                    source: e.error,
+                });
+            }
+        }
+        renaming.forget(&tmp_path);
     }
-    Ok(())
+    result
+}
+
+/// A temporary output registered with [`crate::cleanup`]; forgotten there
+/// when dropped (the file itself is removed by `NamedTempFile`).
+struct Staged(Option<tempfile::NamedTempFile>);
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(tmp) = &self.0 {
+            crate::cleanup::forget(tmp.path());
+        }
+    }
 }
 
 /// Temporary files are created 0600; outputs are ordinary files (0644).

@@ -72,7 +72,7 @@ pub fn print_sample(line: &[u8], out: &mut Vec<u8>) {
             out,
             keys: Vec::new(),
         };
-        t.value(2).is_some() && {
+        t.value(SAMPLE_DEPTH).is_some() && {
             t.ws();
             t.i == line.len()
         }
@@ -140,6 +140,9 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The indentation level of a sample's object in audit-operations.json.
+const SAMPLE_DEPTH: usize = 2;
+
 /// Indentation for `newline`, two spaces a level.
 const SPACES: &[u8; 128] = &[b' '; 128];
 
@@ -170,7 +173,14 @@ impl<'a> Transcoder<'a, '_> {
         }
     }
 
+    /// `depth` is the indentation level: the sample's own object prints at
+    /// [`SAMPLE_DEPTH`]. Samples were checked against
+    /// [`crate::event::MAX_NESTING`] before they were kept; the bound here
+    /// keeps the recursion shallow whatever the caller passes.
     fn value(&mut self, depth: usize) -> Option<()> {
+        if depth >= SAMPLE_DEPTH + crate::event::MAX_NESTING as usize {
+            return None;
+        }
         self.ws();
         match *self.b.get(self.i)? {
             b'{' => self.object(depth),

@@ -28,7 +28,10 @@ impl Summary<'_> {
         let mut out = String::new();
         let _ = writeln!(out, "Parsed {} audit log file(s):", self.inputs.len());
         for (i, (info, totals)) in self.inputs.iter().zip(&t.inputs).enumerate() {
-            let gz = if info.gzip { " (gzip)" } else { "" };
+            let gz = info
+                .compression
+                .name()
+                .map_or(String::new(), |c| format!(" ({c})"));
             let _ = writeln!(
                 out,
                 "  [{}/{}] {}{gz}: {} lines",
