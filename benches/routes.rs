@@ -31,7 +31,7 @@ fn routes(c: &mut Criterion) {
         .sample_size(10);
     for strategy in [Strategy::Trie, Strategy::Regex, Strategy::Linear] {
         build.bench_function(BenchmarkId::from_parameter(format!("{strategy:?}")), |b| {
-            b.iter(|| AnyMatcher::build(strategy, &catalogue))
+            b.iter(|| AnyMatcher::build(strategy, &catalogue).unwrap())
         });
     }
     build.finish();
@@ -43,7 +43,7 @@ fn routes(c: &mut Criterion) {
     lookup.throughput(Throughput::Elements(requests.len() as u64));
     for strategy in [Strategy::Trie, Strategy::Regex, Strategy::Linear] {
         let router = Router::with_matcher(
-            AnyMatcher::build(strategy, &catalogue),
+            AnyMatcher::build(strategy, &catalogue).unwrap(),
             WatchCredit::Deprecated,
         );
         lookup.bench_function(BenchmarkId::from_parameter(format!("{strategy:?}")), |b| {

@@ -146,6 +146,22 @@ pub fn files(
                     runs.iter().map(|r| r.pending_exercised as u64),
                 )),
             ),
+            (
+                "status",
+                DataType::Utf8,
+                false,
+                Arc::new(StringArray::from_iter_values(
+                    runs.iter().map(|r| r.status.as_str()),
+                )),
+            ),
+            (
+                "problem",
+                DataType::Utf8,
+                true,
+                Arc::new(StringArray::from_iter(
+                    runs.iter().map(|r| r.problem.as_deref()),
+                )),
+            ),
         ]);
         let path = dir
             .join("runs")

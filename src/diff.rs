@@ -22,11 +22,24 @@ pub struct RunOperations {
 }
 
 impl RunOperations {
-    /// Reads a run; `name` is used in errors.
+    /// Reads a run; `name` is used in errors. A file that is neither an
+    /// endpoints file nor a report JSON is an error, not an empty run.
     pub fn parse(bytes: &[u8], catalogue: &Catalogue, name: &str) -> Result<RunOperations, String> {
-        let text = String::from_utf8_lossy(bytes);
+        let expected = "expected an audit-endpoints.txt (either tool's) or an apicov report JSON";
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Err(format!("{name}: not text (invalid UTF-8): {expected}"));
+        };
+        if text.contains('\0') {
+            return Err(format!("{name}: binary data (NUL bytes): {expected}"));
+        }
         if text.trim_start().starts_with('{') {
-            return Self::from_report_json(&text, catalogue, name);
+            return Self::from_report_json(text, catalogue, name);
+        }
+        if !looks_like_endpoints(text) {
+            return Err(format!(
+                "{name}: no \"Kubernetes API Endpoints\" title and no \"operation | count\" \
+                 line: {expected}"
+            ));
         }
         let mut run = RunOperations::default();
         // The reference's rule, line by line.
@@ -49,6 +62,8 @@ impl RunOperations {
     }
 
     /// The operations an endpoints file would list: hit and not filtered.
+    /// (Reports say what they are: a JSON file without a `classification`
+    /// is refused below.)
     fn from_report_json(
         text: &str,
         catalogue: &Catalogue,
@@ -70,6 +85,26 @@ impl RunOperations {
         }
         Ok(run)
     }
+}
+
+/// An endpoints file has the reference's title line, or at least one
+/// `operationId | count` (or `| NOT FOUND`) line; an empty run still has the
+/// title.
+fn looks_like_endpoints(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim();
+        if line.starts_with("Kubernetes API Endpoints") {
+            return true;
+        }
+        let mut parts = line.splitn(2, " | ");
+        let (Some(op), Some(rest)) = (parts.next(), parts.next()) else {
+            return false;
+        };
+        let rest = rest.trim();
+        !op.is_empty()
+            && op.bytes().all(|b| b.is_ascii_alphanumeric())
+            && (rest == "NOT FOUND" || rest.parse::<u64>().is_ok())
+    })
 }
 
 /// The comparison of two runs.

@@ -43,6 +43,14 @@ pub enum Error {
     )]
     Truncated { path: PathBuf, was: u64, now: u64 },
 
+    /// Results of different meaning (another spec, `--conformance-only` or
+    /// not, the same report twice) were to be combined.
+    #[error("{source_name}: {message}")]
+    Mixed {
+        source_name: String,
+        message: String,
+    },
+
     /// A glob or path on the command line named nothing.
     #[error("{pattern}: no such file (and no file matches it as a glob)")]
     NoMatch { pattern: String },

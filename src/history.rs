@@ -14,7 +14,42 @@ use crate::aggregate::Tally;
 use crate::coverage::filter_of;
 use crate::error::{Error, Result};
 use crate::lists::EndpointList;
+use crate::report::Caveats;
 use crate::spec::{Catalogue, OpId};
+
+/// Whether a run was analysed, and if not, why. Real CI mirrors always hold
+/// runs that died before uploading their logs: such a run gets a row that
+/// says why, and the rest of the history goes on without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Analysed.
+    Ok,
+    /// No `artifacts/` directory.
+    NoArtifacts,
+    /// `artifacts/audit/` is missing or holds no `audit*.log[.gz]`.
+    NoLogs,
+    /// A log could not be read to its end (corrupt or truncated gzip/zstd,
+    /// truncated while read, unreadable).
+    Corrupt,
+    /// `started.json` or `finished.json` is not JSON.
+    BadMetadata,
+    /// A report JSON (`history --reports`) could not be read.
+    BadReport,
+}
+
+impl RunStatus {
+    /// The `status` column's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::NoArtifacts => "no-artifacts",
+            RunStatus::NoLogs => "no-logs",
+            RunStatus::Corrupt => "corrupt",
+            RunStatus::BadMetadata => "bad-metadata",
+            RunStatus::BadReport => "bad-report",
+        }
+    }
+}
 
 /// A run directory found on disk.
 #[derive(Debug, Clone)]
@@ -29,6 +64,26 @@ pub struct RunDir {
     pub finished: bool,
     /// `finished.json`'s `passed` (or `result == "SUCCESS"`).
     pub passed: Option<bool>,
+    /// [`RunStatus::Ok`] unless the run cannot be analysed.
+    pub status: RunStatus,
+    /// What is wrong, when the status is not ok (file and reason).
+    pub problem: Option<String>,
+}
+
+impl RunDir {
+    /// A run that is left out for `status`, with its reason.
+    pub fn skipped(id: String, dir: PathBuf, status: RunStatus, problem: String) -> RunDir {
+        RunDir {
+            id,
+            dir,
+            logs: Vec::new(),
+            started: None,
+            finished: false,
+            passed: None,
+            status,
+            problem: Some(problem),
+        }
+    }
 }
 
 /// Expands RUN arguments (directories or globs of them) into run dirs.
@@ -69,32 +124,60 @@ fn run_dir(dir: &Path) -> Result<RunDir> {
     if !dir.is_dir() {
         return Err(Error::input(dir, "not a run directory"));
     }
-    let audit = dir.join("artifacts").join("audit");
-    let mut logs: Vec<PathBuf> = std::fs::read_dir(&audit)
-        .map_err(|e| Error::input(&audit, e))?
+    let id = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("?")
+        .to_string();
+    let skipped = |status, problem: String| {
+        Ok(RunDir::skipped(
+            id.clone(),
+            dir.to_path_buf(),
+            status,
+            problem,
+        ))
+    };
+    let artifacts = dir.join("artifacts");
+    if !artifacts.is_dir() {
+        return skipped(
+            RunStatus::NoArtifacts,
+            format!("{}: no such directory", artifacts.display()),
+        );
+    }
+    let audit = artifacts.join("audit");
+    let entries = match std::fs::read_dir(&audit) {
+        Ok(entries) => entries,
+        Err(e) => return skipped(RunStatus::NoLogs, format!("{}: {e}", audit.display())),
+    };
+    let mut logs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.starts_with("audit") && (name.ends_with(".log") || name.ends_with(".log.gz"))
+            name.starts_with("audit") && is_log_name(name)
         })
         .collect();
     if logs.is_empty() {
-        return Err(Error::input(&audit, "no audit*.log or audit*.log.gz"));
+        return skipped(
+            RunStatus::NoLogs,
+            format!("{}: no audit*.log[.gz|.zst]", audit.display()),
+        );
     }
     logs.sort();
-    let read_json = |name: &str| -> Result<Option<Value>> {
+    let read_json = |name: &str| -> std::result::Result<Option<Value>, String> {
         let p = dir.join(name);
         match std::fs::read(&p) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| Error::input(&p, e)),
+                .map_err(|e| format!("{}: not JSON: {e}", p.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::input(&p, e)),
+            Err(e) => Err(format!("{}: {e}", p.display())),
         }
     };
-    let started =
-        read_json("started.json")?.and_then(|v| v.get("timestamp").and_then(Value::as_i64));
-    let finished = read_json("finished.json")?;
+    let (started, finished) = match (read_json("started.json"), read_json("finished.json")) {
+        (Ok(s), Ok(f)) => (s, f),
+        (Err(e), _) | (_, Err(e)) => return skipped(RunStatus::BadMetadata, e),
+    };
+    let started = started.and_then(|v| v.get("timestamp").and_then(Value::as_i64));
     let passed = finished.as_ref().and_then(|f| {
         f.get("passed").and_then(Value::as_bool).or_else(|| {
             f.get("result")
@@ -103,17 +186,22 @@ fn run_dir(dir: &Path) -> Result<RunDir> {
         })
     });
     Ok(RunDir {
-        id: dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_string(),
+        id,
         dir: dir.to_path_buf(),
         logs,
         started,
         finished: finished.is_some(),
         passed,
+        status: RunStatus::Ok,
+        problem: None,
     })
+}
+
+/// Audit-log names a run holds: `.log`, rotated `.log.gz` and `.log.zst`.
+fn is_log_name(name: &str) -> bool {
+    [".log", ".log.gz", ".log.zst"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// One run, summarised.
@@ -132,6 +220,12 @@ pub struct RunRecord {
     pub pending_exercised: usize,
     /// Requests per operation hit (every operation, before filters).
     pub hits: Vec<(OpId, u64)>,
+    /// Whether the run was analysed; a skipped run counts nothing and is
+    /// left out of timelines and coverage plots.
+    pub status: RunStatus,
+    pub problem: Option<String>,
+    /// How the run's report was made (`history --reports`).
+    pub caveats: Caveats,
 }
 
 impl RunRecord {
@@ -171,7 +265,35 @@ impl RunRecord {
             stable_not_found: eligible - eligible_hit,
             pending_exercised,
             hits,
+            status: dir.status,
+            problem: dir.problem.clone(),
+            caveats: Caveats::default(),
         }
+    }
+
+    /// The row of a run that could not be analysed.
+    pub fn skipped(dir: &RunDir) -> RunRecord {
+        RunRecord {
+            id: dir.id.clone(),
+            started: dir.started,
+            finished: dir.finished,
+            passed: dir.passed,
+            requests: 0,
+            operations_hit: 0,
+            eligible: 0,
+            eligible_hit: 0,
+            stable_not_found: 0,
+            pending_exercised: 0,
+            hits: Vec::new(),
+            status: dir.status,
+            problem: dir.problem.clone(),
+            caveats: Caveats::default(),
+        }
+    }
+
+    /// The run was analysed.
+    pub fn is_ok(&self) -> bool {
+        self.status == RunStatus::Ok
     }
 
     pub fn coverage_percent(&self) -> f64 {
@@ -204,7 +326,7 @@ pub struct OpTimeline {
 pub fn timelines(records: &[RunRecord], catalogue: &Catalogue) -> BTreeMap<String, OpTimeline> {
     let mut lines: BTreeMap<String, OpTimeline> = BTreeMap::new();
     let mut previous: Option<std::collections::HashSet<OpId>> = None;
-    for record in records {
+    for record in records.iter().filter(|r| r.is_ok()) {
         let now: std::collections::HashSet<OpId> = record.hits.iter().map(|(op, _)| *op).collect();
         for op in &now {
             let t = lines.entry(catalogue.get(*op).id.clone()).or_default();
@@ -259,8 +381,22 @@ fn started_text(r: &RunRecord) -> String {
     r.started.map(|t| utc(t).1).unwrap_or_else(|| "-".into())
 }
 
+/// What holds for some run of the history, for titles and notes.
+pub fn caveats(records: &[RunRecord]) -> Caveats {
+    Caveats {
+        conformance_only: records.iter().any(|r| r.caveats.conformance_only),
+        spec_mix: records.iter().any(|r| r.caveats.spec_mix),
+    }
+}
+
 fn gates_text(r: &RunRecord) -> String {
-    if r.stable_not_found == 0 && r.pending_exercised == 0 {
+    if !r.is_ok() {
+        format!(
+            "skipped ({}): {}",
+            r.status.as_str(),
+            r.problem.as_deref().unwrap_or("")
+        )
+    } else if r.stable_not_found == 0 && r.pending_exercised == 0 {
         "pass".into()
     } else {
         format!(
@@ -273,6 +409,9 @@ fn gates_text(r: &RunRecord) -> String {
 /// The console table and the changes between consecutive runs.
 pub fn render_text(records: &[RunRecord], timelines: &BTreeMap<String, OpTimeline>) -> String {
     let mut out = String::new();
+    for line in caveats(records).lines() {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(
         out,
         "{:<22} {:<20} {:>10} {:>6} {:>16}  {:<8} gates",
@@ -327,12 +466,12 @@ pub fn render_text(records: &[RunRecord], timelines: &BTreeMap<String, OpTimelin
 /// `runs.csv`.
 pub fn runs_csv(records: &[RunRecord]) -> String {
     let mut out = String::from(
-        "run,started,finished,passed,requests,operations_hit,eligible_hit,eligible,coverage_percent,stable_not_found,pending_exercised\n",
+        "run,started,finished,passed,requests,operations_hit,eligible_hit,eligible,coverage_percent,stable_not_found,pending_exercised,status,problem,conformance_only,other_spec\n",
     );
     for r in records {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{:.2},{},{}",
+            "{},{},{},{},{},{},{},{},{:.2},{},{},{},{},{},{}",
             csv(&r.id),
             r.started.map(|t| utc(t).1).unwrap_or_default(),
             r.finished,
@@ -343,7 +482,11 @@ pub fn runs_csv(records: &[RunRecord]) -> String {
             r.eligible,
             r.coverage_percent(),
             r.stable_not_found,
-            r.pending_exercised
+            r.pending_exercised,
+            r.status.as_str(),
+            csv(r.problem.as_deref().unwrap_or("")),
+            r.caveats.conformance_only,
+            r.caveats.spec_mix
         );
     }
     out
@@ -400,6 +543,10 @@ pub fn to_json(
                 "coverage_percent": (r.coverage_percent() * 100.0).round() / 100.0,
                 "stable_not_found": r.stable_not_found,
                 "pending_exercised": r.pending_exercised,
+                "status": r.status.as_str(),
+                "problem": r.problem,
+                "conformance_only": r.caveats.conformance_only,
+                "other_spec": r.caveats.spec_mix,
                 "operations": hits,
             })
         })

@@ -17,11 +17,20 @@ pub struct ListEntry {
     pub line: usize,
 }
 
+/// An item of a list that names no operation, so it is ignored (as the
+/// reference ignores it); `lint-lists` reports each, `parse` warns once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredEntry {
+    pub line: usize,
+    pub why: String,
+}
+
 /// A parsed tracking list.
 #[derive(Debug, Clone, Default)]
 pub struct EndpointList {
     pub source: String,
     pub entries: Vec<ListEntry>,
+    pub ignored: Vec<IgnoredEntry>,
     names: AHashSet<String>,
 }
 
@@ -48,7 +57,8 @@ impl EndpointList {
         };
         for item in items.unwrap_or_default() {
             let line = item.referenced.line() as usize;
-            // Other shapes are ignored, as the reference ignores them.
+            // Other shapes are ignored, as the reference ignores them, and
+            // remembered for lint-lists and parse's warning.
             let (endpoint, reason, link) = match item.value {
                 Value::String(name) => (name, None, None),
                 Value::Object(map) => match map.get("endpoint") {
@@ -57,9 +67,31 @@ impl EndpointList {
                         scalar(map.get("reason")),
                         scalar(map.get("link")),
                     ),
-                    _ => continue,
+                    Some(other) => {
+                        list.ignored.push(IgnoredEntry {
+                            line,
+                            why: format!(
+                                "`endpoint` is {}, not an operationId: entry ignored",
+                                shape(other)
+                            ),
+                        });
+                        continue;
+                    }
+                    None => {
+                        list.ignored.push(IgnoredEntry {
+                            line,
+                            why: "entry without `endpoint`: ignored".into(),
+                        });
+                        continue;
+                    }
                 },
-                _ => continue,
+                other => {
+                    list.ignored.push(IgnoredEntry {
+                        line,
+                        why: format!("item is {}, not an operationId: ignored", shape(&other)),
+                    });
+                    continue;
+                }
             };
             list.names.insert(endpoint.clone());
             list.entries.push(ListEntry {
@@ -70,6 +102,19 @@ impl EndpointList {
             });
         }
         Ok(list)
+    }
+
+    /// One line for a run that reads the list: how many items were ignored
+    /// and where the first is (None when every item names an operation).
+    pub fn ignored_warning(&self) -> Option<String> {
+        let first = self.ignored.first()?;
+        Some(format!(
+            "{}:{}: {} item(s) name no operation and are ignored (first: {}); see `apicov lint-lists`",
+            self.source,
+            first.line,
+            self.ignored.len(),
+            first.why
+        ))
     }
 
     /// The first entry for `op`.
@@ -125,6 +170,9 @@ pub fn lint(
         });
     };
     for (list, is_ineligible) in [(ineligible, true), (pending, false)] {
+        for ignored in &list.ignored {
+            add(list, ignored.line, ignored.why.clone());
+        }
         let mut first_line: ahash::AHashMap<&str, usize> = ahash::AHashMap::new();
         for entry in &list.entries {
             let op = entry.endpoint.as_str();
@@ -237,5 +285,17 @@ mod tests {
         assert!(e.starts_with("list.yaml: invalid endpoint list:"), "{e}");
         let e = parse("key: value\n").unwrap_err().to_string();
         assert!(e.starts_with("list.yaml: invalid endpoint list:"), "{e}");
+    }
+}
+
+/// A YAML value's shape, for messages.
+fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
     }
 }

@@ -299,3 +299,35 @@ pub fn from_json(v: &Value, catalogue: &Catalogue) -> Result<Loaded, String> {
             .to_string(),
     })
 }
+
+/// What a report's counts mean beyond its tally: which spec they were
+/// matched against and whether only conformance tests were counted. Results
+/// of different meaning are not combined silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportMeaning {
+    /// `spec.digest` (reports written before it existed have none).
+    pub spec_digest: Option<String>,
+    pub conformance_only: bool,
+    /// The report is itself a combination across specs (`--allow-spec-mix`).
+    pub spec_mix: bool,
+}
+
+impl ReportMeaning {
+    /// Reads the meaning of a report JSON.
+    pub fn of(report: &Value) -> ReportMeaning {
+        ReportMeaning {
+            spec_digest: report
+                .pointer("/spec/digest")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            conformance_only: report
+                .get("conformance_only")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            spec_mix: report
+                .get("spec_mix")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        }
+    }
+}

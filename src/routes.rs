@@ -226,6 +226,9 @@ impl PathMatcher for SegmentTrie {
     }
 }
 
+/// The regex matcher's NFA size limit: 256 MiB.
+const REGEX_NFA_LIMIT: usize = 256 << 20;
+
 /// All templates as one regex-automata multi-pattern automaton over
 /// `<method letter><path>`, patterns in precedence order with leftmost-first
 /// semantics and an end anchor, so the first pattern that matches the whole
@@ -237,7 +240,10 @@ pub struct RegexDfa {
 }
 
 impl RegexDfa {
-    pub fn new(routes: &[Route]) -> RegexDfa {
+    /// Compiles the templates. A spec too large for the automaton's size
+    /// limits (raised far above the ~1,100 paths of Kubernetes' spec, but
+    /// finite) is an error that says to use the trie.
+    pub fn new(routes: &[Route]) -> Result<RegexDfa, crate::Error> {
         let patterns: Vec<String> = routes
             .iter()
             .map(|route| {
@@ -265,7 +271,9 @@ impl RegexDfa {
                     .utf8_empty(false)
                     // The default 2 MiB lazy-DFA cache thrashes on ~1,100
                     // templates (NOTES.md measured ~20 ms a lookup); 64 MiB does not.
-                    .hybrid_cache_capacity(64 << 20),
+                    .hybrid_cache_capacity(64 << 20)
+                    // The default 10 MiB NFA limit fails at ~10,000 paths.
+                    .nfa_size_limit(Some(REGEX_NFA_LIMIT)),
             )
             .syntax(
                 regex_automata::util::syntax::Config::new()
@@ -273,11 +281,17 @@ impl RegexDfa {
                     .utf8(false),
             )
             .build_many(&patterns)
-            .expect("templates compile");
-        RegexDfa {
+            .map_err(|e| {
+                crate::Error::Usage(format!(
+                    "--matcher regex cannot compile the spec's {} path templates ({e}): use \
+                     --matcher trie (the default), which has no such limit",
+                    routes.len()
+                ))
+            })?;
+        Ok(RegexDfa {
             regex,
             ops: routes.iter().map(|r| r.op).collect(),
-        }
+        })
     }
 }
 
@@ -349,13 +363,14 @@ pub enum AnyMatcher {
 }
 
 impl AnyMatcher {
-    pub fn build(strategy: Strategy, catalogue: &Catalogue) -> AnyMatcher {
+    /// Builds the strategy's matcher (only the regex one can fail).
+    pub fn build(strategy: Strategy, catalogue: &Catalogue) -> crate::Result<AnyMatcher> {
         let routes = Route::all(catalogue);
-        match strategy {
+        Ok(match strategy {
             Strategy::Trie => AnyMatcher::Trie(SegmentTrie::new(&routes)),
-            Strategy::Regex => AnyMatcher::Regex(RegexDfa::new(&routes)),
+            Strategy::Regex => AnyMatcher::Regex(RegexDfa::new(&routes)?),
             Strategy::Linear => AnyMatcher::Linear(LinearScan::new(&routes)),
-        }
+        })
     }
 }
 

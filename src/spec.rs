@@ -258,6 +258,32 @@ impl Catalogue {
             .map(|(i, op)| (OpId(i as u32), op))
     }
 
+    /// A digest of everything coverage depends on: each operation's id,
+    /// method, template and classification, in sorted order (so the spec's
+    /// formatting and its `definitions` do not count). Reports carry it, so
+    /// results parsed against different specs are not combined unawares.
+    pub fn digest(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &b in bytes.iter().chain([&0xff]) {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for id in self.sorted_ids() {
+            let op = self.get(id);
+            eat(op.id.as_bytes());
+            eat(op.method.as_str().as_bytes());
+            eat(op.template.as_bytes());
+            eat(&[
+                u8::from(op.stable),
+                u8::from(op.deprecated),
+                u8::from(op.observable),
+            ]);
+        }
+        format!("{hash:016x}")
+    }
+
     /// Operation ids sorted by byte order, as `swagger_operations.txt` lists them.
     pub fn sorted_ids(&self) -> Vec<OpId> {
         let mut ids: Vec<OpId> = (0..self.operations.len() as u32).map(OpId).collect();

@@ -278,22 +278,176 @@ fn history_tables_match_single_parses() {
     }
 }
 
+/// Runs that died before uploading logs, a truncated gzip, broken
+/// metadata: each gets a row saying why and is skipped; the good runs'
+/// figures and timeline are those of a history without the bad ones.
 #[test]
-fn a_run_without_logs_is_an_error_naming_it() {
+fn bad_runs_are_reported_and_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("1790000000000000001");
-    fs::create_dir_all(run.join("artifacts/audit")).unwrap();
-    let empty = lists(dir.path());
+    let d = dir.path();
+    let root = d.join("runs");
+    let good = ["1790000000000000201", "1790000000000000205"];
+    make_run(&root, good[0], 7, false, Some(1_795_680_000), None);
+    make_run(&root, good[1], 8, true, Some(1_795_690_000), None);
+    // An empty artifacts/audit, no artifacts/ at all.
+    fs::create_dir_all(root.join("1790000000000000202/artifacts/audit")).unwrap();
+    fs::create_dir_all(root.join("1790000000000000203")).unwrap();
+    // A gzip log cut in half.
+    let cut = make_run(&root, "1790000000000000204", 9, true, None, None);
+    let gz = cut.join("audit.log.gz");
+    let bytes = fs::read(&gz).unwrap();
+    fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+    // A started.json that is not JSON.
+    make_run(&root, "1790000000000000206", 10, false, None, None);
+    fs::write(
+        root.join("1790000000000000206/started.json"),
+        "{\"timestamp\": 17",
+    )
+    .unwrap();
+    let empty = lists(d);
+
+    let history = |runs: &[&str], out: &str, strict: bool| {
+        let mut cmd = apicov();
+        cmd.arg("history")
+            .args(runs.iter().map(|r| root.join(r)))
+            .args(spec_and_lists(&empty))
+            .arg("--json")
+            .arg(d.join(out))
+            .arg("--csv")
+            .arg(d.join(format!("{out}.csv")))
+            .arg("-q");
+        if strict {
+            cmd.arg("--strict");
+        }
+        cmd.assert()
+    };
+    let all = [
+        "1790000000000000201",
+        "1790000000000000202",
+        "1790000000000000203",
+        "1790000000000000204",
+        "1790000000000000205",
+        "1790000000000000206",
+    ];
+    let assert = history(&all, "all.json", false).success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let audit = |id: &str| root.join(id).join("artifacts/audit");
+    let expected_stderr = format!(
+        "apicov: warning: run 1790000000000000202 skipped (no-logs): {}: no audit*.log[.gz|.zst]\n\
+         apicov: warning: run 1790000000000000203 skipped (no-artifacts): {}: no such directory\n\
+         apicov: warning: run 1790000000000000204 skipped (corrupt): {}: corrupt or truncated gzip data: incomplete deflate stream\n\
+         apicov: warning: run 1790000000000000206 skipped (bad-metadata): {}: not JSON: EOF while parsing an object at line 1 column 16\n",
+        audit("1790000000000000202").display(),
+        root.join("1790000000000000203/artifacts").display(),
+        audit("1790000000000000204").join("audit.log.gz").display(),
+        root.join("1790000000000000206/started.json").display(),
+    );
+    assert_eq!(stderr, expected_stderr);
+    let all_json: Value = serde_json::from_slice(&fs::read(d.join("all.json")).unwrap()).unwrap();
+    let statuses: Vec<(&str, &str)> = all_json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["run"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("1790000000000000201", "ok"),
+            ("1790000000000000202", "no-logs"),
+            ("1790000000000000203", "no-artifacts"),
+            ("1790000000000000204", "corrupt"),
+            ("1790000000000000205", "ok"),
+            ("1790000000000000206", "bad-metadata"),
+        ]
+    );
+
+    // The good runs alone give the same figures and the same timeline.
+    history(&good, "good.json", false).success().stderr("");
+    let good_json: Value = serde_json::from_slice(&fs::read(d.join("good.json")).unwrap()).unwrap();
+    let ok_rows: Vec<&Value> = all_json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "ok")
+        .collect();
+    assert_eq!(ok_rows.len(), 2);
+    for (a, b) in ok_rows.iter().zip(good_json["runs"].as_array().unwrap()) {
+        assert_eq!(*a, b);
+    }
+    assert_eq!(all_json["operations"], good_json["operations"]);
+    let csv = fs::read_to_string(d.join("all.json.csv/runs.csv")).unwrap();
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",pending_exercised,status,problem,conformance_only,other_spec"));
+    assert!(csv
+        .lines()
+        .any(|l| l.starts_with("1790000000000000202,,false,,0,0,0,0,0.00,0,0,no-logs,")));
+
+    // --strict: every bad run is an error, nothing is written.
+    let strict = history(&all, "strict.json", true).code(2);
+    let stderr = String::from_utf8(strict.get_output().stderr.clone()).unwrap();
+    assert_eq!(
+        stderr,
+        expected_stderr.replace("apicov: warning:", "apicov: error:")
+            + "apicov: error: 4 of 6 runs could not be analysed (--strict): nothing written\n"
+    );
+    assert!(!d.join("strict.json").exists());
+}
+
+/// `history --reports` with an unreadable report: its row says so.
+#[test]
+fn an_unreadable_report_is_a_skipped_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let empty = lists(d);
+    let log = d.join("a.log");
     apicov()
-        .arg("history")
-        .arg(&run)
-        .args(spec_and_lists(&empty))
+        .args(["gen", "--swagger"])
+        .arg(spec())
+        .arg("-o")
+        .arg(&log)
+        .args(["--size", "40K"])
         .assert()
-        .code(2)
-        .stderr(format!(
-            "apicov: error: {}: no audit*.log or audit*.log.gz\n",
-            run.join("artifacts/audit").display()
-        ));
+        .success();
+    let good = d.join("1790000000000000301.json");
+    apicov()
+        .arg("parse")
+        .arg("--audit-logs")
+        .arg(&log)
+        .args(spec_and_lists(&empty))
+        .arg("--audit-operations-json")
+        .arg(d.join("ops.json"))
+        .arg("--report-json")
+        .arg(&good)
+        .args(["-q", "--no-fail"])
+        .assert()
+        .success();
+    let bad = d.join("1790000000000000302.json");
+    fs::write(&bad, "{\"tally\": ").unwrap();
+    let assert = apicov()
+        .args(["history", "--reports"])
+        .arg(&good)
+        .arg(&bad)
+        .args(spec_and_lists(&empty))
+        .arg("--json")
+        .arg(d.join("h.json"))
+        .arg("-q")
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8(assert.get_output().stderr.clone()).unwrap(),
+        format!(
+            "apicov: warning: run 1790000000000000302 skipped (bad-report): {}: not JSON: EOF while parsing a value at line 1 column 10\n",
+            bad.display()
+        )
+    );
+    let h: Value = serde_json::from_slice(&fs::read(d.join("h.json")).unwrap()).unwrap();
+    assert_eq!(h["runs"][0]["status"], "ok");
+    assert_eq!(h["runs"][1]["status"], "bad-report");
+    assert_eq!(h["runs"][1]["requests"], 0);
 }
 
 /// A column of a record batch, by name and type.

@@ -102,7 +102,7 @@ const FOREIGN: &[(&str, &str)] = &[
 fn check_catalogue(label: &str, catalogue: &Catalogue) {
     let routes = Route::all(catalogue);
     let trie = SegmentTrie::new(&routes);
-    let regex = RegexDfa::new(&routes);
+    let regex = RegexDfa::new(&routes).unwrap();
     let linear = LinearScan::new(&routes);
     let router = Router::with_matcher(SegmentTrie::new(&routes), WatchCredit::Deprecated);
     let list_router = Router::with_matcher(SegmentTrie::new(&routes), WatchCredit::List);
@@ -194,7 +194,7 @@ fn check_catalogue(label: &str, catalogue: &Catalogue) {
         );
         for strategy in [Strategy::Trie, Strategy::Regex, Strategy::Linear] {
             let r = Router::with_matcher(
-                AnyMatcher::build(strategy, catalogue),
+                AnyMatcher::build(strategy, catalogue).unwrap(),
                 WatchCredit::Deprecated,
             );
             assert_eq!(

@@ -10,7 +10,7 @@ use crate::attribution::Attribution;
 use crate::cli::{ListArgs, SpecArgs};
 use crate::error::{Error, Result};
 use crate::event::Validation;
-use crate::history::{self, RunDir, RunRecord};
+use crate::history::{self, RunDir, RunRecord, RunStatus};
 use crate::input::{InputName, ReadMode};
 use crate::lists::EndpointList;
 use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
@@ -62,6 +62,17 @@ pub struct HistoryArgs {
     /// No progress bar, no table on stdout.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// A run that cannot be analysed (no logs, a corrupt log, broken
+    /// metadata, an unreadable report) is an error: exit 2, nothing written.
+    /// Without it such a run gets a row with its status and is skipped.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// With --reports: take reports parsed against another spec than
+    /// --swagger (refused otherwise); their rows and the outputs say so.
+    #[arg(long)]
+    pub allow_spec_mix: bool,
 }
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
@@ -73,6 +84,23 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
     } else {
         from_run_dirs(args, &catalogue, &ineligible, &pending)?
     };
+    let skipped: Vec<&RunRecord> = records.iter().filter(|r| !r.is_ok()).collect();
+    for r in &skipped {
+        eprintln!(
+            "apicov: {}: run {} skipped ({}): {}",
+            if args.strict { "error" } else { "warning" },
+            r.id,
+            r.status.as_str(),
+            r.problem.as_deref().unwrap_or("")
+        );
+    }
+    if args.strict && !skipped.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} of {} runs could not be analysed (--strict): nothing written",
+            skipped.len(),
+            records.len()
+        )));
+    }
     let timelines = history::timelines(&records, &catalogue);
     let mut files: Vec<(PathBuf, Body)> = Vec::new();
     if let Some(dir) = &args.csv {
@@ -97,10 +125,11 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
         files.push((path.clone(), bytes.into()));
     }
     if let Some(path) = &args.html {
-        let page = crate::report::html::render_history(
-            &records,
-            "Kubernetes API coverage over time (apicov)",
+        let title = format!(
+            "Kubernetes API coverage over time (apicov){}",
+            history::caveats(&records).title_suffix()
         );
+        let page = crate::report::html::render_history(&records, &title);
         files.push((path.clone(), page.into_bytes().into()));
     }
     if let Some(dir) = &args.parquet {
@@ -130,7 +159,7 @@ fn from_run_dirs(
     pending: &EndpointList,
 ) -> Result<Vec<RunRecord>> {
     let runs: Vec<RunDir> = history::discover(&args.runs)?;
-    let router = super::build_router(&args.spec, catalogue);
+    let router = super::build_router(&args.spec, catalogue)?;
     let pool = pipeline::thread_pool(args.threads)?;
     let total: u64 = runs
         .iter()
@@ -148,9 +177,24 @@ fn from_run_dirs(
     };
     let mut records = Vec::with_capacity(runs.len());
     for run in &runs {
+        if run.status != RunStatus::Ok {
+            records.push(RunRecord::skipped(run));
+            continue;
+        }
         let names: Vec<InputName> = run.logs.iter().cloned().map(InputName::File).collect();
-        let (tally, _) = pipeline::run(&names, &router, catalogue.len(), &options, &pool, &[])?;
-        records.push(RunRecord::new(run, &tally, catalogue, ineligible, pending));
+        match pipeline::run(&names, &router, catalogue.len(), &options, &pool, &[]) {
+            Ok((tally, _)) => {
+                records.push(RunRecord::new(run, &tally, catalogue, ineligible, pending));
+            }
+            // A log that cannot be read to its end spoils only its run.
+            Err(e @ (Error::Input { .. } | Error::Truncated { .. })) => {
+                let mut bad = run.clone();
+                bad.status = RunStatus::Corrupt;
+                bad.problem = Some(e.to_string());
+                records.push(RunRecord::skipped(&bad));
+            }
+            Err(e) => return Err(e),
+        }
     }
     bar.finish_and_clear();
     Ok(records)
@@ -164,6 +208,12 @@ fn from_reports(
     pending: &EndpointList,
 ) -> Result<Vec<RunRecord>> {
     let mut records = Vec::new();
+    let rules = super::merge::MergeRules {
+        independent: true,
+        allow_spec_mix: args.allow_spec_mix,
+    };
+    // Conformance-only runs and full runs do not share a timeline.
+    let mut conformance_only: Option<(bool, PathBuf)> = None;
     let mut paths: Vec<PathBuf> = Vec::new();
     for arg in &args.runs {
         paths.extend(
@@ -176,12 +226,38 @@ fn from_reports(
         );
     }
     for path in paths {
-        let merged = super::merge::merge_reports(std::slice::from_ref(&path), catalogue, true)?;
         let id = path
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("?")
             .to_string();
+        let merged =
+            match super::merge::merge_reports(std::slice::from_ref(&path), catalogue, rules) {
+                Ok(merged) => merged,
+                Err(e @ (Error::Input { .. } | Error::Source { .. })) => {
+                    let dir =
+                        RunDir::skipped(id, path.clone(), RunStatus::BadReport, e.to_string());
+                    records.push(RunRecord::skipped(&dir));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+        let this = merged.caveats.conformance_only;
+        match &conformance_only {
+            Some((first, first_path)) if *first != this => {
+                return Err(Error::Mixed {
+                    source_name: path.display().to_string(),
+                    message: format!(
+                        "parsed {} --conformance-only, {} {}: the two do not share a timeline",
+                        if this { "with" } else { "without" },
+                        first_path.display(),
+                        if this { "without it" } else { "with it" },
+                    ),
+                })
+            }
+            Some(_) => {}
+            None => conformance_only = Some((this, path.clone())),
+        }
         let dir = RunDir {
             id,
             dir: path.clone(),
@@ -189,14 +265,12 @@ fn from_reports(
             started: None,
             finished: true,
             passed: None,
+            status: RunStatus::Ok,
+            problem: None,
         };
-        records.push(RunRecord::new(
-            &dir,
-            &merged.tally,
-            catalogue,
-            ineligible,
-            pending,
-        ));
+        let mut record = RunRecord::new(&dir, &merged.tally, catalogue, ineligible, pending);
+        record.caveats = merged.caveats;
+        records.push(record);
     }
     records.sort_by(|a, b| history::run_order(&a.id, &b.id));
     Ok(records)

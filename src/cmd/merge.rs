@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::input::Compression;
 use crate::pipeline::{self, InputInfo};
 use crate::report::endpoints::SortOrder;
+use crate::report::Caveats;
 use crate::routes::WatchCredit;
 use crate::spec::Catalogue;
 
@@ -47,6 +48,11 @@ pub struct MergeArgs {
     #[arg(long)]
     pub independent: bool,
 
+    /// Combine reports parsed against different specs (refused otherwise);
+    /// every output then says so.
+    #[arg(long)]
+    pub allow_spec_mix: bool,
+
     #[command(flatten)]
     pub spec: SpecArgs,
 
@@ -60,29 +66,79 @@ pub struct Merged {
     pub inputs: Vec<InputInfo>,
     pub watch_credit: WatchCredit,
     pub by_test: bool,
+    pub caveats: Caveats,
 }
 
-/// Reads `reports` in order and appends their tallies.
+/// How [`merge_reports`] combines reports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MergeRules {
+    /// Separate runs: no request spans two reports.
+    pub independent: bool,
+    /// Reports parsed against another spec than the catalogue's are combined
+    /// (and the result says so) instead of refused.
+    pub allow_spec_mix: bool,
+}
+
+/// Reads `reports` in order and appends their tallies. Reports of different
+/// meaning are refused ([`Error::Mixed`]): `--conformance-only` with full
+/// ones, another spec than `catalogue` (unless `rules.allow_spec_mix`), and
+/// the same report twice.
 pub fn merge_reports(
     reports: &[PathBuf],
     catalogue: &Catalogue,
-    independent: bool,
+    rules: MergeRules,
 ) -> Result<Merged> {
     let mut merged: Option<Merged> = None;
     let mut previous_digest = String::new();
     let mut previous_name = String::new();
+    let mut seen: Vec<(Option<PathBuf>, u64, String)> = Vec::new();
+    let spec_digest = catalogue.digest();
     for path in reports {
         let name = path.display().to_string();
         let err = |message: String| Error::Source {
             source_name: name.clone(),
             message,
         };
+        let mixed = |message: String| Error::Mixed {
+            source_name: name.clone(),
+            message,
+        };
         let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let canonical = std::fs::canonicalize(path).ok();
+        let content = content_hash(&bytes);
+        for (other_path, other_content, other_name) in &seen {
+            if canonical.is_some() && *other_path == canonical {
+                return Err(mixed(format!(
+                    "named twice (also as {other_name}): its counts would be added twice"
+                )));
+            }
+            if !rules.independent && *other_content == content {
+                return Err(mixed(format!(
+                    "the same report as {other_name}: a part does not follow itself, and \
+                     its counts would be added twice"
+                )));
+            }
+        }
+        seen.push((canonical, content, name.clone()));
         let report: Value =
             serde_json::from_slice(&bytes).map_err(|e| err(format!("not JSON: {e}")))?;
         let section = report
             .get("tally")
             .ok_or_else(|| err("no tally section: not an apicov report".into()))?;
+        let meaning = crate::merge::ReportMeaning::of(&report);
+        let mut spec_mix = meaning.spec_mix;
+        if let Some(digest) = &meaning.spec_digest {
+            if *digest != spec_digest {
+                if !rules.allow_spec_mix {
+                    return Err(mixed(format!(
+                        "parsed against another spec (digest {digest}) than --swagger \
+                         (digest {spec_digest}): merge with the spec it was parsed with, or \
+                         pass --allow-spec-mix to combine anyway (every output then says so)"
+                    )));
+                }
+                spec_mix = true;
+            }
+        }
         let loaded = crate::merge::from_json(section, catalogue).map_err(err)?;
         let watch_credit = match report.get("watch_credit").and_then(Value::as_str) {
             Some("list") => WatchCredit::List,
@@ -111,16 +167,37 @@ pub fn merge_reports(
                     inputs,
                     watch_credit,
                     by_test,
+                    caveats: Caveats {
+                        conformance_only: meaning.conformance_only,
+                        spec_mix,
+                    },
                 });
             }
             Some(m) => {
                 if m.watch_credit != watch_credit {
-                    return Err(err(format!(
+                    return Err(mixed(format!(
                         "parsed with another --watch-credit than {previous_name}"
                     )));
                 }
+                if m.caveats.conformance_only != meaning.conformance_only {
+                    return Err(mixed(format!(
+                        "parsed {} --conformance-only, {previous_name} {}: conformance-only \
+                         counts and full counts do not add up",
+                        if meaning.conformance_only {
+                            "with"
+                        } else {
+                            "without"
+                        },
+                        if meaning.conformance_only {
+                            "without it"
+                        } else {
+                            "with it"
+                        },
+                    )));
+                }
+                m.caveats.spec_mix |= spec_mix;
                 let open_before = m.tally.open_requests().count();
-                if !independent
+                if !rules.independent
                     && open_before > 0
                     && loaded.seeded_from.as_deref() != Some(previous_digest.as_str())
                 {
@@ -146,7 +223,11 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     let (ineligible, pending) = args.lists.load(&fetcher)?;
     let spec_doc = fetcher.get(&args.spec.swagger)?;
     let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
-    let merged = merge_reports(&args.reports, &catalogue, args.independent)?;
+    let rules = MergeRules {
+        independent: args.independent,
+        allow_spec_mix: args.allow_spec_mix,
+    };
+    let merged = merge_reports(&args.reports, &catalogue, rules)?;
     if merged.inputs.len() >= 1 << 16 {
         return Err(Error::Usage("more than 65,535 inputs in one merge".into()));
     }
@@ -170,10 +251,19 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         watch_credit: merged.watch_credit,
         by_test: merged.by_test,
         seeded_from: None,
+        caveats: merged.caveats,
     };
     let pool = pipeline::thread_pool(0)?;
     write_outputs(&run, &out, &pool, operations_json.is_some())?;
     Ok(super::EXIT_OK)
+}
+
+/// Tells the same bytes apart (reports named twice under other names).
+fn content_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// An input's compression as a report names it (`"gzip": true` in reports

@@ -29,11 +29,11 @@ pub fn load_catalogue(spec: &SpecArgs) -> Result<Catalogue> {
 }
 
 /// The router the flags ask for.
-pub fn build_router(spec: &SpecArgs, catalogue: &Catalogue) -> Router<AnyMatcher> {
-    Router::with_matcher(
-        AnyMatcher::build(spec.matcher, catalogue),
+pub fn build_router(spec: &SpecArgs, catalogue: &Catalogue) -> Result<Router<AnyMatcher>> {
+    Ok(Router::with_matcher(
+        AnyMatcher::build(spec.matcher, catalogue)?,
         spec.watch_credit,
-    )
+    ))
 }
 
 /// Runs one subcommand.

@@ -153,9 +153,17 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     }
     let fetcher = args.spec.fetch.fetcher();
     let (ineligible, pending) = args.lists.load(&fetcher)?;
+    if !args.quiet {
+        for warning in [&ineligible, &pending]
+            .iter()
+            .filter_map(|l| l.ignored_warning())
+        {
+            eprintln!("apicov: warning: {warning}");
+        }
+    }
     let spec_doc = fetcher.get(&args.spec.swagger)?;
     let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
-    let router = super::build_router(&args.spec, &catalogue);
+    let router = super::build_router(&args.spec, &catalogue)?;
     let names = input::expand(&args.audit_logs)?;
     phases.mark("spec, lists, router");
 
@@ -172,7 +180,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     };
     let pool = pipeline::thread_pool(args.threads)?;
     let seed = match &args.continue_from {
-        Some(path) => Some(previous_part(path, &catalogue)?),
+        Some(path) => Some(previous_part(path, &catalogue, args.conformance_only)?),
         None => None,
     };
     let (tally, inputs) = pipeline::run(
@@ -194,6 +202,10 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         watch_credit: args.spec.watch_credit,
         by_test: options.attribution.by_test,
         seeded_from: seed.as_ref().map(|(_, digest)| digest.as_str()),
+        caveats: report::Caveats {
+            conformance_only: args.conformance_only,
+            spec_mix: false,
+        },
     };
     let (endpoints, coverage) = write_outputs(&run, &args.out, &pool, true)?;
     phases.mark("render and write");
@@ -241,6 +253,7 @@ pub struct RunResult<'a> {
     pub by_test: bool,
     /// Digest of the open requests the run was seeded with (`--continue-from`).
     pub seeded_from: Option<&'a str>,
+    pub caveats: report::Caveats,
 }
 
 /// Renders every requested output and writes them all or none
@@ -263,6 +276,7 @@ pub fn write_outputs(
             pending: !run.pending.is_empty(),
         },
         out.not_found_in_output,
+        run.caveats,
     );
     let mut files: Vec<(PathBuf, Body)> = Vec::new();
     if let Some(path) = &out.output {
@@ -288,11 +302,18 @@ pub fn write_outputs(
             },
             by_test: run.by_test,
             seeded_from: run.seeded_from,
+            caveats: run.caveats,
         };
         files.push((path.clone(), report::json::render(&ctx).into()));
     }
     if let Some(path) = &out.junit {
-        let xml = report::junit::render(run.catalogue, run.tally, run.ineligible, run.pending);
+        let xml = report::junit::render(
+            run.catalogue,
+            run.tally,
+            run.ineligible,
+            run.pending,
+            run.caveats,
+        );
         files.push((path.clone(), xml.into_bytes().into()));
     }
     if let Some(path) = &out.html {
@@ -311,7 +332,13 @@ pub fn write_outputs(
 }
 
 /// The open requests (and their digest) that a previous part's report left.
-fn previous_part(path: &std::path::Path, catalogue: &Catalogue) -> Result<(Vec<u128>, String)> {
+/// The part must have been parsed against the same spec and with the same
+/// `--conformance-only`: otherwise the two would not add up.
+fn previous_part(
+    path: &std::path::Path,
+    catalogue: &Catalogue,
+    conformance_only: bool,
+) -> Result<(Vec<u128>, String)> {
     let err = |message: String| Error::Source {
         source_name: path.display().to_string(),
         message,
@@ -322,6 +349,31 @@ fn previous_part(path: &std::path::Path, catalogue: &Catalogue) -> Result<(Vec<u
     let section = report
         .get("tally")
         .ok_or_else(|| err("no tally section: not an apicov report".into()))?;
+    let meaning = crate::merge::ReportMeaning::of(&report);
+    if meaning.conformance_only != conformance_only {
+        return Err(err(format!(
+            "parsed {} --conformance-only, this part {}: the parts would not add up",
+            if meaning.conformance_only {
+                "with"
+            } else {
+                "without"
+            },
+            if conformance_only {
+                "with it"
+            } else {
+                "without it"
+            },
+        )));
+    }
+    if let Some(digest) = &meaning.spec_digest {
+        if *digest != catalogue.digest() {
+            return Err(err(format!(
+                "parsed against another spec (digest {digest}, this run's {}): parse both \
+                 parts with the same --swagger",
+                catalogue.digest()
+            )));
+        }
+    }
     let loaded = crate::merge::from_json(section, catalogue).map_err(err)?;
     let ids: Vec<u128> = loaded.tally.open_requests().collect();
     Ok((ids, loaded.open_digest))

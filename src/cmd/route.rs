@@ -21,7 +21,7 @@ pub struct RouteArgs {
 
 pub fn run(args: &RouteArgs) -> Result<i32> {
     let catalogue = super::load_catalogue(&args.spec)?;
-    let router = super::build_router(&args.spec, &catalogue);
+    let router = super::build_router(&args.spec, &catalogue)?;
     let mut out = String::new();
     let mut all_matched = true;
     for uri in &args.uris {

@@ -332,8 +332,10 @@ fn chart(per_gv: &BTreeMap<String, [u64; 5]>) -> String {
 
 /// The history page: coverage of eligible stable operations over the runs
 /// (an inline SVG line chart) and the per-run table.
-pub fn render_history(records: &[crate::history::RunRecord], title: &str) -> String {
+pub fn render_history(all: &[crate::history::RunRecord], title: &str) -> String {
     let (w, h, pad) = (900.0, 260.0, 40.0);
+    // Skipped runs have a row in the table but no point on the plot.
+    let records: Vec<&crate::history::RunRecord> = all.iter().filter(|r| r.is_ok()).collect();
     let n = records.len().max(1) as f64;
     let x = |i: usize| pad + (w - 2.0 * pad) * if n > 1.0 { i as f64 / (n - 1.0) } else { 0.5 };
     let y = |pct: f64| h - pad - (h - 2.0 * pad) * pct / 100.0;
@@ -371,12 +373,14 @@ pub fn render_history(records: &[crate::history::RunRecord], title: &str) -> Str
         );
     }
     svg.push_str("</svg>");
-    let rows: String = records
+    let rows: String = all
         .iter()
         .map(|r| {
             format!(
-                "<tr><td>{}</td><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}/{} ({:.1}%)</td><td class=num>{}</td><td class=num>{}</td></tr>\n",
+                "<tr><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}/{} ({:.1}%)</td><td class=num>{}</td><td class=num>{}</td></tr>\n",
                 esc(&r.id),
+                esc(r.problem.as_deref().unwrap_or("")),
+                r.status.as_str(),
                 r.started.map(|t| crate::history::utc(t).1).unwrap_or_else(|| "-".into()),
                 r.requests,
                 r.operations_hit,
@@ -398,7 +402,7 @@ th,td{{border-bottom:1px solid #eee;padding:4px 8px;text-align:left}} td.num{{te
 <h2>Eligible stable operations hit, per run</h2>
 {svg}
 <h2>Runs</h2>
-<table id=runs><thead><tr><th>Run</th><th>Started</th><th>Requests</th><th>Operations hit</th><th>Stable hit</th><th>Not found</th><th>Pending exercised</th></tr></thead><tbody>
+<table id=runs><thead><tr><th>Run</th><th>Status</th><th>Started</th><th>Requests</th><th>Operations hit</th><th>Stable hit</th><th>Not found</th><th>Pending exercised</th></tr></thead><tbody>
 {rows}</tbody></table>
 </body></html>
 "#,

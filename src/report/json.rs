@@ -27,6 +27,7 @@ pub struct ReportContext<'a> {
     pub by_test: bool,
     /// Digest of the open requests the run was seeded with (`--continue-from`).
     pub seeded_from: Option<&'a str>,
+    pub caveats: super::Caveats,
 }
 
 /// Per test and per client the operations they hit, and per operation the
@@ -168,7 +169,9 @@ pub fn render(ctx: &ReportContext) -> Vec<u8> {
     let mut report = json!({
         "format_version": FORMAT_VERSION,
         "apicov_version": env!("CARGO_PKG_VERSION"),
-        "spec": {"source": ctx.spec_source, "operations": catalogue.len()},
+        "spec": {"source": ctx.spec_source, "operations": catalogue.len(), "digest": catalogue.digest()},
+        "conformance_only": ctx.caveats.conformance_only,
+        "spec_mix": ctx.caveats.spec_mix,
         "watch_credit": ctx.watch_credit,
         "inputs": inputs,
         "lines": tally.lines(),

@@ -14,7 +14,12 @@ pub fn render(
     tally: &Tally,
     ineligible: &EndpointList,
     pending: &EndpointList,
+    caveats: super::Caveats,
 ) -> String {
+    let suite = format!(
+        "Kubernetes API coverage: stable operations{}",
+        caveats.title_suffix()
+    );
     let mut cases = String::new();
     let (mut tests, mut failures, mut skipped) = (0, 0, 0);
     for id in catalogue.sorted_ids() {
@@ -79,7 +84,7 @@ pub fn render(
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <testsuites name=\"apicov\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">\n\
-         \x20 <testsuite name=\"Kubernetes API coverage: stable operations\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"0\">\n\
+         \x20 <testsuite name=\"{suite}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"0\">\n\
          {cases}\
          \x20 </testsuite>\n\
          </testsuites>\n"
