@@ -22,22 +22,22 @@ pub struct RunOperations {
 }
 
 impl RunOperations {
-    /// Reads a run; `name` is used in errors. A file that is neither an
-    /// endpoints file nor a report JSON is an error, not an empty run.
-    pub fn parse(bytes: &[u8], catalogue: &Catalogue, name: &str) -> Result<RunOperations, String> {
+    /// Reads a run. A file that is neither an endpoints file nor a report
+    /// JSON is an error (the caller adds the file's name), not an empty run.
+    pub fn parse(bytes: &[u8], catalogue: &Catalogue) -> Result<RunOperations, String> {
         let expected = "expected an audit-endpoints.txt (either tool's) or an apicov report JSON";
         let Ok(text) = std::str::from_utf8(bytes) else {
-            return Err(format!("{name}: not text (invalid UTF-8): {expected}"));
+            return Err(format!("not text (invalid UTF-8): {expected}"));
         };
         if text.contains('\0') {
-            return Err(format!("{name}: binary data (NUL bytes): {expected}"));
+            return Err(format!("binary data (NUL bytes): {expected}"));
         }
         if text.trim_start().starts_with('{') {
-            return Self::from_report_json(text, catalogue, name);
+            return Self::from_report_json(text, catalogue);
         }
         if !looks_like_endpoints(text) {
             return Err(format!(
-                "{name}: no \"Kubernetes API Endpoints\" title and no \"operation | count\" \
+                "no \"Kubernetes API Endpoints\" title and no \"operation | count\" \
                  line: {expected}"
             ));
         }
@@ -64,17 +64,13 @@ impl RunOperations {
     /// The operations an endpoints file would list: hit and not filtered.
     /// (Reports say what they are: a JSON file without a `classification`
     /// is refused below.)
-    fn from_report_json(
-        text: &str,
-        catalogue: &Catalogue,
-        name: &str,
-    ) -> Result<RunOperations, String> {
+    fn from_report_json(text: &str, catalogue: &Catalogue) -> Result<RunOperations, String> {
         let report: Value =
-            serde_json::from_str(text).map_err(|e| format!("{name}: not a report JSON: {e}"))?;
+            serde_json::from_str(text).map_err(|e| format!("not a report JSON: {e}"))?;
         let classification = report
             .get("classification")
             .and_then(Value::as_object)
-            .ok_or_else(|| format!("{name}: report JSON without \"classification\""))?;
+            .ok_or_else(|| "report JSON without \"classification\"".to_string())?;
         let mut run = RunOperations::default();
         for (op, class) in classification {
             if class.get("counted_in_endpoints") == Some(&Value::Bool(true))

@@ -249,6 +249,18 @@ fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or(message).to_string()
 }
 
+/// A YAML value's shape, for messages.
+fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,17 +297,5 @@ mod tests {
         assert!(e.starts_with("list.yaml: invalid endpoint list:"), "{e}");
         let e = parse("key: value\n").unwrap_err().to_string();
         assert!(e.starts_with("list.yaml: invalid endpoint list:"), "{e}");
-    }
-}
-
-/// A YAML value's shape, for messages.
-fn shape(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "empty",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
     }
 }

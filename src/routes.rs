@@ -226,8 +226,9 @@ impl PathMatcher for SegmentTrie {
     }
 }
 
-/// The regex matcher's NFA size limit: 256 MiB.
-const REGEX_NFA_LIMIT: usize = 256 << 20;
+/// The regex matcher's NFA size limit: 32 MiB (the default 10 MiB fails near 10,000
+/// paths; much more lets the meta engine build structures of gigabytes).
+const REGEX_NFA_LIMIT: usize = 32 << 20;
 
 /// All templates as one regex-automata multi-pattern automaton over
 /// `<method letter><path>`, patterns in precedence order with leftmost-first

@@ -28,7 +28,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         .output
         .as_ref()
         .map_or_else(|| "<this run>".to_string(), |p| p.display().to_string());
-    let pull = RunOperations::parse(parsed.endpoints.as_bytes(), &parsed.catalogue, &pull_name)
+    let pull = RunOperations::parse(parsed.endpoints.as_bytes(), &parsed.catalogue)
         .expect("apicov's own endpoints text parses");
     let mut log = String::from(
         "\nKubernetes API Operations Analysis\n==================================\n\n",

@@ -94,11 +94,9 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
     let pull_doc = fetcher.get(&args.pull_audit_endpoints)?;
     let pull =
-        RunOperations::parse(&pull_doc.bytes, &catalogue, &pull_doc.name).map_err(|message| {
-            Error::Source {
-                source_name: pull_doc.name.clone(),
-                message,
-            }
+        RunOperations::parse(&pull_doc.bytes, &catalogue).map_err(|message| Error::Source {
+            source_name: pull_doc.name.clone(),
+            message,
         })?;
 
     let mut text = String::new();
@@ -108,7 +106,6 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     text.push_str(&format!("Output file: {}\n", args.output_file.display()));
     text.push_str("Downloading swagger specification...\n");
     let listing = super::ops::render(&catalogue, false);
-    crate::report::write_atomic(&args.output_file, listing.as_bytes())?;
     text.push_str(&format!(
         "Extracted {} operationIds to {}\n\n",
         listing.lines().count(),
@@ -124,6 +121,8 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         &pull_doc.name,
         &mut text,
     )?;
+    // Written once both runs are read: a bad baseline leaves no file behind.
+    crate::report::write_atomic(&args.output_file, listing.as_bytes())?;
     let generated = format!(
         "- {} (swagger operations list)\n",
         args.output_file.display()
@@ -178,11 +177,9 @@ pub fn compare(
         }
     };
     let ci_doc = fetcher.get(&ci_location)?;
-    let ci = RunOperations::parse(&ci_doc.bytes, catalogue, &ci_doc.name).map_err(|message| {
-        Error::Source {
-            source_name: ci_doc.name.clone(),
-            message,
-        }
+    let ci = RunOperations::parse(&ci_doc.bytes, catalogue).map_err(|message| Error::Source {
+        source_name: ci_doc.name.clone(),
+        message,
     })?;
     log.push_str("Step 2: Comparing audit endpoint files...\n");
     log.push_str(&format!(

@@ -19,20 +19,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub struct Body(Vec<Vec<u8>>);
 
 impl Body {
-    /// Writes every piece, in order, with as few system calls as it takes.
+    /// Writes every piece, in order, with as few system calls as it takes
+    /// and at most [`crate::cleanup::WRITE_PIECE`] bytes a call, so that a
+    /// signal stops a long write promptly.
     fn write_to(&self, w: &mut impl Write) -> std::io::Result<()> {
-        // Batches stay under the usual IOV_MAX of 1024 slices.
-        for batch in self.0.chunks(1024) {
-            let mut slices: Vec<IoSlice> = batch.iter().map(|p| IoSlice::new(p)).collect();
-            let mut rest = &mut slices[..];
-            while !rest.is_empty() {
-                match w.write_vectored(rest) {
+        let limit = crate::cleanup::WRITE_PIECE;
+        let slices: Vec<&[u8]> = self.0.iter().flat_map(|p| p.chunks(limit)).collect();
+        let mut rest = &slices[..];
+        while !rest.is_empty() {
+            crate::cleanup::stop_if_terminating();
+            // A batch: under the usual IOV_MAX of 1024 slices and about
+            // `limit` bytes.
+            let (mut count, mut bytes) = (0, 0);
+            while count < rest.len().min(1024) && (count == 0 || bytes + rest[count].len() <= limit)
+            {
+                bytes += rest[count].len();
+                count += 1;
+            }
+            let mut io: Vec<IoSlice> = rest[..count].iter().map(|p| IoSlice::new(p)).collect();
+            let mut batch = &mut io[..];
+            while !batch.is_empty() {
+                match w.write_vectored(batch) {
                     Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-                    Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                    Ok(n) => IoSlice::advance_slices(&mut batch, n),
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(e),
                 }
             }
+            rest = &rest[count..];
         }
         Ok(())
     }
