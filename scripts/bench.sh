@@ -8,6 +8,7 @@
 #   scripts/bench.sh                      # apicov and wc -l
 #   REFERENCE_PARSER=/path/audit_log_parser.py scripts/bench.sh
 #   SIZE=95M RUNS=5 scripts/bench.sh
+#   BIG_GB=0 scripts/bench.sh             # skip the peak-RSS run over one 5 GB file
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,6 +81,25 @@ printf '%-34s %10.3f %10.3f %12.0f %10s\n' "wc -l" "$wc1" "$wc4" "$(echo "$mb / 
 printf '%-34s %10.3f %10.3f %12.0f %10s\n' "apicov parse" "$ap1" "$ap4" "$(echo "$mb / $ap1" | bc -l)" "$rss1 / $rss4"
 printf 'ratio apicov / wc -l: %.2f (1x), %.2f (4x); apicov 4x / 1x: %.2f\n' \
   "$(echo "$ap1 / $wc1" | bc -l)" "$(echo "$ap4 / $wc4" | bc -l)" "$(echo "$ap4 / $ap1" | bc -l)"
+
+# Peak RSS over one file of BIG_GB GB (the rotated files concatenated until
+# it is that large): mapped pages are released once scanned, so resident
+# memory must not grow with the input.
+BIG_GB=${BIG_GB:-5}
+if [ "$BIG_GB" != 0 ]; then
+  big="$DATA/big-${BIG_GB}G.log"
+  if [ ! -f "$big" ]; then
+    : > "$big.part"
+    while [ "$(stat -c %s "$big.part")" -lt $((BIG_GB * 1000000000)) ]; do
+      cat "${FILES[@]}" >> "$big.part"
+    done
+    mv "$big.part" "$big"
+  fi
+  big_mb=$(( $(stat -c %s "$big") / 1000000 ))
+  rss_big=$(rss "$APICOV" "${parse_args[@]}" "$big")
+  printf 'peak RSS (MiB): %s at 1x (%.0f MB), %s at 4x, %s over one %s MB file\n' \
+    "$rss1" "$mb" "$rss4" "$rss_big" "$big_mb"
+fi
 
 # History: N runs (each the same two rotated files, as a Prow artifact tree)
 # against N single parses: the spec and matcher are built once.
