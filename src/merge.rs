@@ -320,14 +320,13 @@ impl ReportMeaning {
                 .pointer("/spec/digest")
                 .and_then(Value::as_str)
                 .map(str::to_string),
-            conformance_only: report
-                .get("conformance_only")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            spec_mix: report
-                .get("spec_mix")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            conformance_only: flag(report, "conformance_only"),
+            spec_mix: flag(report, "spec_mix"),
         }
     }
+}
+
+/// A boolean member of a report; absent (older reports) is false.
+fn flag(report: &Value, key: &str) -> bool {
+    report.get(key).and_then(Value::as_bool).unwrap_or(false)
 }

@@ -12,46 +12,20 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use common::{apicov, empty_list, mini_spec, spec_and_lists};
 use serde_json::Value;
-
-fn apicov() -> Command {
-    let mut cmd = Command::cargo_bin("apicov").unwrap();
-    cmd.env_remove("APICOV_CACHE_DIR");
-    cmd
-}
-
-fn mini_spec() -> PathBuf {
-    common::testdata("swagger-mini.json")
-}
-
-fn empty_list(dir: &Path) -> PathBuf {
-    let p = dir.join("empty.yaml");
-    fs::write(&p, "---\n").unwrap();
-    p
-}
 
 /// `apicov parse` of `logs` with the mini spec and empty lists, writing
 /// e.txt, o.json and r.json into `out`.
 fn parse_into(logs: &[&Path], out: &Path) -> Command {
+    parse_with(&mini_spec(), logs, out)
+}
+
+/// [`parse_into`] with another spec.
+fn parse_with(spec: &Path, logs: &[&Path], out: &Path) -> Command {
     fs::create_dir_all(out).unwrap();
-    let empty = empty_list(out);
-    let mut cmd = apicov();
-    cmd.arg("parse")
-        .arg("--audit-logs")
-        .args(logs)
-        .arg("--swagger")
-        .arg(mini_spec())
-        .arg("--ineligible-endpoints")
-        .arg(&empty)
-        .arg("--pending-eligible-endpoints")
-        .arg(&empty)
-        .arg("-o")
-        .arg(out.join("e.txt"))
-        .arg("--audit-operations-json")
-        .arg(out.join("o.json"))
-        .arg("--report-json")
-        .arg(out.join("r.json"))
-        .args(["--no-fail", "-q"]);
+    let mut cmd = common::parse_command(spec, logs, &empty_list(out), out);
+    cmd.arg("-q");
     cmd
 }
 
@@ -455,12 +429,8 @@ fn diff_refuses_garbage() {
         fs::write(&bad, bytes).unwrap();
         for (ci, pull) in [(&good, &bad), (&bad, &good)] {
             apicov()
-                .args(["diff", "--swagger"])
-                .arg(mini_spec())
-                .arg("--ineligible-endpoints")
-                .arg(&empty)
-                .arg("--pending-eligible-endpoints")
-                .arg(&empty)
+                .arg("diff")
+                .args(spec_and_lists(&mini_spec(), &empty))
                 .arg("--ci-audit-endpoints")
                 .arg(ci)
                 .arg("--pull-audit-endpoints")
@@ -490,24 +460,7 @@ fn results_of_different_meaning_are_not_mixed() {
     let log = generate(d, "a.log", "100K");
     let report = |name: &str, spec: &Path, extra: &[&str]| -> PathBuf {
         let out = d.join(name);
-        fs::create_dir_all(&out).unwrap();
-        apicov()
-            .arg("parse")
-            .arg("--audit-logs")
-            .arg(&log)
-            .arg("--swagger")
-            .arg(spec)
-            .arg("--ineligible-endpoints")
-            .arg(&empty)
-            .arg("--pending-eligible-endpoints")
-            .arg(&empty)
-            .arg("-o")
-            .arg(out.join("e.txt"))
-            .arg("--audit-operations-json")
-            .arg(out.join("o.json"))
-            .arg("--report-json")
-            .arg(out.join("r.json"))
-            .args(["--no-fail", "-q"])
+        parse_with(spec, &[&log], &out)
             .args(extra)
             .assert()
             .success();
@@ -544,12 +497,7 @@ fn results_of_different_meaning_are_not_mixed() {
         let mut cmd = apicov();
         cmd.arg("merge")
             .args(reports)
-            .arg("--swagger")
-            .arg(mini_spec())
-            .arg("--ineligible-endpoints")
-            .arg(&empty)
-            .arg("--pending-eligible-endpoints")
-            .arg(&empty)
+            .args(spec_and_lists(&mini_spec(), &empty))
             .arg("-o")
             .arg(d.join("merged.json"))
             .arg("--endpoints")
@@ -608,12 +556,7 @@ fn results_of_different_meaning_are_not_mixed() {
         let mut cmd = apicov();
         cmd.args(["history", "--reports"])
             .args(reports)
-            .arg("--swagger")
-            .arg(mini_spec())
-            .arg("--ineligible-endpoints")
-            .arg(&empty)
-            .arg("--pending-eligible-endpoints")
-            .arg(&empty)
+            .args(spec_and_lists(&mini_spec(), &empty))
             .arg("--json")
             .arg(d.join("h.json"))
             .arg("-q")
@@ -639,12 +582,7 @@ fn results_of_different_meaning_are_not_mixed() {
         .arg("parse")
         .arg("--audit-logs")
         .arg(&log)
-        .arg("--swagger")
-        .arg(mini_spec())
-        .arg("--ineligible-endpoints")
-        .arg(&empty)
-        .arg("--pending-eligible-endpoints")
-        .arg(&empty)
+        .args(spec_and_lists(&mini_spec(), &empty))
         .arg("--continue-from")
         .arg(&full)
         .arg("--conformance-only")

@@ -69,14 +69,7 @@ fn lists(d: &Path) -> PathBuf {
 
 /// `--swagger` the mini spec, with `lists` as both tracking lists.
 fn spec_and_lists(lists: &Path) -> [OsString; 6] {
-    [
-        "--swagger".into(),
-        spec().into(),
-        "--ineligible-endpoints".into(),
-        lists.into(),
-        "--pending-eligible-endpoints".into(),
-        lists.into(),
-    ]
+    common::spec_and_lists(&spec(), lists)
 }
 
 #[test]

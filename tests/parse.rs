@@ -7,28 +7,11 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{apicov, empty_list, mini_spec, parse_command};
 use serde_json::Value;
-
-fn apicov() -> Command {
-    let mut cmd = Command::cargo_bin("apicov").unwrap();
-    cmd.env_remove("APICOV_CACHE_DIR");
-    cmd
-}
-
-fn mini_spec() -> PathBuf {
-    common::testdata("swagger-mini.json")
-}
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
-}
-
-/// Writes an empty tracking list (a bare `---`, as upstream sometimes has).
-fn empty_list(dir: &Path) -> PathBuf {
-    let p = dir.join("empty.yaml");
-    fs::write(&p, "---\n").unwrap();
-    p
 }
 
 /// `apicov gen` into `dir`, returning (log, truth).
@@ -49,28 +32,6 @@ fn generate(dir: &Path, spec: &Path, name: &str, extra: &[&str]) -> (PathBuf, Va
         log,
         serde_json::from_slice(&fs::read(truth).unwrap()).unwrap(),
     )
-}
-
-/// `apicov parse` of `logs` (`-` for stdin) with `empty` as both tracking
-/// lists, writing e.txt, o.json and r.json into `out`; gates never fail it.
-fn parse_command(spec: &Path, logs: &[&Path], empty: &Path, out: &Path) -> Command {
-    fs::create_dir_all(out).unwrap();
-    let mut cmd = apicov();
-    cmd.arg("parse").arg("--audit-logs").args(logs);
-    cmd.arg("--swagger")
-        .arg(spec)
-        .arg("--ineligible-endpoints")
-        .arg(empty)
-        .arg("--pending-eligible-endpoints")
-        .arg(empty)
-        .arg("-o")
-        .arg(out.join("e.txt"))
-        .arg("--audit-operations-json")
-        .arg(out.join("o.json"))
-        .arg("--report-json")
-        .arg(out.join("r.json"))
-        .arg("--no-fail");
-    cmd
 }
 
 /// Runs parse with empty lists; returns (endpoints, operations json, report).
@@ -573,12 +534,7 @@ fn merge(
         .arg(out.join("e.txt"))
         .arg("--audit-operations-json")
         .arg(out.join("o.json"))
-        .arg("--swagger")
-        .arg(spec)
-        .arg("--ineligible-endpoints")
-        .arg(empty)
-        .arg("--pending-eligible-endpoints")
-        .arg(empty)
+        .args(common::spec_and_lists(spec, empty))
         .args(extra)
         .assert()
 }

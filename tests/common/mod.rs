@@ -34,6 +34,59 @@ pub fn testdata(name: &str) -> PathBuf {
     root().join("testdata").join(name)
 }
 
+/// The binary, with no cache directory inherited from the environment.
+pub fn apicov() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("apicov").unwrap();
+    cmd.env_remove("APICOV_CACHE_DIR");
+    cmd
+}
+
+/// The bundled small spec.
+pub fn mini_spec() -> PathBuf {
+    testdata("swagger-mini.json")
+}
+
+/// Writes an empty tracking list (a bare `---`, as upstream sometimes has).
+pub fn empty_list(dir: &std::path::Path) -> PathBuf {
+    let p = dir.join("empty.yaml");
+    std::fs::write(&p, "---\n").unwrap();
+    p
+}
+
+/// `apicov parse` of `logs` (`-` for stdin) with `empty` as both tracking
+/// lists, writing e.txt, o.json and r.json into `out`; gates never fail it.
+pub fn parse_command(
+    spec: &std::path::Path,
+    logs: &[&std::path::Path],
+    empty: &std::path::Path,
+    out: &std::path::Path,
+) -> assert_cmd::Command {
+    std::fs::create_dir_all(out).unwrap();
+    let mut cmd = apicov();
+    cmd.arg("parse").arg("--audit-logs").args(logs);
+    cmd.args(spec_and_lists(spec, empty))
+        .arg("-o")
+        .arg(out.join("e.txt"))
+        .arg("--audit-operations-json")
+        .arg(out.join("o.json"))
+        .arg("--report-json")
+        .arg(out.join("r.json"))
+        .arg("--no-fail");
+    cmd
+}
+
+/// `--swagger SPEC` with `lists` as both tracking lists.
+pub fn spec_and_lists(spec: &std::path::Path, lists: &std::path::Path) -> [std::ffi::OsString; 6] {
+    [
+        "--swagger".into(),
+        spec.into(),
+        "--ineligible-endpoints".into(),
+        lists.into(),
+        "--pending-eligible-endpoints".into(),
+        lists.into(),
+    ]
+}
+
 /// `apicov parse` of the bundled fixture (testdata/audit) with the mini spec
 /// and lists, run from the project root; the caller adds outputs and flags.
 pub fn parse_fixture() -> assert_cmd::Command {
