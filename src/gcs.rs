@@ -1,10 +1,16 @@
-//! Baseline discovery without gsutil: the newest finished run of a Prow job in
-//! a public GCS bucket, through the GCS JSON API over HTTPS.
+//! CI runs in a public GCS bucket, through the GCS JSON API without gsutil:
+//! baseline discovery (the newest finished run of a Prow job), listing a
+//! job's runs and a run's objects, and downloads pinned to an object's
+//! generation. Every request is retried on transient failures (5xx, 429,
+//! connection errors, a body cut short) with exponential backoff.
 //!
 //! Runs live under `logs/<job>/<build-id>/`; build ids grow with time, so the
-//! newest run is the largest id. A run counts when it has `finished.json` and
-//! `artifacts/audit/audit-endpoints.txt` (a run still in progress has neither).
+//! newest run is the largest id. A run counts as a baseline when it has
+//! `finished.json` and `artifacts/audit/audit-endpoints.txt` (a run still in
+//! progress has neither).
 
+use std::io::Read;
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -23,6 +29,29 @@ pub struct Bucket {
 /// How many of the newest runs are tried before giving up.
 const RUNS_TRIED: usize = 30;
 
+/// Attempts per request before a transient failure is final.
+const ATTEMPTS: u32 = 6;
+
+/// One object: its name, size and generation (which changes whenever the
+/// object is rewritten, so it keys caches).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    pub name: String,
+    pub size: u64,
+    pub generation: String,
+}
+
+/// Why a request failed: worth another try, or final.
+enum Failure {
+    Transient(String),
+    Final(String),
+}
+
+/// Statuses a later attempt may not get.
+fn transient_status(status: u16) -> bool {
+    status == 429 || status == 408 || (500..600).contains(&status)
+}
+
 /// A run found: its build id and the URL of its audit-endpoints.txt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundRun {
@@ -31,10 +60,228 @@ pub struct FoundRun {
 }
 
 impl Bucket {
+    /// Reads `gs://BUCKET/logs/JOB` (a trailing `/` is fine).
+    pub fn from_url(url: &str, endpoint: &str) -> Result<Bucket> {
+        let usage = || {
+            Error::Usage(format!(
+                "{url}: expected gs://BUCKET/logs/JOB (where Prow uploads a job's runs)"
+            ))
+        };
+        let rest = url.strip_prefix("gs://").ok_or_else(usage)?;
+        let (bucket, path) = rest.split_once('/').ok_or_else(usage)?;
+        let job = path
+            .trim_end_matches('/')
+            .strip_prefix("logs/")
+            .filter(|j| !j.is_empty() && !j.contains('/'))
+            .ok_or_else(usage)?;
+        Ok(Bucket {
+            endpoint: endpoint.to_string(),
+            bucket: bucket.to_string(),
+            job: job.to_string(),
+        })
+    }
+
+    /// `gs://BUCKET/logs/JOB/`, the prefix of the job's runs.
+    pub fn url(&self) -> String {
+        format!("gs://{}/logs/{}/", self.bucket, self.job)
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or has failed
+    /// transiently [`ATTEMPTS`] times; waits about 100 ms, 200 ms, 400 ms, …
+    /// between tries (each wait scaled by a random 0.5-1.5, so that clients
+    /// that failed together do not retry together).
+    fn retrying<T>(
+        &self,
+        what: &str,
+        mut attempt: impl FnMut() -> Result<T, Failure>,
+    ) -> Result<T> {
+        let mut wait = Duration::from_millis(100);
+        for n in 1..=ATTEMPTS {
+            match attempt() {
+                Ok(value) => return Ok(value),
+                Err(Failure::Final(message)) => return Err(self.err(format!("{what}: {message}"))),
+                Err(Failure::Transient(message)) if n == ATTEMPTS => {
+                    return Err(self.err(format!("{what}: {message} (after {ATTEMPTS} tries)")))
+                }
+                Err(Failure::Transient(_)) => {
+                    std::thread::sleep(jitter(wait));
+                    wait *= 2;
+                }
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// GETs `url` whole; a body cut short is a transient failure.
+    fn get_bytes(agent: &ureq::Agent, url: &str) -> Result<Vec<u8>, Failure> {
+        let mut response = agent
+            .get(url)
+            .call()
+            .map_err(|e| Failure::Transient(e.to_string()))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let message = format!("HTTP status {status}");
+            return Err(if transient_status(status) {
+                Failure::Transient(message)
+            } else {
+                Failure::Final(message)
+            });
+        }
+        let mut bytes = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Failure::Transient(format!("reading the body: {e}")))?;
+        Ok(bytes)
+    }
+
+    /// Every object under `prefix`, all pages.
+    pub fn objects(&self, prefix: &str) -> Result<Vec<Object>> {
+        let agent = Self::agent();
+        let mut objects = Vec::new();
+        let mut page: Option<String> = None;
+        loop {
+            let mut url = format!(
+                "{}/storage/v1/b/{}/o?prefix={}&fields=items(name,size,generation),nextPageToken",
+                self.endpoint.trim_end_matches('/'),
+                self.bucket,
+                encode(prefix)
+            );
+            if let Some(token) = &page {
+                url.push_str("&pageToken=");
+                url.push_str(&encode(token));
+            }
+            let body = self.retrying(&format!("listing {prefix}"), || {
+                let bytes = Self::get_bytes(&agent, &url)?;
+                serde_json::from_slice::<Value>(&bytes)
+                    .map_err(|e| Failure::Transient(format!("listing is not JSON: {e}")))
+            })?;
+            for item in body
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let text = |key: &str| match item.get(key) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                objects.push(Object {
+                    name: text("name"),
+                    size: text("size").parse().unwrap_or(0),
+                    generation: text("generation"),
+                });
+            }
+            page = body
+                .get("nextPageToken")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if page.is_none() {
+                break;
+            }
+        }
+        Ok(objects)
+    }
+
+    /// Streams `object` at its generation into the file `dest` (whole or not
+    /// at all: a download cut short is tried again from the start), so a
+    /// download holds no more than a buffer in memory.
+    pub fn download(&self, object: &Object, dest: &Path) -> Result<()> {
+        let agent = Self::download_agent();
+        let url = format!(
+            "{}?alt=media&generation={}",
+            self.object_url(&object.name),
+            encode(&object.generation)
+        );
+        self.retrying(&object.name, || {
+            let mut response = agent
+                .get(&url)
+                .call()
+                .map_err(|e| Failure::Transient(e.to_string()))?;
+            let status = response.status().as_u16();
+            if status != 200 {
+                let message = format!("HTTP status {status}");
+                return Err(if transient_status(status) {
+                    Failure::Transient(message)
+                } else {
+                    Failure::Final(message)
+                });
+            }
+            let file = std::fs::File::create(dest).map_err(|e| Failure::Final(e.to_string()))?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            let mut body = response.body_mut().with_config().limit(u64::MAX).reader();
+            let copied = std::io::copy(&mut body, &mut out)
+                .map_err(|e| Failure::Transient(format!("download cut short: {e}")))?;
+            std::io::Write::flush(&mut out).map_err(|e| Failure::Final(e.to_string()))?;
+            if copied != object.size {
+                return Err(Failure::Transient(format!(
+                    "{copied} of {} bytes received",
+                    object.size
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    /// `started.json`'s timestamp for each run (None where it is missing or
+    /// unreadable), read with `jobs` requests in flight.
+    pub fn started_times(
+        &self,
+        ids: &[String],
+        jobs: usize,
+    ) -> Result<std::collections::HashMap<String, Option<i64>>> {
+        let per_thread = ids.len().div_ceil(jobs.max(1)).max(1);
+        let found = std::sync::Mutex::new(std::collections::HashMap::new());
+        std::thread::scope(|scope| {
+            for part in ids.chunks(per_thread) {
+                let found = &found;
+                scope.spawn(move || {
+                    let agent = Self::agent();
+                    for id in part {
+                        let name = format!("logs/{}/{id}/started.json", self.job);
+                        let url = format!("{}?alt=media", self.object_url(&name));
+                        let started = self
+                            .retrying(&name, || match Self::get_bytes(&agent, &url) {
+                                Err(Failure::Final(_)) => Ok(None),
+                                other => other.map(Some),
+                            })
+                            .ok()
+                            .flatten()
+                            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                            .and_then(|v| v.get("timestamp").and_then(Value::as_i64));
+                        found
+                            .lock()
+                            .expect("started times")
+                            .insert(id.clone(), started);
+                    }
+                });
+            }
+        });
+        Ok(found.into_inner().expect("started times"))
+    }
+
+    /// Listings and small objects: a minute at most.
     fn agent() -> ureq::Agent {
         ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into()
+    }
+
+    /// Downloads: a stalled connection or server fails fast and is retried,
+    /// a large log may take as long as its bytes take.
+    fn download_agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_recv_response(Some(Duration::from_secs(60)))
+            .timeout_recv_body(Some(Duration::from_secs(3600)))
+            // A fresh connection for each try: a pooled one may be the one
+            // that just broke.
+            .max_idle_connections_per_host(0)
             .build()
             .into()
     }
@@ -72,19 +319,11 @@ impl Bucket {
                 url.push_str("&pageToken=");
                 url.push_str(&encode(token));
             }
-            let mut response = agent
-                .get(&url)
-                .call()
-                .map_err(|e| self.err(e.to_string()))?;
-            if response.status() != 200 {
-                return Err(self.err(format!("listing runs: HTTP status {}", response.status())));
-            }
-            let bytes = response
-                .body_mut()
-                .read_to_vec()
-                .map_err(|e| self.err(format!("listing runs: {e}")))?;
-            let body: Value = serde_json::from_slice(&bytes)
-                .map_err(|e| self.err(format!("listing runs: {e}")))?;
+            let body = self.retrying("listing runs", || {
+                let bytes = Self::get_bytes(&agent, &url)?;
+                serde_json::from_slice::<Value>(&bytes)
+                    .map_err(|e| Failure::Transient(format!("listing is not JSON: {e}")))
+            })?;
             for p in body
                 .get("prefixes")
                 .and_then(Value::as_array)
@@ -149,6 +388,17 @@ impl Bucket {
              name a baseline with --ci-audit-endpoints"
         )))
     }
+}
+
+/// `wait` scaled by a factor in [0.5, 1.5) drawn from the clock's
+/// nanoseconds and the thread (enough to spread retries; no RNG needed).
+fn jitter(wait: Duration) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::time::SystemTime::now().hash(&mut hasher);
+    std::thread::current().id().hash(&mut hasher);
+    let unit = (hasher.finish() % 1000) as f64 / 1000.0;
+    wait.mul_f64(0.5 + unit)
 }
 
 /// Percent-encodes an object name or query value (everything but unreserved).

