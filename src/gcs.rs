@@ -48,9 +48,14 @@ impl Bucket {
         )
     }
 
+    /// `gs://bucket/logs/job`, for messages.
+    pub fn location(&self) -> String {
+        format!("gs://{}/logs/{}", self.bucket, self.job)
+    }
+
     fn err(&self, message: String) -> Error {
         Error::Source {
-            source_name: format!("gs://{}/logs/{}", self.bucket, self.job),
+            source_name: self.location(),
             message,
         }
     }
@@ -72,10 +77,10 @@ impl Bucket {
                 url.push_str("&pageToken=");
                 url.push_str(&encode(token));
             }
-            let mut response = agent
-                .get(&url)
-                .call()
-                .map_err(|e| self.err(e.to_string()))?;
+            let mut response = agent.get(&url).call().map_err(|e| Error::Unreachable {
+                source_name: self.location(),
+                message: e.to_string(),
+            })?;
             if response.status() != 200 {
                 return Err(self.err(format!("listing runs: HTTP status {}", response.status())));
             }

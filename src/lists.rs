@@ -72,6 +72,26 @@ impl EndpointList {
         Ok(list)
     }
 
+    /// A list of `names` (no reasons, links or lines), e.g. as a report JSON
+    /// recorded it.
+    pub fn from_names(source: String, names: impl IntoIterator<Item = String>) -> EndpointList {
+        let mut list = EndpointList {
+            source,
+            ..EndpointList::default()
+        };
+        for endpoint in names {
+            if list.names.insert(endpoint.clone()) {
+                list.entries.push(ListEntry {
+                    endpoint,
+                    reason: None,
+                    link: None,
+                    line: 0,
+                });
+            }
+        }
+        list
+    }
+
     /// The first entry for `op`.
     pub fn entry(&self, op: &str) -> Option<&ListEntry> {
         self.entries.iter().find(|e| e.endpoint == op)

@@ -66,8 +66,12 @@ pub struct HistoryArgs {
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
-    let (ineligible, pending) = args.lists.load(&fetcher)?;
-    let catalogue = super::load_catalogue(&args.spec)?;
+    let super::Loaded {
+        catalogue,
+        ineligible,
+        pending,
+        ..
+    } = super::load_inputs(&fetcher, &args.spec, &args.lists, &[], Vec::new())?;
     let records = if args.reports {
         from_reports(args, &catalogue, &ineligible, &pending)?
     } else {

@@ -95,7 +95,8 @@ pub struct ParseArgs {
     #[arg(long)]
     pub no_fail: bool,
 
-    /// No progress bar, no summary on stdout (errors and gate failures still print).
+    /// No progress, no summary on stderr (errors and the gate lines still
+    /// print; stdout is unaffected).
     #[arg(short, long)]
     pub quiet: bool,
 
@@ -152,9 +153,13 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         return Err(Error::Usage("--chunk-size must be at least 1".into()));
     }
     let fetcher = args.spec.fetch.fetcher();
-    let (ineligible, pending) = args.lists.load(&fetcher)?;
-    let spec_doc = fetcher.get(&args.spec.swagger)?;
-    let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
+    let super::Loaded {
+        catalogue,
+        spec_source,
+        ineligible,
+        pending,
+        ..
+    } = super::load_inputs(&fetcher, &args.spec, &args.lists, &[], Vec::new())?;
     let router = super::build_router(&args.spec, &catalogue);
     let names = input::expand(&args.audit_logs)?;
     phases.mark("spec, lists, router");
@@ -186,7 +191,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     phases.mark("scan");
     let run = RunResult {
         catalogue: &catalogue,
-        spec_source: &spec_doc.name,
+        spec_source: &spec_source,
         tally: &tally,
         inputs: &inputs,
         ineligible: &ineligible,
@@ -205,20 +210,21 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         coverage: &coverage,
         inputs: &inputs,
         elapsed,
+        conformance_only: args.conformance_only,
     };
+    // Data to stdout, talk to stderr: stdout carries only the endpoints text
+    // (so `apicov parse … > audit-endpoints.txt` is the file `-o` writes),
+    // and -q silences only the talk. The gate lines always print: they are
+    // why the exit status is 1.
+    if args.out.output.is_none() {
+        report::write_stdout(endpoints.as_bytes())?;
+    }
     if !args.quiet {
-        let mut text = summary.render();
-        if args.out.output.is_none() {
-            text.push_str("\nResults:\n");
-            text.push_str(&endpoints);
-            text.push('\n');
-        }
-        report::write_stdout(text.as_bytes())?;
+        report::summary::write_stderr(&summary.render());
     }
     let gates = summary.gates(&ineligible, &pending);
-    if !gates.is_empty() {
-        eprint!("{gates}");
-    }
+    report::summary::write_stderr(&gates);
+    report::summary::write_stderr(&summary.verdict(args.no_fail));
     Ok(Parsed {
         catalogue,
         ineligible,
