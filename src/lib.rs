@@ -26,6 +26,7 @@ pub mod input;
 pub mod lists;
 pub mod merge;
 pub mod pipeline;
+pub mod progress;
 pub mod report;
 pub mod routes;
 pub mod source;

@@ -156,7 +156,7 @@ fn from_run_dirs(
         let (tally, _) = pipeline::run(&names, &router, catalogue.len(), &options, &pool, &[])?;
         records.push(RunRecord::new(run, &tally, catalogue, ineligible, pending));
     }
-    bar.finish_and_clear();
+    bar.finish();
     Ok(records)
 }
 

@@ -138,13 +138,15 @@ fn recorded_list(reports: &[Report], which: &str, flag: &str) -> Result<Endpoint
             .to_string();
         match &first {
             None => first = Some((source, names)),
-            Some((_, first_names)) if *first_names != names => return Err(Error::Source {
-                source_name: report.name.clone(),
-                message: format!(
+            Some((_, first_names)) if *first_names != names => {
+                return Err(Error::Source {
+                    source_name: report.name.clone(),
+                    message: format!(
                     "parsed with another {which} list than {}; name the list to apply with {flag}",
                     reports[0].name
                 ),
-            }),
+                })
+            }
             Some(_) => {}
         }
     }
