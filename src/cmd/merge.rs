@@ -282,6 +282,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         pending: &pending,
         watch_credit: merged.watch_credit,
         by_test: merged.by_test,
+        conformance_only: false,
         seeded_from: None,
     };
     let pool = pipeline::thread_pool(0)?;

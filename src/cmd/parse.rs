@@ -198,6 +198,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         pending: &pending,
         watch_credit: args.spec.watch_credit,
         by_test: options.attribution.by_test,
+        conformance_only: args.conformance_only,
         seeded_from: seed.as_ref().map(|(_, digest)| digest.as_str()),
     };
     let (endpoints, coverage) = write_outputs(&run, &args.out, &pool, true)?;
@@ -214,8 +215,9 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     };
     // Data to stdout, talk to stderr: stdout carries only the endpoints text
     // (so `apicov parse … > audit-endpoints.txt` is the file `-o` writes),
-    // and -q silences only the talk. The gate lines always print: they are
-    // why the exit status is 1.
+    // and -q silences only the talk. Gate lines that fail the run always
+    // print (they are why the status is 1); under --no-fail they are a
+    // report, and -q silences them too.
     if args.out.output.is_none() {
         report::write_stdout(endpoints.as_bytes())?;
     }
@@ -223,8 +225,10 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         report::summary::write_stderr(&summary.render());
     }
     let gates = summary.gates(&ineligible, &pending);
-    report::summary::write_stderr(&gates);
-    report::summary::write_stderr(&summary.verdict(args.no_fail));
+    if !args.quiet || !args.no_fail {
+        report::summary::write_stderr(&gates);
+        report::summary::write_stderr(&summary.verdict(args.no_fail));
+    }
     Ok(Parsed {
         catalogue,
         ineligible,
@@ -245,6 +249,8 @@ pub struct RunResult<'a> {
     pub pending: &'a EndpointList,
     pub watch_credit: WatchCredit,
     pub by_test: bool,
+    /// `--conformance-only` was given.
+    pub conformance_only: bool,
     /// Digest of the open requests the run was seeded with (`--continue-from`).
     pub seeded_from: Option<&'a str>,
 }
@@ -309,6 +315,11 @@ pub fn write_outputs(
             ineligible: run.ineligible,
             pending: run.pending,
             title: "Kubernetes API coverage (apicov)",
+            spec_source: run.spec_source,
+            inputs: run.inputs,
+            watch_credit: run.watch_credit,
+            conformance_only: run.conformance_only,
+            generated: &report::html::generation_time(),
         };
         files.push((path.clone(), report::html::render(&ctx).into_bytes().into()));
     }
