@@ -586,3 +586,139 @@ fn completions_and_man_pages_come_from_the_clap_definitions() {
         "{parse_page:.400}"
     );
 }
+
+/// Appended to a copy of the page: records, per column header of the
+/// operations table, whether it lies inside the viewport, and whether the
+/// page scrolls sideways.
+const MEASURE: &str = "<script>(function(){var w=document.documentElement.clientWidth,out=[];\
+document.querySelectorAll('#ops thead th').forEach(function(th){var r=th.getBoundingClientRect();\
+out.push(th.textContent+':'+(r.left>=0&&r.right<=w&&r.width>=40?'visible':'hidden'));});\
+document.body.setAttribute('data-columns',out.join(','));\
+document.body.setAttribute('data-overflow',document.documentElement.scrollWidth>w?'yes':'no');})();</script>";
+
+#[test]
+fn html_page_says_what_it_shows_and_every_column_fits_at_1280_px() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let html = d.join("report.html");
+    common::parse_fixture()
+        .env("SOURCE_DATE_EPOCH", "1764000000")
+        .args([
+            "-q",
+            "--no-fail",
+            "--conformance-only",
+            "--watch-credit",
+            "list",
+            "-o",
+        ])
+        .arg(d.join("e.txt"))
+        .arg("--audit-operations-json")
+        .arg(d.join("o.json"))
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr("");
+    let page = fs::read_to_string(&html).unwrap();
+    for shown in [
+        "<p class=banner id=mode>Conformance only: counting only requests made by [Conformance] specs (--conformance-only).</p>",
+        "<tr><th>Spec</th><td>testdata/swagger-mini.json (version v1.34.0-mini, 58 operations)</td></tr>",
+        "<tr><th>Inputs</th><td>testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log (105 lines)<br>\
+         testdata/audit/kind-conformance-2026-11-26T11-00-00.000.log (95 lines)</td></tr>",
+        "<tr><th>Tracking lists</th><td>ineligible: testdata/ineligible-mini.yaml (4 entries); \
+         pending eligible: testdata/pending-mini.yaml (2 entries)</td></tr>",
+        "<tr><th>Watches</th><td>--watch-credit list: watches credit the list (or read) operation of the resource</td></tr>",
+        "<tr><th>Counted</th><td>conformance only: requests made by [Conformance] specs</td></tr>",
+        "<tr><th>Generated</th><td>2025-11-24T16:00:00Z</td></tr>",
+        "<div class=v>11 of 40 (27.5%)</div><div class=k>eligible stable operations hit</div>",
+        "<div class=v>29</div><div class=k>eligible stable operations not found</div>",
+        "<div class=v>12</div><div class=k>stable operations not eligible: 4 ineligible, 2 pending, 6 deprecated</div>",
+        "<table id=tests>",
+    ] {
+        assert!(page.contains(shown), "missing: {shown}");
+    }
+    // Per group/version: hit / eligible (percent); no percent of nothing.
+    let labels: Vec<&str> = page
+        .split("fill=\"#555\">")
+        .skip(1)
+        .map(|l| &l[..l.find("</text>").unwrap()])
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "1/1 (100%)",
+            "1/7 (14%)",
+            "0/1 (0%)",
+            "0/1 (0%)",
+            "1/1 (100%)",
+            "7/25 (28%)",
+            "1/4 (25%)",
+            "0/0"
+        ]
+    );
+    // The gaps come first: every not-found row before any other.
+    let statuses: Vec<&str> = page
+        .split("<tr data-status=\"")
+        .skip(1)
+        .map(|row| &row[..row.find('"').unwrap()])
+        .collect();
+    assert_eq!(statuses.len(), 58);
+    let not_found = statuses.iter().filter(|s| **s == "not found").count();
+    assert!(not_found > 0);
+    assert!(statuses[..not_found].iter().all(|s| *s == "not found"));
+
+    let Some(browser) = common::chromium() else {
+        return;
+    };
+    let measured = d.join("measured.html");
+    fs::write(
+        &measured,
+        page.replace("</body>", &format!("{MEASURE}</body>")),
+    )
+    .unwrap();
+    let dom = common::headless(
+        &browser,
+        &d.join("profile"),
+        (1280, 900),
+        &[
+            "--dump-dom".into(),
+            format!("file://{}", measured.display()),
+        ],
+    );
+    let dom = String::from_utf8(dom).unwrap();
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the page's script did not run"
+    );
+    assert!(
+        dom.contains(
+            "data-columns=\"Operation:visible,Group/version:visible,Method:visible,Path:visible,\
+             Status:visible,Requests:visible,Tests:visible\""
+        ),
+        "{}",
+        &dom[..dom.find("<h1>").unwrap_or(400).min(dom.len())]
+    );
+    assert!(dom.contains("data-overflow=\"no\""));
+
+    let artifacts = common::root().join("target/test-artifacts");
+    fs::create_dir_all(&artifacts).unwrap();
+    for width in [1280, 1920] {
+        let shot = artifacts.join(format!("apicov-report-{width}.png"));
+        let _ = fs::remove_file(&shot);
+        common::headless(
+            &browser,
+            &d.join(format!("profile-{width}")),
+            (width, 2400),
+            &[
+                format!("--screenshot={}", shot.display()),
+                format!("file://{}", html.display()),
+            ],
+        );
+        let png = fs::read(&shot).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        // Width and height from the IHDR chunk.
+        assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), width);
+        assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 2400);
+    }
+}

@@ -137,6 +137,15 @@ fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
+/// `hit/eligible (percent)`; no percentage of nothing.
+fn hit_label(hit: u64, eligible: u64) -> String {
+    if eligible == 0 {
+        format!("{hit}/{eligible}")
+    } else {
+        format!("{hit}/{eligible} ({:.0}%)", percent(hit, eligible))
+    }
+}
+
 /// Tests per operation, most requests first.
 fn tests_per_operation(t: &Tally) -> BTreeMap<OpId, Vec<(&str, u64)>> {
     let mut tests: BTreeMap<OpId, Vec<(&str, u64)>> = BTreeMap::new();
@@ -493,12 +502,10 @@ fn chart(per_gv: &BTreeMap<String, [u64; 5]>) -> String {
         }
         let _ = writeln!(
             svg,
-            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" fill=\"#555\">{}/{} ({:.0}%)</text>",
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" fill=\"#555\">{}</text>",
             x + 6.0,
             y + 13.0,
-            counts[0],
-            counts[0] + counts[1],
-            percent(counts[0], counts[0] + counts[1])
+            hit_label(counts[0], counts[0] + counts[1])
         );
     }
     svg.push_str("</svg>");
