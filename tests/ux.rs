@@ -19,6 +19,35 @@ fn apicov() -> Command {
     cmd
 }
 
+/// `apicov SUBCOMMAND` on the bundled logs, spec and ineligible list, with
+/// `pending` as the pending list.
+fn on_fixture(subcommand: &str, pending: &Path) -> Command {
+    let mut cmd = apicov();
+    cmd.args([
+        subcommand,
+        "--audit-logs",
+        "testdata/audit/kind-conformance-*.log",
+        "--swagger",
+        "testdata/swagger-mini.json",
+        "--ineligible-endpoints",
+        "testdata/ineligible-mini.yaml",
+        "--pending-eligible-endpoints",
+    ])
+    .arg(pending);
+    cmd
+}
+
+/// `-o DIR/e.txt --audit-operations-json DIR/o.json`: a run's two files kept
+/// out of the project tree.
+fn outputs(d: &Path) -> [std::ffi::OsString; 4] {
+    [
+        "-o".into(),
+        d.join("e.txt").into(),
+        "--audit-operations-json".into(),
+        d.join("o.json").into(),
+    ]
+}
+
 fn stdout_of(out: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(out.get_output().stdout.clone()).unwrap()
 }
@@ -130,10 +159,8 @@ fn progress_lines_on_a_non_terminal_name_the_file_being_read() {
     let dir = tempfile::tempdir().unwrap();
     let out = common::parse_fixture()
         .env("APICOV_PROGRESS_INTERVAL_MS", "0")
-        .args(["--threads", "1", "--no-fail", "-o"])
-        .arg(dir.path().join("e.txt"))
-        .arg("--audit-operations-json")
-        .arg(dir.path().join("o.json"))
+        .args(["--threads", "1", "--no-fail"])
+        .args(outputs(dir.path()))
         .assert()
         .code(0);
     let stderr = stderr_of(&out);
@@ -160,10 +187,8 @@ fn progress_lines_on_a_non_terminal_name_the_file_being_read() {
     );
     // The default interval is 10 s: a short run prints no progress line.
     let quiet = common::parse_fixture()
-        .args(["--no-fail", "-o"])
-        .arg(dir.path().join("e.txt"))
-        .arg("--audit-operations-json")
-        .arg(dir.path().join("o.json"))
+        .args(["--no-fail"])
+        .args(outputs(dir.path()))
         .assert()
         .code(0);
     assert!(!stderr_of(&quiet).contains("apicov: progress"));
@@ -311,28 +336,12 @@ fn check_without_a_baseline_finishes_the_parse_half_and_warns() {
     let d = dir.path();
     let cache = d.join("cache");
     let run = |extra: &[&str]| {
-        let mut cmd = apicov();
-        cmd.args([
-            "check",
-            "--audit-logs",
-            "testdata/audit/kind-conformance-*.log",
-            "--swagger",
-            "testdata/swagger-mini.json",
-            "--ineligible-endpoints",
-            "testdata/ineligible-mini.yaml",
-            "--pending-eligible-endpoints",
-            "testdata/pending-mini.yaml",
-            "--sort",
-            "count",
-            "-q",
-            "-o",
-        ])
-        .arg(d.join("e.txt"))
-        .arg("--audit-operations-json")
-        .arg(d.join("o.json"))
-        .arg("--report-json")
-        .arg(d.join("r.json"))
-        .args(extra);
+        let mut cmd = on_fixture("check", Path::new("testdata/pending-mini.yaml"));
+        cmd.args(["--sort", "count", "-q"])
+            .args(outputs(d))
+            .arg("--report-json")
+            .arg(d.join("r.json"))
+            .args(extra);
         offline_remote(&mut cmd, &cache);
         cmd.assert()
     };
@@ -359,10 +368,8 @@ fn merge_needs_no_lists_it_takes_those_the_reports_record() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     common::parse_fixture()
-        .args(["-q", "--no-fail", "-o"])
-        .arg(d.join("e.txt"))
-        .arg("--audit-operations-json")
-        .arg(d.join("o.json"))
+        .args(["-q", "--no-fail"])
+        .args(outputs(d))
         .arg("--report-json")
         .arg(d.join("r.json"))
         .assert()
@@ -479,22 +486,9 @@ fn junit_fails_a_pending_operation_that_is_exercised_with_the_gate_wording() {
     )
     .unwrap();
     let junit = d.join("junit.xml");
-    let out = apicov()
-        .args([
-            "parse",
-            "--audit-logs",
-            "testdata/audit/kind-conformance-*.log",
-            "--swagger",
-            "testdata/swagger-mini.json",
-            "--ineligible-endpoints",
-            "testdata/ineligible-mini.yaml",
-            "--pending-eligible-endpoints",
-        ])
-        .arg(&pending)
-        .args(["-q", "-o"])
-        .arg(d.join("e.txt"))
-        .arg("--audit-operations-json")
-        .arg(d.join("o.json"))
+    let out = on_fixture("parse", &pending)
+        .args(["-q"])
+        .args(outputs(d))
         .arg("--junit")
         .arg(&junit)
         .assert()
@@ -609,11 +603,8 @@ fn html_page_says_what_it_shows_and_every_column_fits_at_1280_px() {
             "--conformance-only",
             "--watch-credit",
             "list",
-            "-o",
         ])
-        .arg(d.join("e.txt"))
-        .arg("--audit-operations-json")
-        .arg(d.join("o.json"))
+        .args(outputs(d))
         .arg("--html")
         .arg(&html)
         .assert()
@@ -655,6 +646,27 @@ fn html_page_says_what_it_shows_and_every_column_fits_at_1280_px() {
             "7/25 (28%)",
             "1/4 (25%)",
             "0/0"
+        ]
+    );
+    // Tests by operations hit, with what only each one hits; under
+    // --conformance-only the CustomResourceDefinition watch test is not there.
+    let tests_table = &page[page.find("<table id=tests>").unwrap()..];
+    let tests_rows: Vec<&str> = tests_table[..tests_table.find("</table>").unwrap()]
+        .lines()
+        .filter(|l| l.starts_with("<tr><td>"))
+        .collect();
+    assert_eq!(
+        tests_rows,
+        [
+            "<tr><td>[sig-node] Pods should be updated [NodeConformance] [Conformance]</td>\
+             <td class=num>10</td><td class=num>12</td><td class=num>8</td><td class=op>\
+             connectCoreV1GetNodeProxyWithPath, createCoreV1Namespace, deleteCoreV1NamespacedPod, \
+             getAppsAPIGroup, listAppsV1NamespacedDeployment, patchCoreV1NamespacedPod, \
+             replaceCoordinationV1NamespacedLease, replaceCoreV1NamespacedPod</td></tr>",
+            "<tr><td>[sig-apps] Deployment should run the lifecycle of a Deployment [Conformance]</td>\
+             <td class=num>6</td><td class=num>9</td><td class=num>4</td><td class=op>\
+             createCoreV1NamespacedPod, getServiceAccountIssuerOpenIDConfiguration, \
+             getStoragemigrationAPIGroup, listStoragemigrationV1alpha1StorageVersionMigration</td></tr>",
         ]
     );
     // The gaps come first: every not-found row before any other.
