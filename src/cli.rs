@@ -40,10 +40,14 @@ pub enum Command {
     History(crate::cmd::history::HistoryArgs),
     /// List every operationId of the spec (swagger_operations.txt).
     Ops(crate::cmd::ops::OpsArgs),
-    /// Show which operation one request maps to.
+    /// Show which operation requests map to (`VERB URI… [VERB URI…]…`).
     Route(crate::cmd::route::RouteArgs),
     /// Generate a realistic audit log for a spec, with its true counts.
     Gen(crate::cmd::gen::GenArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(crate::cmd::completions::CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand with --dir.
+    Man(crate::cmd::completions::ManArgs),
 }
 
 /// Where the swagger spec comes from and how requests are matched to it.
@@ -82,14 +86,34 @@ pub struct ListArgs {
 }
 
 impl ListArgs {
-    /// Reads (ineligible, pending).
+    /// Reads (ineligible, pending), reporting both when both are missing.
     pub fn load(
         &self,
         fetcher: &crate::source::Fetcher,
     ) -> crate::Result<(EndpointList, EndpointList)> {
+        let docs = crate::source::fetch_all(fetcher, &self.wanted(), Vec::new())?;
+        ListArgs::parse(&docs)
+    }
+
+    /// The two lists as documents to fetch, ineligible first.
+    pub fn wanted(&self) -> [crate::source::Wanted<'_>; 2] {
+        [
+            crate::source::Wanted {
+                flag: "--ineligible-endpoints",
+                location: &self.ineligible_endpoints,
+            },
+            crate::source::Wanted {
+                flag: "--pending-eligible-endpoints",
+                location: &self.pending_eligible_endpoints,
+            },
+        ]
+    }
+
+    /// Parses the two documents fetched for [`ListArgs::wanted`].
+    pub fn parse(docs: &[crate::source::Document]) -> crate::Result<(EndpointList, EndpointList)> {
         Ok((
-            EndpointList::parse(&fetcher.get(&self.ineligible_endpoints)?)?,
-            EndpointList::parse(&fetcher.get(&self.pending_eligible_endpoints)?)?,
+            EndpointList::parse(&docs[0])?,
+            EndpointList::parse(&docs[1])?,
         ))
     }
 }
@@ -105,6 +129,16 @@ pub struct FetchArgs {
     /// [default: $APICOV_CACHE_DIR, $XDG_CACHE_HOME/apicov or ~/.cache/apicov].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+}
+
+impl SpecArgs {
+    /// The spec as a document to fetch.
+    pub fn wanted(&self) -> crate::source::Wanted<'_> {
+        crate::source::Wanted {
+            flag: "--swagger",
+            location: &self.swagger,
+        }
+    }
 }
 
 impl FetchArgs {

@@ -15,6 +15,14 @@ pub enum Error {
         message: String,
     },
 
+    /// A remote document could not be reached (no network, or `--offline`
+    /// without a cached copy): replacing it with a local file helps.
+    #[error("{source_name}: {message}")]
+    Unreachable {
+        source_name: String,
+        message: String,
+    },
+
     /// The swagger document was read but is not a usable OpenAPI v2 spec.
     #[error("{source_name}: invalid swagger spec: {message}")]
     Spec {
@@ -59,6 +67,16 @@ pub enum Error {
     #[error("{}: cannot write: {source}", path.display())]
     Output { path: PathBuf, source: io::Error },
 
+    /// Inputs that could not be obtained, each with the flag that replaces it
+    /// (several lines: one per input, then what to do without network).
+    #[error("{}", missing_lines(inputs, cache_dir, *offline, *remote))]
+    Missing {
+        inputs: Vec<(&'static str, Error)>,
+        cache_dir: PathBuf,
+        offline: bool,
+        remote: bool,
+    },
+
     /// A command-line value is unusable in a way clap cannot see.
     #[error("{0}")]
     Usage(String),
@@ -71,6 +89,40 @@ impl Error {
             message: err.to_string(),
         }
     }
+}
+
+/// The text of [`Error::Missing`]: `main` prefixes the first line with
+/// `apicov: error: `, so later lines carry their own prefix.
+fn missing_lines(
+    inputs: &[(&'static str, Error)],
+    cache_dir: &std::path::Path,
+    offline: bool,
+    remote: bool,
+) -> String {
+    let mut text = inputs
+        .iter()
+        .map(|(flag, err)| format!("{err}; pass a local copy with {flag} FILE"))
+        .collect::<Vec<_>>()
+        .join("\napicov: error: ");
+    if remote {
+        let hint = if offline {
+            format!(
+                "--offline reads only the cache ({}); run once without --offline to fill it, \
+                 or pass local copies with the flags above",
+                cache_dir.display()
+            )
+        } else {
+            format!(
+                "without network, pass local copies with the flags above (a kubernetes \
+                 checkout has api/openapi-spec/swagger.json and test/conformance/testdata/*.yaml), \
+                 or run once with network to fill the cache ({}) and then add --offline",
+                cache_dir.display()
+            )
+        };
+        text.push_str("\napicov: hint: ");
+        text.push_str(&hint);
+    }
+    text
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

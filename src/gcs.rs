@@ -45,6 +45,21 @@ pub struct Object {
 enum Failure {
     Transient(String),
     Final(String),
+    /// No connection to the endpoint (after retries, the error says so,
+    /// with the hint to work offline).
+    Unreachable(String),
+    /// The endpoint's name does not resolve: no network, no retry.
+    NoHost(String),
+}
+
+/// A request that never got a response.
+fn transport(e: ureq::Error) -> Failure {
+    match e {
+        // No name resolution means no network: retrying will not help.
+        ureq::Error::HostNotFound => Failure::NoHost(e.to_string()),
+        ureq::Error::ConnectionFailed | ureq::Error::Io(_) => Failure::Unreachable(e.to_string()),
+        e => Failure::Transient(e.to_string()),
+    }
 }
 
 /// Statuses a later attempt may not get.
@@ -99,11 +114,23 @@ impl Bucket {
         for n in 1..=ATTEMPTS {
             match attempt() {
                 Ok(value) => return Ok(value),
+                Err(Failure::NoHost(message)) => {
+                    return Err(Error::Unreachable {
+                        source_name: self.location(),
+                        message: format!("{what}: {message}"),
+                    })
+                }
                 Err(Failure::Final(message)) => return Err(self.err(format!("{what}: {message}"))),
+                Err(Failure::Unreachable(message)) if n == ATTEMPTS => {
+                    return Err(Error::Unreachable {
+                        source_name: self.location(),
+                        message: format!("{what}: {message} (after {ATTEMPTS} tries)"),
+                    })
+                }
                 Err(Failure::Transient(message)) if n == ATTEMPTS => {
                     return Err(self.err(format!("{what}: {message} (after {ATTEMPTS} tries)")))
                 }
-                Err(Failure::Transient(_)) => {
+                Err(Failure::Transient(_) | Failure::Unreachable(_)) => {
                     std::thread::sleep(jitter(wait));
                     wait *= 2;
                 }
@@ -114,10 +141,7 @@ impl Bucket {
 
     /// GETs `url` whole; a body cut short is a transient failure.
     fn get_bytes(agent: &ureq::Agent, url: &str) -> Result<Vec<u8>, Failure> {
-        let mut response = agent
-            .get(url)
-            .call()
-            .map_err(|e| Failure::Transient(e.to_string()))?;
+        let mut response = agent.get(url).call().map_err(transport)?;
         let status = response.status().as_u16();
         if status != 200 {
             let message = format!("HTTP status {status}");
@@ -196,10 +220,7 @@ impl Bucket {
             encode(&object.generation)
         );
         self.retrying(&object.name, || {
-            let mut response = agent
-                .get(&url)
-                .call()
-                .map_err(|e| Failure::Transient(e.to_string()))?;
+            let mut response = agent.get(&url).call().map_err(transport)?;
             let status = response.status().as_u16();
             if status != 200 {
                 let message = format!("HTTP status {status}");
@@ -295,9 +316,14 @@ impl Bucket {
         )
     }
 
+    /// `gs://bucket/logs/job`, for messages.
+    pub fn location(&self) -> String {
+        format!("gs://{}/logs/{}", self.bucket, self.job)
+    }
+
     fn err(&self, message: String) -> Error {
         Error::Source {
-            source_name: format!("gs://{}/logs/{}", self.bucket, self.job),
+            source_name: self.location(),
             message,
         }
     }

@@ -4,7 +4,7 @@
 //! `source` (documents) → `spec` (operation catalogue) → `routes` (matcher);
 //! `input` → `chunk` → `event` (field extraction) → `attribution` →
 //! `aggregate` (tallies) → `coverage` → `report` (one module a format).
-//! Beside it: `pipeline` drives the parallel scan; `diff` and `gcs` compare
+//! Beside it: `pipeline` drives the parallel scan and `progress` shows it; `diff` and `gcs` compare
 //! with a CI baseline; `merge`, `history` and `columnar` combine runs;
 //! `lists` reads and lints the tracking files; `gen` writes test logs;
 //! `cli` and `cmd` are the command line.
@@ -28,6 +28,7 @@ pub mod lists;
 pub mod mapguard;
 pub mod merge;
 pub mod pipeline;
+pub mod progress;
 pub mod remote;
 pub mod report;
 pub mod routes;

@@ -104,6 +104,26 @@ impl EndpointList {
         Ok(list)
     }
 
+    /// A list of `names` (no reasons, links or lines), e.g. as a report JSON
+    /// recorded it.
+    pub fn from_names(source: String, names: impl IntoIterator<Item = String>) -> EndpointList {
+        let mut list = EndpointList {
+            source,
+            ..EndpointList::default()
+        };
+        for endpoint in names {
+            if list.names.insert(endpoint.clone()) {
+                list.entries.push(ListEntry {
+                    endpoint,
+                    reason: None,
+                    link: None,
+                    line: 0,
+                });
+            }
+        }
+        list
+    }
+
     /// One line for a run that reads the list: how many items were ignored
     /// and where the first is (None when every item names an operation).
     pub fn ignored_warning(&self) -> Option<String> {

@@ -9,7 +9,6 @@
 
 use std::sync::atomic::Ordering;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::aggregate::{position, scan_chunk, ChunkTally, ScanOptions, Tally};
@@ -18,6 +17,7 @@ use crate::chunk::{self, BlockReader};
 use crate::error::{Error, Result};
 use crate::event::Validation;
 use crate::input::{self, Compression, InputName, Opened, ReadMode};
+use crate::progress::Progress;
 use crate::routes::{PathMatcher, Router};
 
 /// How the engine reads and splits its inputs.
@@ -32,7 +32,7 @@ pub struct EngineOptions {
     pub progress: bool,
     /// A bar shared by several runs (`history`): this run advances it from
     /// where it stands instead of drawing its own.
-    pub shared_bar: Option<ProgressBar>,
+    pub shared_bar: Option<Progress>,
 }
 
 impl Default for EngineOptions {
@@ -101,7 +101,9 @@ pub fn run<M: PathMatcher>(
     tally.seed_open(open_before.iter().copied());
     let mut infos = Vec::with_capacity(sources.len());
     let mut done_before: u64 = 0;
+    let count = sources.len();
     for (index, source) in sources.into_iter().enumerate() {
+        bar.set_input(index, count, &source.name.display());
         infos.push(InputInfo {
             name: source.name.display(),
             compression: source.compression,
@@ -237,7 +239,7 @@ pub fn run<M: PathMatcher>(
         bar.set_position(start + done_before);
     }
     if owned {
-        bar.finish_and_clear();
+        bar.finish();
     }
     Ok((tally, infos))
 }
@@ -264,18 +266,7 @@ fn absorb_wave<'b>(
     }
 }
 
-/// A progress bar over `total` bytes, hidden unless `enabled`.
-pub fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
-    // indicatif draws nothing when stderr is not a terminal.
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta}",
-        )
-        .expect("static template"),
-    );
-    bar
+/// A progress display over `total` bytes, hidden unless `enabled`.
+pub fn progress_bar(enabled: bool, total: u64) -> Progress {
+    Progress::new(enabled, total)
 }

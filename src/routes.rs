@@ -442,6 +442,23 @@ pub fn query_sets_watch(query: &[u8]) -> bool {
     false
 }
 
+/// Length of `/api/<v>` or `/apis/<g>/<v>` at the start of `path`, when
+/// something follows it.
+fn version_prefix_len(path: &[u8]) -> Option<usize> {
+    let prefix_segments = if path.starts_with(b"/api/") {
+        2
+    } else if path.starts_with(b"/apis/") {
+        3
+    } else {
+        return None;
+    };
+    let mut cut = 0;
+    for _ in 0..prefix_segments {
+        cut += 1 + memchr::memchr(b'/', &path[cut + 1..])?;
+    }
+    (cut < path.len()).then_some(cut)
+}
+
 /// The Kubernetes routing semantics over one [`PathMatcher`].
 pub struct Router<M: PathMatcher = SegmentTrie> {
     matcher: M,
@@ -469,31 +486,41 @@ impl<M: PathMatcher> Router<M> {
         let info = verb_info(verb)?;
         let (path, query) = split_uri(uri);
         let watch = info.watch || (info.may_watch && query_sets_watch(query));
-        if watch && self.watch_credit == WatchCredit::Deprecated {
-            if let Some(op) = self.deprecated_watch(path) {
-                return Some(op);
+        match self.watch_credit {
+            WatchCredit::Deprecated if watch => {
+                if let Some(op) = self.deprecated_watch(path) {
+                    return Some(op);
+                }
             }
+            // "Credit the list operation" means every watch: a legacy
+            // `/watch/` URL credits the list (or, named, the read) operation
+            // of the same resource too.
+            WatchCredit::List if info.method == Method::Get => {
+                if let Some(op) = self.legacy_watch_as_list(path) {
+                    return Some(op);
+                }
+            }
+            _ => {}
         }
         self.matcher.lookup(info.method, path)
+    }
+
+    /// `/api/v1/watch/<rest>` → `/api/v1/<rest>`, `/apis/<g>/<v>/watch/<rest>`
+    /// → `/apis/<g>/<v>/<rest>`, then a GET lookup.
+    fn legacy_watch_as_list(&self, path: &[u8]) -> Option<OpId> {
+        let cut = version_prefix_len(path)?;
+        let rest = path[cut..].strip_prefix(b"/watch/")?;
+        let mut stripped = Vec::with_capacity(path.len());
+        stripped.extend_from_slice(&path[..cut]);
+        stripped.push(b'/');
+        stripped.extend_from_slice(rest);
+        self.matcher.lookup(Method::Get, &stripped)
     }
 
     /// `/api/v1/<rest>` → `/api/v1/watch/<rest>`, `/apis/<g>/<v>/<rest>` →
     /// `/apis/<g>/<v>/watch/<rest>`, then a GET lookup.
     fn deprecated_watch(&self, path: &[u8]) -> Option<OpId> {
-        let prefix_segments = if path.starts_with(b"/api/") {
-            2
-        } else if path.starts_with(b"/apis/") {
-            3
-        } else {
-            return None;
-        };
-        let mut cut = 0;
-        for _ in 0..prefix_segments {
-            cut += 1 + memchr::memchr(b'/', &path[cut + 1..])?;
-        }
-        if cut >= path.len() {
-            return None;
-        }
+        let cut = version_prefix_len(path)?;
         let mut buf = [0u8; 512];
         let total = path.len() + 6;
         if total > buf.len() {

@@ -89,13 +89,17 @@ impl Fetcher {
             source_name: url.to_string(),
             message,
         };
+        let unreachable = |message: String| Error::Unreachable {
+            source_name: url.to_string(),
+            message,
+        };
         if self.offline {
             return match cached {
                 Some(bytes) => Ok(Document {
                     name: url.to_string(),
                     bytes,
                 }),
-                None => Err(err(format!(
+                None => Err(unreachable(format!(
                     "--offline and no cached copy in {}",
                     self.cache_dir.display()
                 ))),
@@ -126,7 +130,7 @@ impl Fetcher {
                             bytes,
                         })
                     }
-                    None => Err(err(e.to_string())),
+                    None => Err(unreachable(e.to_string())),
                 }
             }
         };
@@ -172,6 +176,53 @@ impl Fetcher {
             bytes,
         })
     }
+}
+
+/// A document a command needs: the flag that names it and where it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'a> {
+    pub flag: &'static str,
+    pub location: &'a str,
+}
+
+/// Whether `location` is fetched over the network.
+pub fn is_remote(location: &str) -> bool {
+    ["http://", "https://", "gs://"]
+        .iter()
+        .any(|scheme| location.starts_with(scheme))
+}
+
+/// Fetches every wanted document, in order. Failures do not stop the others:
+/// a user without network learns in one run about every input to replace
+/// (`failed` holds failures found before, such as baseline discovery).
+pub fn fetch_all(
+    fetcher: &Fetcher,
+    wanted: &[Wanted],
+    mut failed: Vec<(&'static str, Error)>,
+) -> Result<Vec<Document>> {
+    let mut docs = Vec::with_capacity(wanted.len());
+    for w in wanted {
+        match fetcher.get(w.location) {
+            Ok(doc) => docs.push(doc),
+            Err(e) => failed.push((w.flag, e)),
+        }
+    }
+    if failed.is_empty() {
+        return Ok(docs);
+    }
+    let remote = failed
+        .iter()
+        .any(|(_, e)| matches!(e, Error::Unreachable { .. }));
+    if failed.len() == 1 && !remote {
+        // A missing local file, an HTTP error: its own line says it all.
+        return Err(failed.remove(0).1);
+    }
+    Err(Error::Missing {
+        inputs: failed,
+        cache_dir: fetcher.cache_dir.clone(),
+        offline: fetcher.offline,
+        remote,
+    })
 }
 
 fn read_local(name: &str, path: &Path) -> Result<Document> {

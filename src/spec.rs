@@ -10,7 +10,13 @@ use crate::error::{Error, Result};
 /// The parts of a swagger document the catalogue reads.
 #[derive(Deserialize)]
 struct SwaggerDoc {
+    info: Option<SpecInfo>,
     paths: Option<IndexMap<String, PathItem>>,
+}
+
+#[derive(Deserialize)]
+struct SpecInfo {
+    version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +168,8 @@ pub struct Operation {
 pub struct Catalogue {
     operations: Vec<Operation>,
     by_name: AHashMap<String, OpId>,
+    /// The spec's `info.version` (`v1.34.0`), for reports.
+    version: Option<String>,
 }
 
 impl Catalogue {
@@ -232,7 +240,13 @@ impl Catalogue {
         Ok(Catalogue {
             operations,
             by_name,
+            version: doc.info.and_then(|i| i.version),
         })
+    }
+
+    /// The spec's `info.version`, when it has one.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
     }
 
     pub fn len(&self) -> usize {

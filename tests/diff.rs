@@ -260,9 +260,16 @@ fn discovers_the_newest_finished_run_in_gcs() {
     // Offline: no discovery, a clear error naming the flag.
     diff(d, &lists, None, &pull)
         .arg("--offline")
+        .env("APICOV_CACHE_DIR", d.join("cache"))
         .assert()
         .code(2)
-        .stderr("apicov: error: --offline: cannot discover the CI baseline; name it with --ci-audit-endpoints\n");
+        .stderr(format!(
+            "apicov: error: gs://kubernetes-ci-logs/logs/ci-kubernetes-audit-kind-conformance: \
+             --offline: the CI baseline cannot be discovered; pass a local copy with --ci-audit-endpoints FILE\n\
+             apicov: hint: --offline reads only the cache ({}); run once without --offline to fill it, \
+             or pass local copies with the flags above\n",
+            d.join("cache").display()
+        ));
 }
 
 #[test]
@@ -301,7 +308,12 @@ fn check_writes_everything_prints_both_reports_and_exits_on_the_gates() {
     };
     let out = run(&[]).code(1);
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert!(stdout.contains("Parsing complete:"), "{stdout}");
+    // Data on stdout (the diff report), talk on stderr.
+    assert!(
+        stdout.starts_with("Kubernetes API Operations Analysis\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Parsing complete:"), "{stdout}");
     assert!(
         stdout.contains("Kubernetes API Operations Analysis"),
         "{stdout}"

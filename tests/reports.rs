@@ -5,7 +5,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use quick_xml::events::Event;
 use serde_json::Value;
@@ -121,45 +121,6 @@ fn junit_has_the_schema_shape_and_the_coverage_counts() {
     );
 }
 
-fn chromium() -> Option<PathBuf> {
-    for c in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
-        if Path::new(c).exists() {
-            return Some(PathBuf::from(c));
-        }
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("CI must have chromium (.ci/run installs it)");
-    }
-    eprintln!("skipping the browser part: no chromium");
-    None
-}
-
-/// Runs headless Chromium with a profile of its own and `args`; fails the
-/// test unless it exits 0. Returns its standard output.
-fn headless(browser: &Path, profile: &Path, args: &[String]) -> Vec<u8> {
-    let mut cmd = std::process::Command::new(browser);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1300,1600",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()))
-    .args(args);
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 #[test]
 fn html_report_renders_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
@@ -176,11 +137,14 @@ fn html_report_renders_in_headless_chromium() {
     let unmatched = report["unmatched"].as_array().unwrap().len();
     assert!(unmatched > 0);
 
-    let Some(browser) = chromium() else { return };
+    let Some(browser) = common::chromium() else {
+        return;
+    };
     let page = format!("file://{}", html.display());
-    let dom = headless(
+    let dom = common::headless(
         &browser,
         &dir.path().join("profile"),
+        (1300, 1600),
         &["--dump-dom".into(), page.clone()],
     );
     let dom = String::from_utf8(dom).unwrap();
@@ -198,9 +162,10 @@ fn html_report_renders_in_headless_chromium() {
     fs::create_dir_all(&artifacts).unwrap();
     let shot = artifacts.join("apicov-report.png");
     let _ = fs::remove_file(&shot);
-    headless(
+    common::headless(
         &browser,
         &dir.path().join("profile2"),
+        (1300, 1600),
         &[format!("--screenshot={}", shot.display()), page],
     );
     let png = fs::read(&shot).unwrap();

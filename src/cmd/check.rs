@@ -2,13 +2,16 @@
 //! chains `parser && analysis`, and the parser exits 1 whenever a stable
 //! operation is missing, so the analysis never runs. `check` writes every
 //! output, prints both reports, and exits with the gates' verdict at the end.
+//! When the baseline cannot be had (no network), the parse half still
+//! counts: a warning says the diff was skipped, the parse gates decide.
 
 use clap::Args;
 
 use crate::diff::RunOperations;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::source::{is_remote, Document, Fetcher};
 
-use super::diff::{compare, render, verdict, BaselineArgs};
+use super::diff::{baseline_location, compare, render, verdict, BaselineArgs};
 use super::parse::{execute, ParseArgs};
 
 #[derive(Debug, Args)]
@@ -22,20 +25,52 @@ pub struct CheckArgs {
 
 pub fn run(args: &CheckArgs) -> Result<i32> {
     let parsed = execute(&args.parse)?;
+    let parse_status = if parsed.gates_tripped() && !args.parse.no_fail {
+        super::EXIT_GATE
+    } else {
+        super::EXIT_OK
+    };
     let pull_name = args
         .parse
         .out
         .output
         .as_ref()
         .map_or_else(|| "<this run>".to_string(), |p| p.display().to_string());
-    let pull = RunOperations::parse(parsed.endpoints.as_bytes(), &parsed.catalogue)
-        .expect("apicov's own endpoints text parses");
-    let mut log = String::from(
-        "\nKubernetes API Operations Analysis\n==================================\n\n",
-    );
+    let pull = RunOperations::parse(parsed.endpoints.as_bytes(), &parsed.catalogue).map_err(
+        |message| Error::Source {
+            source_name: pull_name.clone(),
+            message,
+        },
+    )?;
+    // The endpoints text on stdout has no final newline.
+    let mut log = String::from(if args.parse.out.output.is_none() {
+        "\n\n"
+    } else {
+        ""
+    });
+    log.push_str("Kubernetes API Operations Analysis\n==================================\n\n");
+    let ci_doc = match fetch_baseline(&args.baseline, &parsed.fetcher, &mut log) {
+        Ok(doc) => doc,
+        Err(e)
+            if args
+                .baseline
+                .ci_audit_endpoints
+                .as_deref()
+                .is_none_or(is_remote) =>
+        {
+            // Without network the parse half still counts: its outputs are
+            // written and its gates decide the exit status.
+            crate::report::summary::write_stderr(&format!(
+                "apicov: warning: the diff against the CI baseline was skipped: {e}\n\
+                 apicov: warning: pass the baseline with --ci-audit-endpoints FILE to compare \
+                 without network; exit status from the parse gates only\n"
+            ));
+            return Ok(parse_status);
+        }
+        Err(e) => return Err(e),
+    };
     let comparison = compare(
-        &args.baseline,
-        &parsed.fetcher,
+        ci_doc,
         &parsed.catalogue,
         &parsed.ineligible,
         &parsed.pending,
@@ -45,11 +80,20 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     )?;
     let report = render(args.baseline.format, &comparison, &log, &pull_name, "");
     crate::report::write_stdout(report.as_bytes())?;
-    let parse_gates = parsed.gates_tripped() && !args.parse.no_fail;
     let diff_gates = verdict(&args.baseline, &comparison.diff) != super::EXIT_OK;
-    Ok(if parse_gates || diff_gates {
+    Ok(if parse_status != super::EXIT_OK || diff_gates {
         super::EXIT_GATE
     } else {
         super::EXIT_OK
     })
+}
+
+/// The baseline document: discovered (or named) and fetched.
+fn fetch_baseline(
+    baseline: &BaselineArgs,
+    fetcher: &Fetcher,
+    log: &mut String,
+) -> Result<Document> {
+    let location = baseline_location(baseline, fetcher, log)?;
+    fetcher.get(&location)
 }

@@ -10,7 +10,7 @@ use crate::diff::{Diff, RunOperations};
 use crate::error::{Error, Result};
 use crate::gcs::Bucket;
 use crate::lists::EndpointList;
-use crate::source::Fetcher;
+use crate::source::{Document, Fetcher, Wanted};
 use crate::spec::Catalogue;
 
 /// Report format.
@@ -89,10 +89,37 @@ pub struct DiffArgs {
 
 pub fn run(args: &DiffArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
-    let (ineligible, pending) = args.lists.load(&fetcher)?;
-    let spec_doc = fetcher.get(&args.spec.swagger)?;
-    let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
-    let pull_doc = fetcher.get(&args.pull_audit_endpoints)?;
+    // Discovery first, so that without network every missing input, the
+    // baseline included, is reported in one go.
+    let mut discovery_log = String::new();
+    let mut failed = Vec::new();
+    let ci_location = match baseline_location(&args.baseline, &fetcher, &mut discovery_log) {
+        Ok(location) => Some(location),
+        Err(e) => {
+            failed.push(("--ci-audit-endpoints", e));
+            None
+        }
+    };
+    let mut more = vec![Wanted {
+        flag: "--pull-audit-endpoints",
+        location: &args.pull_audit_endpoints,
+    }];
+    if let Some(location) = &ci_location {
+        more.push(Wanted {
+            flag: "--ci-audit-endpoints",
+            location,
+        });
+    }
+    let super::Loaded {
+        catalogue,
+        ineligible,
+        pending,
+        more,
+        ..
+    } = super::load_inputs(&fetcher, &args.spec, &args.lists, &more, failed)?;
+    let [pull_doc, ci_doc]: [Document; 2] = more
+        .try_into()
+        .map_err(|_| Error::Usage("internal: baseline documents missing".into()))?;
     let pull =
         RunOperations::parse(&pull_doc.bytes, &catalogue).map_err(|message| Error::Source {
             source_name: pull_doc.name.clone(),
@@ -111,9 +138,9 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         listing.lines().count(),
         args.output_file.display()
     ));
+    text.push_str(&discovery_log);
     let comparison = compare(
-        &args.baseline,
-        &fetcher,
+        ci_doc,
         &catalogue,
         &ineligible,
         &pending,
@@ -138,12 +165,40 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     Ok(verdict(&args.baseline, &comparison.diff))
 }
 
-/// Finds or reads the baseline and compares `pull` with it. Progress lines
-/// (the reference's Step 2 lines) are appended to `log`.
-#[allow(clippy::too_many_arguments)]
-pub fn compare(
+/// Where the baseline is: `--ci-audit-endpoints`, or the newest finished run
+/// of the CI job in GCS (its discovery lines are appended to `log`).
+pub fn baseline_location(
     baseline: &BaselineArgs,
     fetcher: &Fetcher,
+    log: &mut String,
+) -> Result<String> {
+    if let Some(location) = &baseline.ci_audit_endpoints {
+        return Ok(location.clone());
+    }
+    let bucket = Bucket {
+        endpoint: baseline.gcs_endpoint.clone(),
+        bucket: baseline.gcs_bucket.clone(),
+        job: baseline.ci_job.clone(),
+    };
+    if fetcher.offline() {
+        return Err(Error::Unreachable {
+            source_name: bucket.location(),
+            message: "--offline: the CI baseline cannot be discovered".into(),
+        });
+    }
+    log.push_str("No CI audit endpoints file specified, auto-discovering latest from GCS...\n");
+    let found = bucket.latest_finished(&mut |line| {
+        log.push_str(line);
+        log.push('\n');
+    })?;
+    log.push('\n');
+    Ok(found.endpoints_url)
+}
+
+/// Compares `pull` with the baseline `ci_doc`. The reference's Step 2 lines
+/// are appended to `log`.
+pub fn compare(
+    ci_doc: Document,
     catalogue: &Catalogue,
     ineligible: &EndpointList,
     pending: &EndpointList,
@@ -151,32 +206,6 @@ pub fn compare(
     pull_name: &str,
     log: &mut String,
 ) -> Result<Comparison> {
-    let ci_location = match &baseline.ci_audit_endpoints {
-        Some(location) => location.clone(),
-        None => {
-            if fetcher.offline() {
-                return Err(Error::Usage(
-                    "--offline: cannot discover the CI baseline; name it with --ci-audit-endpoints"
-                        .into(),
-                ));
-            }
-            log.push_str(
-                "No CI audit endpoints file specified, auto-discovering latest from GCS...\n",
-            );
-            let bucket = Bucket {
-                endpoint: baseline.gcs_endpoint.clone(),
-                bucket: baseline.gcs_bucket.clone(),
-                job: baseline.ci_job.clone(),
-            };
-            let found = bucket.latest_finished(&mut |line| {
-                log.push_str(line);
-                log.push('\n');
-            })?;
-            log.push('\n');
-            found.endpoints_url
-        }
-    };
-    let ci_doc = fetcher.get(&ci_location)?;
     let ci = RunOperations::parse(&ci_doc.bytes, catalogue).map_err(|message| Error::Source {
         source_name: ci_doc.name.clone(),
         message,

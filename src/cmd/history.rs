@@ -139,8 +139,12 @@ impl HistoryArgs {
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
-    let (ineligible, pending) = args.lists.load(&fetcher)?;
-    let catalogue = super::load_catalogue(&args.spec)?;
+    let super::Loaded {
+        catalogue,
+        ineligible,
+        pending,
+        ..
+    } = super::load_inputs(&fetcher, &args.spec, &args.lists, &[], Vec::new())?;
     let lists = (&ineligible, &pending);
     let records = match args.runs.as_slice() {
         _ if args.reports => from_reports(args, &catalogue, &ineligible, &pending)?,
@@ -231,7 +235,7 @@ impl<'a> Analyser<'a> {
         args: &HistoryArgs,
         catalogue: &'a Catalogue,
         (ineligible, pending): (&'a EndpointList, &'a EndpointList),
-        bar: Option<indicatif::ProgressBar>,
+        bar: Option<crate::progress::Progress>,
     ) -> Result<Analyser<'a>> {
         if let Some(dir) = &args.reports_dir {
             std::fs::create_dir_all(dir).map_err(|source| Error::Output {
@@ -405,7 +409,7 @@ fn from_run_dirs(
         analyser.keep(&record.id, &report, None)?;
         records.push(record);
     }
-    bar.finish_and_clear();
+    bar.finish();
     Ok(records)
 }
 

@@ -26,11 +26,23 @@ pub struct LintListsArgs {
 
 pub fn run(args: &LintListsArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
-    let catalogue = super::load_catalogue(&args.spec)?;
-    let (ineligible, pending) = args.lists.load(&fetcher)?;
-    let counts = match &args.report_json {
-        Some(location) => {
-            let doc = fetcher.get(location)?;
+    let more: Vec<crate::source::Wanted> = args
+        .report_json
+        .iter()
+        .map(|location| crate::source::Wanted {
+            flag: "--report-json",
+            location,
+        })
+        .collect();
+    let super::Loaded {
+        catalogue,
+        ineligible,
+        pending,
+        more,
+        ..
+    } = super::load_inputs(&fetcher, &args.spec, &args.lists, &more, Vec::new())?;
+    let counts = match more.into_iter().next() {
+        Some(doc) => {
             let bad = |message: String| Error::Source {
                 source_name: doc.name.clone(),
                 message,

@@ -6,6 +6,10 @@
 //! report of the part before it, so requests in flight across a split are
 //! counted once; merge checks that chain. Separate runs (other clusters,
 //! other CI runs) share no requests: `--independent`.
+//!
+//! The tracking lists default to the ones the reports record (their
+//! classification), so merging needs no list download; the spec is still
+//! needed to read the reports' operations.
 
 use std::path::PathBuf;
 
@@ -13,13 +17,15 @@ use clap::Args;
 use serde_json::Value;
 
 use super::parse::{write_outputs, OutputArgs, RunResult};
-use crate::cli::{ListArgs, SpecArgs};
+use crate::cli::SpecArgs;
 use crate::error::{Error, Result};
 use crate::input::Compression;
+use crate::lists::EndpointList;
 use crate::pipeline::{self, InputInfo};
 use crate::report::endpoints::SortOrder;
 use crate::report::Caveats;
 use crate::routes::WatchCredit;
+use crate::source::{fetch_all, Wanted};
 use crate::spec::Catalogue;
 
 #[derive(Debug, Args)]
@@ -56,8 +62,23 @@ pub struct MergeArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
 
-    #[command(flatten)]
-    pub lists: ListArgs,
+    /// Ineligible endpoints YAML (path or URL) [default: the list the
+    /// reports were parsed with, as they record it].
+    #[arg(
+        long,
+        visible_alias = "ineligible-endpoints-url",
+        value_name = "PATH|URL"
+    )]
+    pub ineligible_endpoints: Option<String>,
+
+    /// Pending eligible endpoints YAML (path or URL) [default: the list the
+    /// reports were parsed with, as they record it].
+    #[arg(
+        long,
+        visible_alias = "pending-eligible-endpoints-url",
+        value_name = "PATH|URL"
+    )]
+    pub pending_eligible_endpoints: Option<String>,
 }
 
 /// Reports read and chained into one tally.
@@ -79,6 +100,42 @@ pub struct MergeRules {
     pub allow_spec_mix: bool,
 }
 
+/// A report JSON read from disk, with its name for messages.
+pub struct Report {
+    pub name: String,
+    pub json: Value,
+    /// The file's canonical path and a hash of its bytes: the same report
+    /// named twice is refused.
+    canonical: Option<PathBuf>,
+    content: u64,
+}
+
+/// Reads and checks the report JSONs, before anything is fetched.
+pub fn read_reports(reports: &[PathBuf]) -> Result<Vec<Report>> {
+    reports
+        .iter()
+        .map(|path| {
+            let name = path.display().to_string();
+            let err = |message: String| Error::Source {
+                source_name: name.clone(),
+                message,
+            };
+            let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+            let json: Value =
+                serde_json::from_slice(&bytes).map_err(|e| err(format!("not JSON: {e}")))?;
+            if json.get("tally").is_none() {
+                return Err(err("no tally section: not an apicov report".into()));
+            }
+            Ok(Report {
+                name,
+                json,
+                canonical: std::fs::canonicalize(path).ok(),
+                content: content_hash(&bytes),
+            })
+        })
+        .collect()
+}
+
 /// Reads `reports` in order and appends their tallies. Reports of different
 /// meaning are refused ([`Error::Mixed`]): `--conformance-only` with full
 /// ones, another spec than `catalogue` (unless `rules.allow_spec_mix`), and
@@ -88,13 +145,56 @@ pub fn merge_reports(
     catalogue: &Catalogue,
     rules: MergeRules,
 ) -> Result<Merged> {
+    merge_read(&read_reports(reports)?, catalogue, rules)
+}
+
+/// The tracking list (`ineligible` or `pending`) the reports were parsed
+/// with, as their classification records it; every report must agree.
+fn recorded_list(reports: &[Report], which: &str, flag: &str) -> Result<EndpointList> {
+    let mut first: Option<(String, std::collections::BTreeSet<String>)> = None;
+    for report in reports {
+        let names: std::collections::BTreeSet<String> = report.json["classification"]
+            .as_object()
+            .map(|ops| {
+                ops.iter()
+                    .filter(|(_, c)| c[which] == true)
+                    .map(|(op, _)| op.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let source = report.json["filters"][which]["source"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string();
+        match &first {
+            None => first = Some((source, names)),
+            Some((_, first_names)) if *first_names != names => {
+                return Err(Error::Source {
+                    source_name: report.name.clone(),
+                    message: format!(
+                    "parsed with another {which} list than {}; name the list to apply with {flag}",
+                    reports[0].name
+                ),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    let (source, names) = first.unwrap_or_default();
+    Ok(EndpointList::from_names(source, names))
+}
+
+/// Appends the tallies of reports already read.
+fn merge_read(reports: &[Report], catalogue: &Catalogue, rules: MergeRules) -> Result<Merged> {
     let mut merged: Option<Merged> = None;
     let mut previous_digest = String::new();
     let mut previous_name = String::new();
-    let mut seen: Vec<(Option<PathBuf>, u64, String)> = Vec::new();
     let spec_digest = catalogue.digest();
-    for path in reports {
-        let name = path.display().to_string();
+    for (index, this) in reports.iter().enumerate() {
+        let Report {
+            name, json: report, ..
+        } = this;
+        let name = name.clone();
         let err = |message: String| Error::Source {
             source_name: name.clone(),
             message,
@@ -103,29 +203,25 @@ pub fn merge_reports(
             source_name: name.clone(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-        let canonical = std::fs::canonicalize(path).ok();
-        let content = content_hash(&bytes);
-        for (other_path, other_content, other_name) in &seen {
-            if canonical.is_some() && *other_path == canonical {
+        for other in &reports[..index] {
+            if this.canonical.is_some() && other.canonical == this.canonical {
                 return Err(mixed(format!(
-                    "named twice (also as {other_name}): its counts would be added twice"
+                    "named twice (also as {}): its counts would be added twice",
+                    other.name
                 )));
             }
-            if !rules.independent && *other_content == content {
+            if !rules.independent && other.content == this.content {
                 return Err(mixed(format!(
-                    "the same report as {other_name}: a part does not follow itself, and \
-                     its counts would be added twice"
+                    "the same report as {}: a part does not follow itself, and its counts \
+                     would be added twice",
+                    other.name
                 )));
             }
         }
-        seen.push((canonical, content, name.clone()));
-        let report: Value =
-            serde_json::from_slice(&bytes).map_err(|e| err(format!("not JSON: {e}")))?;
         let section = report
             .get("tally")
             .ok_or_else(|| err("no tally section: not an apicov report".into()))?;
-        let meaning = crate::merge::ReportMeaning::of(&report);
+        let meaning = crate::merge::ReportMeaning::of(report);
         let mut spec_mix = meaning.spec_mix;
         if let Some(digest) = &meaning.spec_digest {
             if *digest != spec_digest {
@@ -219,15 +315,43 @@ pub fn merge_reports(
 }
 
 pub fn run(args: &MergeArgs) -> Result<i32> {
+    // The reports first: a bad one is found before anything is fetched. The
+    // tracking lists default to those the reports were parsed with, so a
+    // merge needs no network beyond the spec.
+    let reports = read_reports(&args.reports)?;
     let fetcher = args.spec.fetch.fetcher();
-    let (ineligible, pending) = args.lists.load(&fetcher)?;
-    let spec_doc = fetcher.get(&args.spec.swagger)?;
+    let mut wanted = vec![args.spec.wanted()];
+    let given = [
+        ("--ineligible-endpoints", &args.ineligible_endpoints),
+        (
+            "--pending-eligible-endpoints",
+            &args.pending_eligible_endpoints,
+        ),
+    ];
+    for (flag, location) in &given {
+        if let Some(location) = location {
+            wanted.push(Wanted { flag, location });
+        }
+    }
+    let mut docs = fetch_all(&fetcher, &wanted, Vec::new())?.into_iter();
+    let spec_doc = docs
+        .next()
+        .ok_or_else(|| Error::Usage("internal: no spec document".into()))?;
+    let mut list = |(flag, location): &(&str, &Option<String>), which: &str| match location
+        .as_ref()
+        .and_then(|_| docs.next())
+    {
+        Some(doc) => EndpointList::parse(&doc),
+        None => recorded_list(&reports, which, flag),
+    };
+    let ineligible = list(&given[0], "ineligible")?;
+    let pending = list(&given[1], "pending")?;
     let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
     let rules = MergeRules {
         independent: args.independent,
         allow_spec_mix: args.allow_spec_mix,
     };
-    let merged = merge_reports(&args.reports, &catalogue, rules)?;
+    let merged = merge_read(&reports, &catalogue, rules)?;
     if merged.inputs.len() >= 1 << 16 {
         return Err(Error::Usage("more than 65,535 inputs in one merge".into()));
     }

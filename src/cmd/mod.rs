@@ -1,6 +1,7 @@
 //! Subcommands, one file each. Each returns the process exit status.
 
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod gen;
 pub mod history;
@@ -10,9 +11,11 @@ pub mod ops;
 pub mod parse;
 pub mod route;
 
-use crate::cli::SpecArgs;
+use crate::cli::{ListArgs, SpecArgs};
 use crate::error::Result;
+use crate::lists::EndpointList;
 use crate::routes::{AnyMatcher, Router};
+use crate::source::{fetch_all, Document, Fetcher, Wanted};
 use crate::spec::Catalogue;
 
 /// Exit status: success.
@@ -24,8 +27,45 @@ pub const EXIT_ERROR: i32 = 2;
 
 /// Loads the catalogue named by `--swagger`.
 pub fn load_catalogue(spec: &SpecArgs) -> Result<Catalogue> {
-    let doc = spec.fetch.fetcher().get(&spec.swagger)?;
+    let doc = fetch_all(&spec.fetch.fetcher(), &[spec.wanted()], Vec::new())?.remove(0);
     Catalogue::from_json(&doc.bytes, &doc.name)
+}
+
+/// What most commands read before their own inputs: the spec and the two
+/// tracking lists, plus `more` documents, all fetched in one go so that every
+/// missing one is reported at once (`failed`: failures found before).
+pub struct Loaded {
+    pub catalogue: Catalogue,
+    /// The spec's name (path or URL) for reports.
+    pub spec_source: String,
+    pub ineligible: EndpointList,
+    pub pending: EndpointList,
+    /// The documents of `more`, in order.
+    pub more: Vec<Document>,
+}
+
+/// Fetches and parses the spec, the lists and `more` (see [`Loaded`]).
+pub fn load_inputs(
+    fetcher: &Fetcher,
+    spec: &SpecArgs,
+    lists: &ListArgs,
+    more: &[Wanted],
+    failed: Vec<(&'static str, crate::Error)>,
+) -> Result<Loaded> {
+    let [ineligible, pending] = lists.wanted();
+    let mut wanted = vec![spec.wanted(), ineligible, pending];
+    wanted.extend_from_slice(more);
+    let mut docs = fetch_all(fetcher, &wanted, failed)?;
+    let more = docs.split_off(3);
+    let (ineligible, pending) = ListArgs::parse(&docs[1..])?;
+    let catalogue = Catalogue::from_json(&docs[0].bytes, &docs[0].name)?;
+    Ok(Loaded {
+        catalogue,
+        spec_source: docs.swap_remove(0).name,
+        ineligible,
+        pending,
+        more,
+    })
 }
 
 /// The router the flags ask for.
@@ -49,5 +89,7 @@ pub fn run(command: &crate::cli::Command) -> Result<i32> {
         Command::LintLists(args) => lint_lists::run(args),
         Command::Merge(args) => merge::run(args),
         Command::History(args) => history::run(args),
+        Command::Completions(args) => completions::run_completions(args),
+        Command::Man(args) => completions::run_man(args),
     }
 }

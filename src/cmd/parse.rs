@@ -95,7 +95,8 @@ pub struct ParseArgs {
     #[arg(long)]
     pub no_fail: bool,
 
-    /// No progress bar, no summary on stdout (errors and gate failures still print).
+    /// No progress, no summary on stderr (errors and the gate lines still
+    /// print; stdout is unaffected).
     #[arg(short, long)]
     pub quiet: bool,
 
@@ -152,7 +153,13 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         return Err(Error::Usage("--chunk-size must be at least 1".into()));
     }
     let fetcher = args.spec.fetch.fetcher();
-    let (ineligible, pending) = args.lists.load(&fetcher)?;
+    let super::Loaded {
+        catalogue,
+        spec_source,
+        ineligible,
+        pending,
+        ..
+    } = super::load_inputs(&fetcher, &args.spec, &args.lists, &[], Vec::new())?;
     if !args.quiet {
         for warning in [&ineligible, &pending]
             .iter()
@@ -161,8 +168,6 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
             eprintln!("apicov: warning: {warning}");
         }
     }
-    let spec_doc = fetcher.get(&args.spec.swagger)?;
-    let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
     let router = super::build_router(&args.spec, &catalogue)?;
     let names = input::expand(&args.audit_logs)?;
     phases.mark("spec, lists, router");
@@ -194,7 +199,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     phases.mark("scan");
     let run = RunResult {
         catalogue: &catalogue,
-        spec_source: &spec_doc.name,
+        spec_source: &spec_source,
         tally: &tally,
         inputs: &inputs,
         ineligible: &ineligible,
@@ -217,19 +222,23 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         coverage: &coverage,
         inputs: &inputs,
         elapsed,
+        conformance_only: args.conformance_only,
     };
+    // Data to stdout, talk to stderr: stdout carries only the endpoints text
+    // (so `apicov parse … > audit-endpoints.txt` is the file `-o` writes),
+    // and -q silences only the talk. Gate lines that fail the run always
+    // print (they are why the status is 1); under --no-fail they are a
+    // report, and -q silences them too.
+    if args.out.output.is_none() {
+        report::write_stdout(endpoints.as_bytes())?;
+    }
     if !args.quiet {
-        let mut text = summary.render();
-        if args.out.output.is_none() {
-            text.push_str("\nResults:\n");
-            text.push_str(&endpoints);
-            text.push('\n');
-        }
-        report::write_stdout(text.as_bytes())?;
+        report::summary::write_stderr(&summary.render());
     }
     let gates = summary.gates(&ineligible, &pending);
-    if !gates.is_empty() {
-        eprint!("{gates}");
+    if !args.quiet || !args.no_fail {
+        report::summary::write_stderr(&gates);
+        report::summary::write_stderr(&summary.verdict(args.no_fail));
     }
     Ok(Parsed {
         catalogue,
@@ -317,13 +326,22 @@ pub fn write_outputs(
         files.push((path.clone(), xml.into_bytes().into()));
     }
     if let Some(path) = &out.html {
+        let title = format!(
+            "Kubernetes API coverage (apicov){}",
+            run.caveats.title_suffix()
+        );
         let ctx = report::html::HtmlContext {
             catalogue: run.catalogue,
             tally: run.tally,
             coverage: &coverage,
             ineligible: run.ineligible,
             pending: run.pending,
-            title: "Kubernetes API coverage (apicov)",
+            title: &title,
+            spec_source: run.spec_source,
+            inputs: run.inputs,
+            watch_credit: run.watch_credit,
+            conformance_only: run.caveats.conformance_only,
+            generated: &report::html::generation_time(),
         };
         files.push((path.clone(), report::html::render(&ctx).into_bytes().into()));
     }

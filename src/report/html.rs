@@ -1,8 +1,9 @@
 //! `--html`: one self-contained page (no CDN, no network) for reviewers:
 //! coverage of stable operations per API group/version as stacked bars
 //! (inline SVG), a sortable, filterable table of every operation with its
-//! count and the tests that hit it, the unmatched patterns and the run's
-//! totals. Rows and chart are rendered here, so the page reads without
+//! count and the tests that hit it (gaps first), the tests by operations
+//! hit, the unmatched patterns, the run's totals and what the page was made
+//! from (spec and version, inputs, lists, watch rule, mode, time). Rows and chart are rendered here, so the page reads without
 //! JavaScript; a small script adds sorting and filtering.
 
 use std::collections::BTreeMap;
@@ -13,6 +14,8 @@ use crate::aggregate::Tally;
 use crate::attribution::Actor;
 use crate::coverage::{filter_of, Coverage, Filtered};
 use crate::lists::EndpointList;
+use crate::pipeline::InputInfo;
+use crate::routes::WatchCredit;
 use crate::spec::{Catalogue, OpId};
 
 /// An operation's standing, as the page shows it.
@@ -66,6 +69,28 @@ pub struct HtmlContext<'a> {
     pub ineligible: &'a EndpointList,
     pub pending: &'a EndpointList,
     pub title: &'a str,
+    /// Where the spec came from (path or URL).
+    pub spec_source: &'a str,
+    pub inputs: &'a [InputInfo],
+    pub watch_credit: WatchCredit,
+    /// `--conformance-only`: only requests of `[Conformance]` specs counted.
+    pub conformance_only: bool,
+    /// When the page was made, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub generated: &'a str,
+}
+
+/// The time to print as the page's generation time: `SOURCE_DATE_EPOCH` when
+/// set (reproducible builds), else now.
+pub fn generation_time() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        });
+    crate::history::utc(secs).1
 }
 
 fn status_of(ctx: &HtmlContext, op: OpId) -> Status {
@@ -82,6 +107,18 @@ fn status_of(ctx: &HtmlContext, op: OpId) -> Status {
     }
 }
 
+/// Row order of the operations table: the gaps first.
+fn row_rank(status: Status) -> u8 {
+    match status {
+        Status::NotFound => 0,
+        Status::Pending => 1,
+        Status::Hit => 2,
+        Status::Ineligible => 3,
+        Status::Deprecated => 4,
+        Status::Other => 5,
+    }
+}
+
 fn group_version(ctx: &HtmlContext, op: OpId) -> String {
     let o = ctx.catalogue.get(op);
     match (&o.group, &o.version) {
@@ -92,9 +129,25 @@ fn group_version(ctx: &HtmlContext, op: OpId) -> String {
     }
 }
 
-pub fn render(ctx: &HtmlContext) -> String {
-    let t = ctx.tally;
-    // Tests per operation, most requests first.
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+/// `hit/eligible (percent)`; no percentage of nothing.
+fn hit_label(hit: u64, eligible: u64) -> String {
+    if eligible == 0 {
+        format!("{hit}/{eligible}")
+    } else {
+        format!("{hit}/{eligible} ({:.0}%)", percent(hit, eligible))
+    }
+}
+
+/// Tests per operation, most requests first.
+fn tests_per_operation(t: &Tally) -> BTreeMap<OpId, Vec<(&str, u64)>> {
     let mut tests: BTreeMap<OpId, Vec<(&str, u64)>> = BTreeMap::new();
     for ((actor, op), n) in &t.attributed {
         if let Actor::Test(name) = &t.actors.actors[*actor as usize] {
@@ -104,16 +157,26 @@ pub fn render(ctx: &HtmlContext) -> String {
     for list in tests.values_mut() {
         list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     }
+    tests
+}
+
+pub fn render(ctx: &HtmlContext) -> String {
+    let t = ctx.tally;
+    let tests = tests_per_operation(t);
 
     let mut per_gv: BTreeMap<String, [u64; 5]> = BTreeMap::new();
-    let mut rows = String::new();
+    let mut ordered: Vec<(u8, &str, OpId, Status)> = Vec::new();
     for op in ctx.catalogue.sorted_ids() {
-        let o = ctx.catalogue.get(op);
         let status = status_of(ctx, op);
-        let gv = group_version(ctx, op);
         if let Some(i) = Status::CHART.iter().position(|s| *s == status) {
-            per_gv.entry(gv.clone()).or_default()[i] += 1;
+            per_gv.entry(group_version(ctx, op)).or_default()[i] += 1;
         }
+        ordered.push((row_rank(status), &ctx.catalogue.get(op).id, op, status));
+    }
+    ordered.sort();
+    let mut rows = String::new();
+    for (_, _, op, status) in ordered {
+        let o = ctx.catalogue.get(op);
         let count = t.ops[op.index()].total();
         let op_tests = tests.get(&op).map(Vec::as_slice).unwrap_or(&[]);
         let tests_cell = if op_tests.is_empty() {
@@ -134,7 +197,7 @@ pub fn render(ctx: &HtmlContext) -> String {
              <td><span class=badge style=\"background:{}\">{}</span></td><td class=num>{count}</td><td>{tests_cell}</td></tr>",
             status.label(),
             esc(&o.id),
-            esc(&gv),
+            esc(&group_version(ctx, op)),
             o.method.as_str(),
             esc(&o.template),
             status.color(),
@@ -156,33 +219,35 @@ pub fn render(ctx: &HtmlContext) -> String {
             )
         })
         .collect();
-    let stable_total: u64 = per_gv.values().map(|c| c.iter().sum::<u64>()).sum();
-    let eligible = per_gv.values().map(|c| c[0] + c[1]).sum::<u64>();
-    let hit = per_gv.values().map(|c| c[0]).sum::<u64>();
-    let pct = if eligible == 0 {
-        0.0
-    } else {
-        100.0 * hit as f64 / eligible as f64
-    };
-    let totals = [
-        ("requests counted", t.requests().to_string()),
-        ("matched to an operation", t.matched_requests().to_string()),
-        ("unmatched", t.unmatched_requests().to_string()),
-        ("malformed lines", t.malformed_lines.to_string()),
-        ("audit events", t.events().to_string()),
-        ("stable operations", stable_total.to_string()),
+    let sum = |i: usize| per_gv.values().map(|c| c[i]).sum::<u64>();
+    let (hit, not_found) = (sum(0), sum(1));
+    let (ineligible, pending, deprecated) = (sum(2), sum(3), sum(4));
+    let eligible = hit + not_found;
+    let cards = [
         (
-            "eligible stable operations hit",
-            format!("{hit} of {eligible} ({pct:.1}%)"),
+            format!("{hit} of {eligible} ({:.1}%)", percent(hit, eligible)),
+            "eligible stable operations hit".to_string(),
         ),
         (
-            "stable operations not found",
-            ctx.coverage.stable_not_found.len().to_string(),
+            not_found.to_string(),
+            "eligible stable operations not found".to_string(),
         ),
+        (
+            (ineligible + pending + deprecated).to_string(),
+            format!(
+                "stable operations not eligible: {ineligible} ineligible, {pending} pending, {deprecated} deprecated"
+            ),
+        ),
+        (t.requests().to_string(), "requests counted".to_string()),
+        (
+            t.unmatched_requests().to_string(),
+            "requests matching no operation".to_string(),
+        ),
+        (t.malformed_lines.to_string(), "malformed lines".to_string()),
     ];
-    let totals: String = totals
+    let cards: String = cards
         .iter()
-        .map(|(k, v)| {
+        .map(|(v, k)| {
             format!(
                 "<div class=stat><div class=v>{}</div><div class=k>{}</div></div>",
                 esc(v),
@@ -191,8 +256,8 @@ pub fn render(ctx: &HtmlContext) -> String {
         })
         .collect();
     let options: String = [
-        Status::Hit,
         Status::NotFound,
+        Status::Hit,
         Status::Ineligible,
         Status::Pending,
         Status::Deprecated,
@@ -201,35 +266,48 @@ pub fn render(ctx: &HtmlContext) -> String {
     .iter()
     .map(|s| format!("<option value=\"{0}\">{0}</option>", s.label()))
     .collect();
+    let banner = if ctx.conformance_only {
+        "<p class=banner id=mode>Conformance only: counting only requests made by [Conformance] specs (--conformance-only).</p>\n"
+    } else {
+        ""
+    };
     format!(
         r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
 <style>
 body{{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}}
 h1{{font-size:22px}} h2{{font-size:17px;margin-top:28px}}
-.stats{{display:flex;flex-wrap:wrap;gap:12px}} .stat{{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:150px}}
+.banner{{background:#fff3e0;border:1px solid #f9a825;border-radius:6px;padding:6px 10px;font-weight:600}}
+table.run{{width:auto}} table.run th{{background:none;cursor:default;position:static;white-space:nowrap;padding-right:16px}}
+.stats{{display:flex;flex-wrap:wrap;gap:12px}} .stat{{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:150px;max-width:260px}}
 .stat .v{{font-size:20px;font-weight:600}} .stat .k{{color:#666;font-size:12px}}
 table{{border-collapse:collapse;width:100%}} th,td{{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}}
-th{{cursor:pointer;background:#f5f5f5;position:sticky;top:0}} td.num{{text-align:right}} td.path{{font-family:monospace;font-size:12px}}
-td.op{{font-family:monospace}} .badge{{color:#fff;border-radius:3px;padding:1px 6px;font-size:12px;white-space:nowrap}}
+th{{background:#f5f5f5}} #ops th{{cursor:pointer;position:sticky;top:0}} td.num,th.num{{text-align:right}} td.path{{font-family:monospace;font-size:12px}}
+#ops,#tests{{table-layout:fixed}} #ops td,#tests td{{overflow-wrap:anywhere}}
+td.op{{font-family:monospace;font-size:12px}} .badge{{color:#fff;border-radius:3px;padding:1px 6px;font-size:12px;white-space:nowrap}}
 .controls{{margin:8px 0;display:flex;gap:8px;align-items:center}} input,select{{font:inherit;padding:3px 6px}}
 .legend span{{display:inline-block;margin-right:14px}} .legend i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}}
-ul{{margin:4px 0;padding-left:18px}} .n{{color:#888}}
+ul{{margin:4px 0;padding-left:18px}} .n{{color:#888}} summary{{cursor:pointer}}
 </style></head>
 <body data-ready="0">
 <h1>{title}</h1>
-<div class=stats>{totals}</div>
+{banner}<table class=run id=run><tbody>
+{run_rows}</tbody></table>
+<h2>Coverage</h2>
+<div class=stats>{cards}</div>
 <h2>Stable operations per API group and version</h2>
+<p>Bars: every stable, observable operation of the group/version by status; the label is hit / eligible (percent).</p>
 <div class=legend>{legend}</div>
 {chart}
 <h2>Operations</h2>
 <div class=controls><input id=filter type=search placeholder="filter by name, group or path" size=40>
 <select id=status><option value="">any status</option>{options}</select> <span id=shown></span></div>
-<table id=ops><thead><tr><th data-k=s>Operation</th><th data-k=s>Group/version</th><th data-k=s>Method</th><th data-k=s>Path</th><th data-k=s>Status</th><th data-k=n>Requests</th><th data-k=s>Tests</th></tr></thead>
+<table id=ops><colgroup><col style="width:23%"><col style="width:11%"><col style="width:6%"><col style="width:27%"><col style="width:9%"><col style="width:8%"><col style="width:16%"></colgroup>
+<thead><tr><th data-k=s>Operation</th><th data-k=s>Group/version</th><th data-k=s>Method</th><th data-k=s>Path</th><th data-k=s>Status</th><th data-k=n class=num>Requests</th><th data-k=s>Tests</th></tr></thead>
 <tbody>
 {rows}</tbody></table>
-<h2>Requests matching no operation</h2>
-<table id=unmatched><thead><tr><th>Verb</th><th>Path pattern</th><th>Requests</th></tr></thead><tbody>
+{tests_section}<h2>Requests matching no operation</h2>
+<table id=unmatched><thead><tr><th>Verb</th><th>Path pattern</th><th class=num>Requests</th></tr></thead><tbody>
 {unmatched_rows}</tbody></table>
 <script>
 (function(){{
@@ -261,6 +339,8 @@ ul{{margin:4px 0;padding-left:18px}} .n{{color:#888}}
 </body></html>
 "#,
         title = esc(ctx.title),
+        run_rows = run_rows(ctx),
+        tests_section = tests_section(ctx),
         legend = Status::CHART
             .iter()
             .map(|s| format!(
@@ -269,6 +349,114 @@ ul{{margin:4px 0;padding-left:18px}} .n{{color:#888}}
                 s.label()
             ))
             .collect::<String>(),
+    )
+}
+
+/// What the page shows: spec, inputs, lists, watch rule, mode, time.
+fn run_rows(ctx: &HtmlContext) -> String {
+    let spec = format!(
+        "{} (version {}, {} operations)",
+        ctx.spec_source,
+        ctx.catalogue.version().unwrap_or("not stated"),
+        ctx.catalogue.len()
+    );
+    let inputs: Vec<String> = ctx
+        .inputs
+        .iter()
+        .zip(&ctx.tally.inputs)
+        .map(|(info, totals)| {
+            let gz = info
+                .compression
+                .name()
+                .map_or(String::new(), |c| format!(", {c}"));
+            format!("{} ({} lines{gz})", info.name, totals.lines)
+        })
+        .collect();
+    let lists = format!(
+        "ineligible: {} ({} entries); pending eligible: {} ({} entries)",
+        ctx.ineligible.source,
+        ctx.ineligible.len(),
+        ctx.pending.source,
+        ctx.pending.len()
+    );
+    let watch = match ctx.watch_credit {
+        WatchCredit::Deprecated => {
+            "--watch-credit deprecated: watches credit the deprecated /watch/ operations (as the reference parser)"
+        }
+        WatchCredit::List => {
+            "--watch-credit list: watches credit the list (or read) operation of the resource"
+        }
+    };
+    let mode = if ctx.conformance_only {
+        "conformance only: requests made by [Conformance] specs"
+    } else {
+        "every request"
+    };
+    let mut out = String::new();
+    for (k, v) in [
+        ("Spec", esc(&spec)),
+        (
+            "Inputs",
+            inputs
+                .iter()
+                .map(|i| esc(i))
+                .collect::<Vec<_>>()
+                .join("<br>"),
+        ),
+        ("Tracking lists", esc(&lists)),
+        ("Watches", esc(watch)),
+        ("Counted", esc(mode)),
+        ("Generated", esc(ctx.generated)),
+    ] {
+        let _ = writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>");
+    }
+    out
+}
+
+/// Per test: requests, operations hit and the operations only that test
+/// hits (what would be lost without it); most operations first.
+fn tests_section(ctx: &HtmlContext) -> String {
+    let t = ctx.tally;
+    let tests = tests_per_operation(t);
+    let mut per_test: BTreeMap<&str, (u64, Vec<OpId>, Vec<OpId>)> = BTreeMap::new();
+    for (op, list) in &tests {
+        for (name, n) in list {
+            let entry = per_test.entry(name).or_default();
+            entry.0 += n;
+            entry.1.push(*op);
+            if list.len() == 1 {
+                entry.2.push(*op);
+            }
+        }
+    }
+    if per_test.is_empty() {
+        return String::new();
+    }
+    let mut order: Vec<_> = per_test.into_iter().collect();
+    order.sort_by(|a, b| b.1 .1.len().cmp(&a.1 .1.len()).then(a.0.cmp(b.0)));
+    let names = |ops: &[OpId]| -> String {
+        let mut names: Vec<&str> = ops
+            .iter()
+            .map(|op| ctx.catalogue.get(*op).id.as_str())
+            .collect();
+        names.sort_unstable();
+        names.iter().map(|n| esc(n)).collect::<Vec<_>>().join(", ")
+    };
+    let mut rows = String::new();
+    for (name, (requests, ops, only)) in &order {
+        let _ = writeln!(
+            rows,
+            "<tr><td>{}</td><td class=num>{}</td><td class=num>{requests}</td><td class=num>{}</td><td class=op>{}</td></tr>",
+            esc(name),
+            ops.len(),
+            only.len(),
+            names(only)
+        );
+    }
+    format!(
+        "<h2>Tests</h2>\n<p>Every e2e test seen, by operations hit; the last column lists the operations no other test hits.</p>\n\
+         <table id=tests><colgroup><col style=\"width:44%\"><col style=\"width:8%\"><col style=\"width:8%\"><col style=\"width:8%\"><col style=\"width:32%\"></colgroup>\n\
+         <thead><tr><th>Test</th><th class=num>Operations</th><th class=num>Requests</th><th class=num>Only this test</th><th>Operations only this test hits</th></tr></thead><tbody>\n{rows}</tbody></table>\n"
     )
 }
 
@@ -286,7 +474,7 @@ fn chart(per_gv: &BTreeMap<String, [u64; 5]>) -> String {
     let height = row_h * per_gv.len() as f64 + 10.0;
     let mut svg = format!(
         "<svg id=chart xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\" aria-label=\"coverage per group/version\">\n",
-        label_w + bar_w + 80.0
+        label_w + bar_w + 130.0
     );
     for (row, (gv, counts)) in per_gv.iter().enumerate() {
         let y = row as f64 * row_h + 4.0;
@@ -315,16 +503,13 @@ fn chart(per_gv: &BTreeMap<String, [u64; 5]>) -> String {
             );
             x += w;
         }
-        let total: u64 = counts.iter().sum();
         let _ = writeln!(
             svg,
-            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" fill=\"#555\">{}/{}</text>",
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" fill=\"#555\">{}</text>",
             x + 6.0,
             y + 13.0,
-            counts[0],
-            counts[0] + counts[1]
+            hit_label(counts[0], counts[0] + counts[1])
         );
-        let _ = total;
     }
     svg.push_str("</svg>");
     svg

@@ -1,6 +1,7 @@
 //! `--junit`: one testcase per stable, observable operation, so CI dashboards
 //! show the coverage gaps: passed when exercised, skipped (with the reason)
-//! when ineligible, pending or deprecated, failed when never hit.
+//! when ineligible, pending or deprecated, failed when never hit, and failed
+//! with the gate's wording when a pending-eligible operation is exercised.
 
 use std::fmt::Write as _;
 
@@ -24,11 +25,15 @@ pub fn render(
     let (mut tests, mut failures, mut skipped) = (0, 0, 0);
     for id in catalogue.sorted_ids() {
         let op = catalogue.get(id);
-        if !op.stable || !op.observable {
+        let hits = tally.ops[id.index()].total();
+        // A pending operation that is exercised trips a gate whatever its
+        // stability, so it is always a testcase: the dashboard shows why the
+        // job failed.
+        let pending_exercised = hits > 0 && pending.contains(&op.id);
+        if !pending_exercised && (!op.stable || !op.observable) {
             continue;
         }
         tests += 1;
-        let hits = tally.ops[id.index()].total();
         let class = match (&op.group, &op.version) {
             (Some(g), Some(v)) if g.is_empty() => format!("core/{v}"),
             (Some(g), Some(v)) => format!("{g}/{v}"),
@@ -57,6 +62,22 @@ pub fn render(
             Some(Filtered::Deprecated) => Some("deprecated".to_string()),
             None => None,
         };
+        if pending_exercised {
+            failures += 1;
+            let _ = write!(
+                cases,
+                "\n      <failure message=\"{}\" type=\"PendingExercised\">{} {}</failure>\n    ",
+                super::escape_markup(&super::summary::pending_exercised_gate(
+                    &op.id,
+                    hits,
+                    &pending.source
+                )),
+                op.method.as_str(),
+                super::escape_markup(&op.template)
+            );
+            cases.push_str("</testcase>\n");
+            continue;
+        }
         match (skip_reason, hits) {
             (Some(reason), _) => {
                 skipped += 1;

@@ -1,5 +1,5 @@
 //! The console summary (the figures the reference prints, plus elapsed time
-//! and throughput) and the conformance gates.
+//! and throughput) and the conformance gates: all of it talk for stderr.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -20,6 +20,17 @@ pub struct Summary<'a> {
     pub coverage: &'a Coverage,
     pub inputs: &'a [InputInfo],
     pub elapsed: Duration,
+    /// `--conformance-only`: only requests of `[Conformance]` specs counted.
+    pub conformance_only: bool,
+}
+
+/// Writes console talk to stderr in one piece; a closed stderr is ignored
+/// (the outputs are written already and the exit status says the rest).
+pub fn write_stderr(text: &str) {
+    use std::io::Write as _;
+    if !text.is_empty() {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
 }
 
 impl Summary<'_> {
@@ -64,6 +75,12 @@ impl Summary<'_> {
                 stages.join(", ")
             }
         );
+        if self.conformance_only {
+            let _ = writeln!(
+                out,
+                "  Conformance only: counting only requests made by [Conformance] specs"
+            );
+        }
         let _ = writeln!(out, "  API requests counted: {}", t.requests());
         let _ = writeln!(out, "  Swagger-based matches: {}", t.matched_requests());
         let _ = writeln!(out, "  Fallback matches: 0");
@@ -112,23 +129,17 @@ impl Summary<'_> {
                 );
             }
         }
-        if !self.coverage.stable_not_found.is_empty() {
-            let rule = "=".repeat(70);
-            let _ = writeln!(out);
-            let _ = writeln!(out, "{rule}");
-            let _ = writeln!(out, "STABLE ENDPOINTS NOT FOUND IN AUDIT LOG");
-            let _ = writeln!(out, "{rule}");
-            let _ = writeln!(
-                out,
-                "Total missing stable endpoints: {}",
-                self.coverage.stable_not_found.len()
-            );
-            let _ = writeln!(out, "These are stable, non-deprecated API endpoints defined in the Swagger spec but not exercised in this audit log:");
-            let _ = writeln!(out);
-            for op in &self.coverage.stable_not_found {
-                let _ = writeln!(out, "{} | NOT FOUND", self.catalogue.get(*op).id);
-            }
-        }
+        // The operations themselves are listed once, by the gate lines.
+        let _ = writeln!(
+            out,
+            "  Stable endpoints not found: {}",
+            self.coverage.stable_not_found.len()
+        );
+        let _ = writeln!(
+            out,
+            "  Pending endpoints exercised: {}",
+            self.coverage.pending_exercised.len()
+        );
         out
     }
 
@@ -147,14 +158,56 @@ impl Summary<'_> {
             );
         }
         for op in &self.coverage.pending_exercised {
-            let name = &self.catalogue.get(*op).id;
             let _ = writeln!(
                 out,
-                "Endpoint {name} found in pending_eligible_endpoints.yaml but is being tested ({} calls; remove it from {})",
-                self.tally.ops[op.index()].total(),
-                pending.source
+                "{}",
+                pending_exercised_gate(
+                    &self.catalogue.get(*op).id,
+                    self.tally.ops[op.index()].total(),
+                    &pending.source
+                )
             );
         }
         out
     }
+}
+
+impl Summary<'_> {
+    /// The last line after tripped gates: how many, and whether they fail
+    /// the run (`--no-fail` turns them into a report). Empty when none tripped.
+    pub fn verdict(&self, no_fail: bool) -> String {
+        let mut tripped = Vec::new();
+        if self.tally.matched_requests() == 0 {
+            tripped.push("no API operation found".to_string());
+        }
+        if !self.coverage.stable_not_found.is_empty() {
+            tripped.push(format!(
+                "{} stable endpoint(s) not found",
+                self.coverage.stable_not_found.len()
+            ));
+        }
+        if !self.coverage.pending_exercised.is_empty() {
+            tripped.push(format!(
+                "{} pending endpoint(s) tested",
+                self.coverage.pending_exercised.len()
+            ));
+        }
+        if tripped.is_empty() {
+            return String::new();
+        }
+        let effect = if no_fail {
+            "reported only (--no-fail)"
+        } else {
+            "exit status 1"
+        };
+        format!("apicov: gates tripped: {}; {effect}\n", tripped.join(", "))
+    }
+}
+
+/// The pending-exercised gate's line for one operation (console and JUnit).
+pub fn pending_exercised_gate(operation: &str, calls: u64, pending_source: &str) -> String {
+    format!(
+        "Endpoint {operation} found in pending_eligible_endpoints.yaml but is being tested \
+         ({calls} calls; remove it from {pending_source})"
+    )
 }

@@ -175,3 +175,48 @@ pub fn serve(
     });
     (base, seen)
 }
+
+/// Headless Chromium, when installed (CI always has it: .ci/run installs it).
+pub fn chromium() -> Option<PathBuf> {
+    for c in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
+        if std::path::Path::new(c).exists() {
+            return Some(PathBuf::from(c));
+        }
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("CI must have chromium (.ci/run installs it)");
+    }
+    eprintln!("skipping the browser part: no chromium");
+    None
+}
+
+/// Runs headless Chromium at `window` (width, height) with a profile of its own and `args`; fails the
+/// test unless it exits 0. Returns its standard output.
+pub fn headless(
+    browser: &std::path::Path,
+    profile: &std::path::Path,
+    window: (u32, u32),
+    args: &[String],
+) -> Vec<u8> {
+    let mut cmd = std::process::Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--window-size={},{}", window.0, window.1))
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(args);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

@@ -1,0 +1,736 @@
+//! What a person sees (issue 15): data on stdout and talk on stderr, errors
+//! that name the flag to use, progress lines, `route` request groups, JUnit
+//! gate failures, legacy watch URLs under `--watch-credit list`, shell
+//! completions and man pages, and the HTML page in headless Chromium.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn apicov() -> Command {
+    let mut cmd = Command::cargo_bin("apicov").unwrap();
+    cmd.env_remove("APICOV_CACHE_DIR")
+        .env_remove("APICOV_PROGRESS_INTERVAL_MS")
+        .current_dir(common::root());
+    cmd
+}
+
+/// `apicov SUBCOMMAND` on the bundled logs, spec and ineligible list, with
+/// `pending` as the pending list.
+fn on_fixture(subcommand: &str, pending: &Path) -> Command {
+    let mut cmd = apicov();
+    cmd.args([
+        subcommand,
+        "--audit-logs",
+        "testdata/audit/kind-conformance-*.log",
+        "--swagger",
+        "testdata/swagger-mini.json",
+        "--ineligible-endpoints",
+        "testdata/ineligible-mini.yaml",
+        "--pending-eligible-endpoints",
+    ])
+    .arg(pending);
+    cmd
+}
+
+/// `-o DIR/e.txt --audit-operations-json DIR/o.json`: a run's two files kept
+/// out of the project tree.
+fn outputs(d: &Path) -> [std::ffi::OsString; 4] {
+    [
+        "-o".into(),
+        d.join("e.txt").into(),
+        "--audit-operations-json".into(),
+        d.join("o.json").into(),
+    ]
+}
+
+fn stdout_of(out: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+fn stderr_of(out: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(out.get_output().stderr.clone()).unwrap()
+}
+
+/// The gate lines and verdict the fixture run prints, built from its report.
+fn gate_lines(report: &Value, no_fail: bool) -> String {
+    let missing: Vec<&str> = report["stable_not_found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(missing.len(), 17);
+    let mut text: String = missing
+        .iter()
+        .map(|op| format!("Stable endpoint {op} not found in pending_eligible_endpoints.yaml\n"))
+        .collect();
+    text.push_str(&format!(
+        "apicov: gates tripped: 17 stable endpoint(s) not found; {}\n",
+        if no_fail {
+            "reported only (--no-fail)"
+        } else {
+            "exit status 1"
+        }
+    ));
+    text
+}
+
+#[test]
+fn parse_stdout_is_only_the_endpoints_text_and_q_silences_only_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit-endpoints.txt");
+    let report_path = dir.path().join("report.json");
+    let ops_json = dir.path().join("ops.json");
+    let with_file = common::parse_fixture()
+        .args(["-q", "-o"])
+        .arg(&file)
+        .arg("--report-json")
+        .arg(&report_path)
+        .arg("--audit-operations-json")
+        .arg(&ops_json)
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&fs::read(&report_path).unwrap()).unwrap();
+    assert_eq!(stdout_of(&with_file), "");
+    assert_eq!(stderr_of(&with_file), gate_lines(&report, false));
+    let expected = fs::read_to_string(&file).unwrap();
+
+    // `apicov parse … -q > audit-endpoints.txt` gives the same file as -o.
+    let quiet = common::parse_fixture()
+        .arg("-q")
+        .arg("--audit-operations-json")
+        .arg(&ops_json)
+        .assert()
+        .code(1);
+    assert_eq!(stdout_of(&quiet), expected);
+    assert_eq!(stderr_of(&quiet), gate_lines(&report, false));
+
+    // --no-fail makes the gates a report: -q silences them with the rest.
+    let silent = common::parse_fixture()
+        .args(["-q", "--no-fail", "--audit-operations-json"])
+        .arg(&ops_json)
+        .assert()
+        .code(0);
+    assert_eq!(stdout_of(&silent), expected);
+    assert_eq!(stderr_of(&silent), "");
+
+    // Without -q the summary joins the talk on stderr; stdout is unchanged.
+    let talk = common::parse_fixture()
+        .args(["--no-fail", "--conformance-only", "--audit-operations-json"])
+        .arg(&ops_json)
+        .assert()
+        .code(0);
+    let stderr = stderr_of(&talk);
+    assert!(
+        stderr.starts_with(
+            "Parsed 2 audit log file(s):\n\
+             \x20 [1/2] testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log: 105 lines\n\
+             \x20 [2/2] testdata/audit/kind-conformance-2026-11-26T11-00-00.000.log: 95 lines\n\n\
+             Parsing complete:\n\
+             \x20 Total log entries: 199\n\
+             \x20 Stages in the logs: RequestReceived 86, ResponseStarted 26, ResponseComplete 86\n\
+             \x20 Conformance only: counting only requests made by [Conformance] specs\n\
+             \x20 API requests counted: 21\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  Stable endpoints not found: 30\n  Pending endpoints exercised: 0\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(
+            "apicov: gates tripped: 30 stable endpoint(s) not found; reported only (--no-fail)\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stdout_of(&talk)
+        .starts_with("Kubernetes API Endpoints Found in Audit Log (Swagger-Enhanced)\n"));
+    assert!(!stdout_of(&talk).contains("Parsing complete"));
+}
+
+#[test]
+fn progress_lines_on_a_non_terminal_name_the_file_being_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::parse_fixture()
+        .env("APICOV_PROGRESS_INTERVAL_MS", "0")
+        .args(["--threads", "1", "--no-fail"])
+        .args(outputs(dir.path()))
+        .assert()
+        .code(0);
+    let stderr = stderr_of(&out);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("apicov: progress: "))
+        .collect();
+    let first = "testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log";
+    let second = "testdata/audit/kind-conformance-2026-11-26T11-00-00.000.log";
+    assert_eq!(
+        lines[..4],
+        [
+            format!("apicov: progress: 0.0 MiB of 0.2 MiB (0%), reading [1/2] {first}"),
+            format!("apicov: progress: 0.1 MiB of 0.2 MiB (50%), reading [1/2] {first}"),
+            format!("apicov: progress: 0.1 MiB of 0.2 MiB (50%), reading [2/2] {second}"),
+            format!("apicov: progress: 0.2 MiB of 0.2 MiB (100%), reading [2/2] {second}"),
+        ]
+    );
+    assert_eq!(lines.len(), 5, "{stderr}");
+    assert!(
+        lines[4].starts_with("apicov: progress: read 0.2 MiB in ") && lines[4].ends_with(" s"),
+        "{}",
+        lines[4]
+    );
+    // The default interval is 10 s: a short run prints no progress line.
+    let quiet = common::parse_fixture()
+        .args(["--no-fail"])
+        .args(outputs(dir.path()))
+        .assert()
+        .code(0);
+    assert!(!stderr_of(&quiet).contains("apicov: progress"));
+}
+
+/// `--offline` with an empty cache: the network is never touched and the
+/// messages are exact.
+fn offline_remote(cmd: &mut Command, cache: &Path) {
+    cmd.arg("--offline").arg("--cache-dir").arg(cache);
+}
+
+const SPEC_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/refs/heads/master/api/openapi-spec/swagger.json";
+const INELIGIBLE_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/master/test/conformance/testdata/ineligible_endpoints.yaml";
+const PENDING_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/refs/heads/master/test/conformance/testdata/pending_eligible_endpoints.yaml";
+
+fn missing_line(url: &str, cache: &Path, flag: &str) -> String {
+    format!(
+        "apicov: error: {url}: --offline and no cached copy in {}; pass a local copy with {flag} FILE\n",
+        cache.display()
+    )
+}
+
+fn offline_hint(cache: &Path) -> String {
+    format!(
+        "apicov: hint: --offline reads only the cache ({}); run once without --offline to fill it, \
+         or pass local copies with the flags above\n",
+        cache.display()
+    )
+}
+
+#[test]
+fn every_missing_remote_input_is_reported_at_once_with_its_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let all_three = format!(
+        "{}{}{}{}",
+        missing_line(SPEC_URL, &cache, "--swagger"),
+        missing_line(INELIGIBLE_URL, &cache, "--ineligible-endpoints"),
+        missing_line(PENDING_URL, &cache, "--pending-eligible-endpoints"),
+        offline_hint(&cache)
+    );
+    let out = dir.path().join("e.txt");
+    let mut parse = apicov();
+    parse
+        .args(["parse", "--audit-logs", "testdata/audit/*.log", "-o"])
+        .arg(&out);
+    offline_remote(&mut parse, &cache);
+    parse.assert().code(2).stdout("").stderr(all_three.clone());
+    assert!(!out.exists(), "no output after an input error");
+
+    // Only the lists missing: both named, the spec is fine.
+    let mut lists_only = apicov();
+    lists_only.args([
+        "parse",
+        "--audit-logs",
+        "testdata/audit/*.log",
+        "--swagger",
+        "testdata/swagger-mini.json",
+    ]);
+    offline_remote(&mut lists_only, &cache);
+    lists_only.assert().code(2).stderr(format!(
+        "{}{}{}",
+        missing_line(INELIGIBLE_URL, &cache, "--ineligible-endpoints"),
+        missing_line(PENDING_URL, &cache, "--pending-eligible-endpoints"),
+        offline_hint(&cache)
+    ));
+
+    let spec_only = format!(
+        "{}{}",
+        missing_line(SPEC_URL, &cache, "--swagger"),
+        offline_hint(&cache)
+    );
+    for args in [
+        &["route", "get", "/api/v1/pods"][..],
+        &["ops"][..],
+        &["lint-lists"][..],
+    ] {
+        let mut cmd = apicov();
+        cmd.args(args);
+        offline_remote(&mut cmd, &cache);
+        let expected = if args[0] == "lint-lists" {
+            all_three.clone()
+        } else {
+            spec_only.clone()
+        };
+        cmd.assert().code(2).stdout("").stderr(expected);
+    }
+
+    // diff: the baseline's discovery is one more missing input.
+    let mut diff = apicov();
+    diff.args([
+        "diff",
+        "--pull-audit-endpoints",
+        "testdata/expected/audit-endpoints.txt",
+    ]);
+    offline_remote(&mut diff, &cache);
+    diff.assert().code(2).stderr(format!(
+        "apicov: error: gs://kubernetes-ci-logs/logs/ci-kubernetes-audit-kind-conformance: \
+         --offline: the CI baseline cannot be discovered; pass a local copy with --ci-audit-endpoints FILE\n\
+         {}",
+        all_three
+    ));
+}
+
+#[test]
+fn unreachable_hosts_get_the_network_hint() {
+    // A port nobody listens on: connection refused, no DNS, no waiting.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/swagger.json");
+    let out = apicov()
+        .args(["ops", "--swagger", &url, "--cache-dir"])
+        .arg(dir.path())
+        .assert()
+        .code(2);
+    let stderr = stderr_of(&out);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!("apicov: error: {url}: ")),
+        "{stderr}"
+    );
+    assert!(
+        lines[0].ends_with("; pass a local copy with --swagger FILE"),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "apicov: hint: without network, pass local copies with the flags above (a kubernetes \
+             checkout has api/openapi-spec/swagger.json and test/conformance/testdata/*.yaml), or \
+             run once with network to fill the cache ({}) and then add --offline",
+            dir.path().display()
+        )
+    );
+}
+
+#[test]
+fn check_without_a_baseline_finishes_the_parse_half_and_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cache = d.join("cache");
+    let run = |extra: &[&str]| {
+        let mut cmd = on_fixture("check", Path::new("testdata/pending-mini.yaml"));
+        cmd.args(["--sort", "count", "-q"])
+            .args(outputs(d))
+            .arg("--report-json")
+            .arg(d.join("r.json"))
+            .args(extra);
+        offline_remote(&mut cmd, &cache);
+        cmd.assert()
+    };
+    let warning = "apicov: warning: the diff against the CI baseline was skipped: \
+         gs://kubernetes-ci-logs/logs/ci-kubernetes-audit-kind-conformance: --offline: the CI \
+         baseline cannot be discovered\n\
+         apicov: warning: pass the baseline with --ci-audit-endpoints FILE to compare without \
+         network; exit status from the parse gates only\n";
+    let tripped = run(&[]).code(1).stdout("");
+    let report: Value = serde_json::from_slice(&fs::read(d.join("r.json")).unwrap()).unwrap();
+    assert_eq!(
+        stderr_of(&tripped),
+        format!("{}{warning}", gate_lines(&report, false))
+    );
+    assert_eq!(
+        fs::read(d.join("e.txt")).unwrap(),
+        fs::read(common::testdata("expected/audit-endpoints.txt")).unwrap()
+    );
+    run(&["--no-fail"]).code(0).stdout("").stderr(warning);
+}
+
+#[test]
+fn merge_needs_no_lists_it_takes_those_the_reports_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    common::parse_fixture()
+        .args(["-q", "--no-fail"])
+        .args(outputs(d))
+        .arg("--report-json")
+        .arg(d.join("r.json"))
+        .assert()
+        .code(0);
+    let mut merge = apicov();
+    merge
+        .arg("merge")
+        .arg(d.join("r.json"))
+        .arg("-o")
+        .arg(d.join("m.json"))
+        .arg("--endpoints")
+        .arg(d.join("m.txt"))
+        .args(["--swagger", "testdata/swagger-mini.json"]);
+    offline_remote(&mut merge, &d.join("cache"));
+    merge.assert().code(0).stdout("").stderr("");
+    // Same filters, same file.
+    assert_eq!(
+        fs::read_to_string(d.join("m.txt")).unwrap(),
+        fs::read_to_string(d.join("e.txt")).unwrap()
+    );
+    // A bad report is found before anything is fetched.
+    fs::write(d.join("bad.json"), "{}").unwrap();
+    let mut bad = apicov();
+    bad.arg("merge")
+        .arg(d.join("bad.json"))
+        .arg("-o")
+        .arg(d.join("m2.json"));
+    offline_remote(&mut bad, &d.join("cache"));
+    bad.assert().code(2).stderr(format!(
+        "apicov: error: {}: no tally section: not an apicov report\n",
+        d.join("bad.json").display()
+    ));
+}
+
+#[test]
+fn route_takes_verb_uri_groups_and_says_what_is_wrong() {
+    let route = |args: &[&str]| {
+        apicov()
+            .args(["route", "--swagger", "testdata/swagger-mini.json"])
+            .args(args)
+            .assert()
+    };
+    route(&[
+        "get",
+        "/api/v1/pods",
+        "list",
+        "/api/v1/pods",
+        "/api/v1/nodes",
+    ])
+    .code(0)
+    .stderr("")
+    .stdout(
+        "get /api/v1/pods\tlistCoreV1PodForAllNamespaces\n\
+             list /api/v1/pods\tlistCoreV1PodForAllNamespaces\n\
+             list /api/v1/nodes\tlistCoreV1Node\n",
+    );
+    route(&["list", "get", "/x"])
+        .code(2)
+        .stdout("")
+        .stderr("apicov: error: route: list: a verb needs at least one request URI after it\n");
+    route(&["/api/v1/pods"]).code(2).stderr(
+        "apicov: error: route: /api/v1/pods: a request URI needs an audit verb before it (e.g. `get /api/v1/pods`)\n",
+    );
+    route(&["fetch", "/api/v1/pods"]).code(2).stderr(
+        "apicov: error: route: fetch: neither an audit verb (get, list, watch, create, update, patch, \
+         delete, deletecollection, post, put, head, options) nor a request URI (starts with /)\n",
+    );
+    let help = stdout_of(&apicov().args(["route", "--help"]).assert().code(0));
+    assert!(
+        help.contains("A verb applies to the URIs after it, up to the next verb"),
+        "{help}"
+    );
+}
+
+#[test]
+fn watch_credit_list_credits_legacy_watch_urls_to_list_and_read() {
+    let route = |credit: &str| {
+        apicov()
+            .args(["route", "--swagger", "testdata/swagger-mini.json"])
+            .args(["--watch-credit", credit])
+            .args([
+                "watch",
+                "/api/v1/watch/namespaces/x/pods",
+                "/api/v1/watch/namespaces/x/pods/y",
+                "get",
+                "/api/v1/namespaces/x/pods?watch=true",
+                "/api/v1/namespaces/watch",
+            ])
+            .assert()
+            .code(0)
+    };
+    route("list").stdout(
+        "watch /api/v1/watch/namespaces/x/pods\tlistCoreV1NamespacedPod\n\
+         watch /api/v1/watch/namespaces/x/pods/y\treadCoreV1NamespacedPod\n\
+         get /api/v1/namespaces/x/pods?watch=true\tlistCoreV1NamespacedPod\n\
+         get /api/v1/namespaces/watch\treadCoreV1Namespace\n",
+    );
+    route("deprecated").stdout(
+        "watch /api/v1/watch/namespaces/x/pods\twatchCoreV1NamespacedPodList\n\
+         watch /api/v1/watch/namespaces/x/pods/y\twatchCoreV1NamespacedPod\n\
+         get /api/v1/namespaces/x/pods?watch=true\twatchCoreV1NamespacedPodList\n\
+         get /api/v1/namespaces/watch\treadCoreV1Namespace\n",
+    );
+}
+
+#[test]
+fn junit_fails_a_pending_operation_that_is_exercised_with_the_gate_wording() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pending = d.join("pending.yaml");
+    fs::write(
+        &pending,
+        "- listCoreV1NamespacedPod\n- listStorageV1CSINode\n",
+    )
+    .unwrap();
+    let junit = d.join("junit.xml");
+    let out = on_fixture("parse", &pending)
+        .args(["-q"])
+        .args(outputs(d))
+        .arg("--junit")
+        .arg(&junit)
+        .assert()
+        .code(1);
+    let gate = format!(
+        "Endpoint listCoreV1NamespacedPod found in pending_eligible_endpoints.yaml but is being \
+         tested (1 calls; remove it from {})",
+        pending.display()
+    );
+    assert!(stderr_of(&out).contains(&format!("{gate}\n")));
+    let xml = fs::read_to_string(&junit).unwrap();
+    let case = format!(
+        "    <testcase classname=\"core/v1\" name=\"listCoreV1NamespacedPod\" time=\"0\">\n      \
+         <failure message=\"{gate}\" type=\"PendingExercised\">GET /api/v1/namespaces/{{namespace}}/pods</failure>\n    \
+         </testcase>\n"
+    );
+    assert!(xml.contains(&case), "{xml}");
+    // The pending one not exercised stays skipped.
+    assert!(xml.contains(&format!(
+        "<testcase classname=\"storage.k8s.io/v1\" name=\"listStorageV1CSINode\" time=\"0\">\n      \
+         <skipped message=\"pending eligible ({})\"/>",
+        pending.display()
+    )));
+    assert_eq!(xml.matches("type=\"PendingExercised\"").count(), 1);
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_clap_definitions() {
+    for (shell, start) in [
+        ("bash", "_apicov() {\n"),
+        ("zsh", "#compdef apicov\n"),
+        ("fish", "# Print an optspec for argparse"),
+    ] {
+        let out = apicov().args(["completions", shell]).assert().code(0);
+        let script = stdout_of(&out);
+        assert!(script.starts_with(start), "{shell}: {script:.200}");
+        for flag in [
+            "watch-credit",
+            "pending-eligible-endpoints",
+            "conformance-only",
+        ] {
+            assert!(script.contains(flag), "{shell}: {flag}");
+        }
+    }
+    apicov()
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2)
+        .stdout("");
+
+    let page = stdout_of(&apicov().arg("man").assert().code(0));
+    assert!(
+        page.contains(".TH apicov 1  \"apicov 0.1.0\""),
+        "{page:.300}"
+    );
+    assert!(page.contains("apicov\\-parse(1)"), "{page}");
+    let dir = tempfile::tempdir().unwrap();
+    apicov()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout("");
+    let mut pages: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    pages.sort();
+    assert_eq!(
+        pages,
+        [
+            "apicov-check.1",
+            "apicov-completions.1",
+            "apicov-diff.1",
+            "apicov-gen.1",
+            "apicov-history.1",
+            "apicov-lint-lists.1",
+            "apicov-man.1",
+            "apicov-merge.1",
+            "apicov-ops.1",
+            "apicov-parse.1",
+            "apicov-route.1",
+            "apicov.1"
+        ]
+    );
+    let parse_page = fs::read_to_string(dir.path().join("apicov-parse.1")).unwrap();
+    assert!(
+        parse_page.contains("\\-\\-ineligible\\-endpoints"),
+        "{parse_page:.400}"
+    );
+}
+
+/// Appended to a copy of the page: records, per column header of the
+/// operations table, whether it lies inside the viewport, and whether the
+/// page scrolls sideways.
+const MEASURE: &str = "<script>(function(){var w=document.documentElement.clientWidth,out=[];\
+document.querySelectorAll('#ops thead th').forEach(function(th){var r=th.getBoundingClientRect();\
+out.push(th.textContent+':'+(r.left>=0&&r.right<=w&&r.width>=40?'visible':'hidden'));});\
+document.body.setAttribute('data-columns',out.join(','));\
+document.body.setAttribute('data-overflow',document.documentElement.scrollWidth>w?'yes':'no');})();</script>";
+
+#[test]
+fn html_page_says_what_it_shows_and_every_column_fits_at_1280_px() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let html = d.join("report.html");
+    common::parse_fixture()
+        .env("SOURCE_DATE_EPOCH", "1764000000")
+        .args([
+            "-q",
+            "--no-fail",
+            "--conformance-only",
+            "--watch-credit",
+            "list",
+        ])
+        .args(outputs(d))
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr("");
+    let page = fs::read_to_string(&html).unwrap();
+    for shown in [
+        "<p class=banner id=mode>Conformance only: counting only requests made by [Conformance] specs (--conformance-only).</p>",
+        "<tr><th>Spec</th><td>testdata/swagger-mini.json (version v1.34.0-mini, 58 operations)</td></tr>",
+        "<tr><th>Inputs</th><td>testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log (105 lines)<br>\
+         testdata/audit/kind-conformance-2026-11-26T11-00-00.000.log (95 lines)</td></tr>",
+        "<tr><th>Tracking lists</th><td>ineligible: testdata/ineligible-mini.yaml (4 entries); \
+         pending eligible: testdata/pending-mini.yaml (2 entries)</td></tr>",
+        "<tr><th>Watches</th><td>--watch-credit list: watches credit the list (or read) operation of the resource</td></tr>",
+        "<tr><th>Counted</th><td>conformance only: requests made by [Conformance] specs</td></tr>",
+        "<tr><th>Generated</th><td>2025-11-24T16:00:00Z</td></tr>",
+        "<div class=v>11 of 40 (27.5%)</div><div class=k>eligible stable operations hit</div>",
+        "<div class=v>29</div><div class=k>eligible stable operations not found</div>",
+        "<div class=v>12</div><div class=k>stable operations not eligible: 4 ineligible, 2 pending, 6 deprecated</div>",
+        "<table id=tests>",
+    ] {
+        assert!(page.contains(shown), "missing: {shown}");
+    }
+    // Per group/version: hit / eligible (percent); no percent of nothing.
+    let labels: Vec<&str> = page
+        .split("fill=\"#555\">")
+        .skip(1)
+        .map(|l| &l[..l.find("</text>").unwrap()])
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "1/1 (100%)",
+            "1/7 (14%)",
+            "0/1 (0%)",
+            "0/1 (0%)",
+            "1/1 (100%)",
+            "7/25 (28%)",
+            "1/4 (25%)",
+            "0/0"
+        ]
+    );
+    // Tests by operations hit, with what only each one hits; under
+    // --conformance-only the CustomResourceDefinition watch test is not there.
+    let tests_table = &page[page.find("<table id=tests>").unwrap()..];
+    let tests_rows: Vec<&str> = tests_table[..tests_table.find("</table>").unwrap()]
+        .lines()
+        .filter(|l| l.starts_with("<tr><td>"))
+        .collect();
+    assert_eq!(
+        tests_rows,
+        [
+            "<tr><td>[sig-node] Pods should be updated [NodeConformance] [Conformance]</td>\
+             <td class=num>10</td><td class=num>12</td><td class=num>8</td><td class=op>\
+             connectCoreV1GetNodeProxyWithPath, createCoreV1Namespace, deleteCoreV1NamespacedPod, \
+             getAppsAPIGroup, listAppsV1NamespacedDeployment, patchCoreV1NamespacedPod, \
+             replaceCoordinationV1NamespacedLease, replaceCoreV1NamespacedPod</td></tr>",
+            "<tr><td>[sig-apps] Deployment should run the lifecycle of a Deployment [Conformance]</td>\
+             <td class=num>6</td><td class=num>9</td><td class=num>4</td><td class=op>\
+             createCoreV1NamespacedPod, getServiceAccountIssuerOpenIDConfiguration, \
+             getStoragemigrationAPIGroup, listStoragemigrationV1alpha1StorageVersionMigration</td></tr>",
+        ]
+    );
+    // The gaps come first: every not-found row before any other.
+    let statuses: Vec<&str> = page
+        .split("<tr data-status=\"")
+        .skip(1)
+        .map(|row| &row[..row.find('"').unwrap()])
+        .collect();
+    assert_eq!(statuses.len(), 58);
+    let not_found = statuses.iter().filter(|s| **s == "not found").count();
+    assert!(not_found > 0);
+    assert!(statuses[..not_found].iter().all(|s| *s == "not found"));
+
+    let Some(browser) = common::chromium() else {
+        return;
+    };
+    let measured = d.join("measured.html");
+    fs::write(
+        &measured,
+        page.replace("</body>", &format!("{MEASURE}</body>")),
+    )
+    .unwrap();
+    let dom = common::headless(
+        &browser,
+        &d.join("profile"),
+        (1280, 900),
+        &[
+            "--dump-dom".into(),
+            format!("file://{}", measured.display()),
+        ],
+    );
+    let dom = String::from_utf8(dom).unwrap();
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the page's script did not run"
+    );
+    assert!(
+        dom.contains(
+            "data-columns=\"Operation:visible,Group/version:visible,Method:visible,Path:visible,\
+             Status:visible,Requests:visible,Tests:visible\""
+        ),
+        "{}",
+        &dom[..dom.find("<h1>").unwrap_or(400).min(dom.len())]
+    );
+    assert!(dom.contains("data-overflow=\"no\""));
+
+    let artifacts = common::root().join("target/test-artifacts");
+    fs::create_dir_all(&artifacts).unwrap();
+    for width in [1280, 1920] {
+        let shot = artifacts.join(format!("apicov-report-{width}.png"));
+        let _ = fs::remove_file(&shot);
+        common::headless(
+            &browser,
+            &d.join(format!("profile-{width}")),
+            (width, 2400),
+            &[
+                format!("--screenshot={}", shot.display()),
+                format!("file://{}", html.display()),
+            ],
+        );
+        let png = fs::read(&shot).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        // Width and height from the IHDR chunk.
+        assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), width);
+        assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 2400);
+    }
+}
