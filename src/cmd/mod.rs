@@ -9,6 +9,7 @@ pub mod merge;
 pub mod ops;
 pub mod parse;
 pub mod route;
+pub mod serve;
 
 use crate::cli::SpecArgs;
 use crate::error::Result;
@@ -49,5 +50,6 @@ pub fn run(command: &crate::cli::Command) -> Result<i32> {
         Command::LintLists(args) => lint_lists::run(args),
         Command::Merge(args) => merge::run(args),
         Command::History(args) => history::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

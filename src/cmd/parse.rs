@@ -206,19 +206,14 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         inputs: &inputs,
         elapsed,
     };
-    if !args.quiet {
-        let mut text = summary.render();
-        if args.out.output.is_none() {
-            text.push_str("\nResults:\n");
-            text.push_str(&endpoints);
-            text.push('\n');
-        }
-        report::write_stdout(text.as_bytes())?;
-    }
-    let gates = summary.gates(&ineligible, &pending);
-    if !gates.is_empty() {
-        eprint!("{gates}");
-    }
+    let gates = console(
+        &summary,
+        &endpoints,
+        args.quiet,
+        args.out.output.is_none(),
+        &ineligible,
+        &pending,
+    )?;
     Ok(Parsed {
         catalogue,
         ineligible,
@@ -227,6 +222,32 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         endpoints,
         gates,
     })
+}
+
+/// Prints the summary (unless `quiet`; followed by the endpoints when they
+/// go to no file) and the gate messages; returns the gate messages.
+pub fn console(
+    summary: &report::summary::Summary,
+    endpoints: &str,
+    quiet: bool,
+    endpoints_to_stdout: bool,
+    ineligible: &EndpointList,
+    pending: &EndpointList,
+) -> Result<String> {
+    if !quiet {
+        let mut text = summary.render();
+        if endpoints_to_stdout {
+            text.push_str("\nResults:\n");
+            text.push_str(endpoints);
+            text.push('\n');
+        }
+        report::write_stdout(text.as_bytes())?;
+    }
+    let gates = summary.gates(ineligible, pending);
+    if !gates.is_empty() {
+        eprint!("{gates}");
+    }
+    Ok(gates)
 }
 
 /// What the output files are made from.
@@ -274,40 +295,51 @@ pub fn write_outputs(
         files.push((out.audit_operations_json.clone(), operations));
     }
     if let Some(path) = &out.report_json {
-        let ctx = ReportContext {
-            catalogue: run.catalogue,
-            spec_source: run.spec_source,
-            tally: run.tally,
-            coverage: &coverage,
-            inputs: run.inputs,
-            ineligible: run.ineligible,
-            pending: run.pending,
-            watch_credit: match run.watch_credit {
-                WatchCredit::Deprecated => "deprecated",
-                WatchCredit::List => "list",
-            },
-            by_test: run.by_test,
-            seeded_from: run.seeded_from,
-        };
-        files.push((path.clone(), report::json::render(&ctx).into()));
+        files.push((path.clone(), report_json(run, &coverage).into()));
     }
     if let Some(path) = &out.junit {
         let xml = report::junit::render(run.catalogue, run.tally, run.ineligible, run.pending);
         files.push((path.clone(), xml.into_bytes().into()));
     }
     if let Some(path) = &out.html {
-        let ctx = report::html::HtmlContext {
-            catalogue: run.catalogue,
-            tally: run.tally,
-            coverage: &coverage,
-            ineligible: run.ineligible,
-            pending: run.pending,
-            title: "Kubernetes API coverage (apicov)",
-        };
-        files.push((path.clone(), report::html::render(&ctx).into_bytes().into()));
+        files.push((
+            path.clone(),
+            html_report(run, &coverage).into_bytes().into(),
+        ));
     }
     report::write_all_atomic(&files)?;
     Ok((endpoints, coverage))
+}
+
+/// The report JSON (`--report-json`; `serve`'s `GET /coverage.json`).
+pub fn report_json(run: &RunResult, coverage: &Coverage) -> Vec<u8> {
+    report::json::render(&ReportContext {
+        catalogue: run.catalogue,
+        spec_source: run.spec_source,
+        tally: run.tally,
+        coverage,
+        inputs: run.inputs,
+        ineligible: run.ineligible,
+        pending: run.pending,
+        watch_credit: match run.watch_credit {
+            WatchCredit::Deprecated => "deprecated",
+            WatchCredit::List => "list",
+        },
+        by_test: run.by_test,
+        seeded_from: run.seeded_from,
+    })
+}
+
+/// The HTML report (`--html`; `serve`'s `GET /`).
+pub fn html_report(run: &RunResult, coverage: &Coverage) -> String {
+    report::html::render(&report::html::HtmlContext {
+        catalogue: run.catalogue,
+        tally: run.tally,
+        coverage,
+        ineligible: run.ineligible,
+        pending: run.pending,
+        title: "Kubernetes API coverage (apicov)",
+    })
 }
 
 /// The open requests (and their digest) that a previous part's report left.
