@@ -102,7 +102,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_fail: bool,
 
-    /// No summary on stdout at exit, no start-up line on stderr.
+    /// No summary on stdout at exit (the start-up line on stderr stays).
     #[arg(short, long)]
     pub quiet: bool,
 

@@ -241,16 +241,16 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         .name("apicov-ingest".into())
         .spawn(move || ingest_loop(&ingest_app, queue_rx))
         .map_err(|e| Error::Usage(format!("cannot start the ingest thread: {e}")))?;
-    if !args.quiet {
-        let scheme = if tls_config.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        eprintln!(
-            "apicov: serving on {scheme}://{local} (POST events to /audit; {replayed} events replayed from the spool)"
-        );
-    }
+    // Always printed (even with -q): scripts wait for it, and it names the
+    // port when --listen asked for port 0.
+    let scheme = if tls_config.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    eprintln!(
+        "apicov: serving on {scheme}://{local} (POST events to /audit; {replayed} events replayed from the spool)"
+    );
     let status = runtime.block_on(serve(app, listener, tls_config));
     runtime.shutdown_timeout(Duration::from_secs(1));
     status
@@ -417,6 +417,15 @@ fn service(
             let response = if req.uri().path() == "/healthz" {
                 tower::ServiceExt::oneshot(routes, req).await?
             } else if let Err(status) = authorize(&app, certs, req.headers()) {
+                // Read what was sent (up to the body limit) so the client,
+                // still writing, gets the answer rather than a reset.
+                let limit = usize::try_from(app.setup.args.max_body).unwrap_or(usize::MAX);
+                let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
+                let _ = tokio::time::timeout(
+                    read_timeout,
+                    axum::body::to_bytes(req.into_body(), limit),
+                )
+                .await;
                 let mut r = (
                     status,
                     format!("{}\n", status.canonical_reason().unwrap_or("")),
