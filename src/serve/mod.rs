@@ -625,31 +625,31 @@ async fn flush(State(app): State<Arc<App>>) -> Response {
     }
 }
 
-/// A copy of the tally and inputs, so rendering does not hold up ingest.
-fn snapshot(app: &App) -> (Tally, Vec<InputInfo>) {
-    let engine = app.engine.lock().expect("not poisoned");
-    (engine.tally.clone(), engine.inputs())
+/// Renders a report of the run so far on a blocking thread, from a copy of
+/// the tally (so rendering does not hold up ingest).
+async fn render_report<T: Default + Send + 'static>(
+    app: Arc<App>,
+    render: impl FnOnce(&RunResult, &Coverage) -> T + Send + 'static,
+) -> T {
+    tokio::task::spawn_blocking(move || {
+        let (tally, inputs) = {
+            let engine = app.engine.lock().expect("not poisoned");
+            (engine.tally.clone(), engine.inputs())
+        };
+        let coverage = app.setup.coverage(&tally);
+        render(&app.setup.run_result(&tally, &inputs), &coverage)
+    })
+    .await
+    .unwrap_or_default()
 }
 
 async fn coverage_json(State(app): State<Arc<App>>) -> Response {
-    let body = tokio::task::spawn_blocking(move || {
-        let (tally, inputs) = snapshot(&app);
-        let coverage = app.setup.coverage(&tally);
-        parse::report_json(&app.setup.run_result(&tally, &inputs), &coverage)
-    })
-    .await
-    .unwrap_or_default();
+    let body = render_report(app, parse::report_json).await;
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn html(State(app): State<Arc<App>>) -> Response {
-    let body = tokio::task::spawn_blocking(move || {
-        let (tally, inputs) = snapshot(&app);
-        let coverage = app.setup.coverage(&tally);
-        parse::html_report(&app.setup.run_result(&tally, &inputs), &coverage)
-    })
-    .await
-    .unwrap_or_default();
+    let body = render_report(app, parse::html_report).await;
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),

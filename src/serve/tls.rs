@@ -160,8 +160,8 @@ pub fn server_config(
     let mut config = builder
         .with_single_cert(chain, key)
         .map_err(|e| tls_error(cert, e))?;
-    // HTTP/1.1 only: the apiserver's client speaks it, and it keeps one
-    // request per connection at a time (batches arrive in order).
+    // HTTP/1.1 only (the server is built on hyper's http1; the apiserver's
+    // Go client falls back to it).
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok((Arc::new(config), client_certs))
 }
