@@ -77,6 +77,11 @@ pub struct ServeArgs {
     #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "BYTES")]
     pub queue_bytes: u64,
 
+    /// Connections served at once; more wait to be accepted (each may hold
+    /// a body of up to --max-body while it is read).
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_connections: usize,
+
     /// Seconds a client has to send its request headers and body.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub read_timeout: u64,

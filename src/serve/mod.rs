@@ -273,6 +273,7 @@ fn args_clone(args: &ServeArgs) -> ServeArgs {
         insecure_listen: args.insecure_listen,
         max_body: args.max_body,
         queue_bytes: args.queue_bytes,
+        max_connections: args.max_connections,
         read_timeout: args.read_timeout,
         replay_window: args.replay_window,
         by_test: args.by_test,
@@ -308,7 +309,16 @@ async fn serve(
         let _ = signal_app.shutdown.send(true);
     });
     let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
+    // Bounds the bodies being read at once (memory), with the queue bound.
+    let connections = Arc::new(Semaphore::new(app.setup.args.max_connections.max(1)));
     loop {
+        let slot = tokio::select! {
+            slot = connections.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            _ = shutdown.changed() => break,
+        };
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -323,6 +333,7 @@ async fn serve(
         let acceptor = acceptor.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
+            let _slot = slot;
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
                 .header_read_timeout(read_timeout);
