@@ -115,6 +115,7 @@ impl Server {
             .arg(out.join("served-ops.json"));
         cmd.arg("--report-json").arg(out.join("served.json"));
         cmd.arg("--junit").arg(out.join("served.xml"));
+        cmd.arg("--html").arg(out.join("served.html"));
         cmd.args(extra);
         cmd.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
@@ -219,6 +220,8 @@ fn parse_spool(spool: &Path, out: &Path) -> i32 {
         .arg(out.join("parsed.json"))
         .arg("--junit")
         .arg(out.join("parsed.xml"))
+        .arg("--html")
+        .arg(out.join("parsed.html"))
         .arg("-q")
         .stderr(Stdio::null())
         .status()
@@ -243,6 +246,7 @@ fn assert_outputs_identical(out: &Path) {
         ("served-ops.json", "parsed-ops.json"),
         ("served.json", "parsed.json"),
         ("served.xml", "parsed.xml"),
+        ("served.html", "parsed.html"),
     ] {
         assert!(
             read(out.join(served)) == read(out.join(parsed)),
@@ -346,6 +350,9 @@ fn concurrent_clients_with_replays_equal_parse_and_truth() {
         let client = agent(None);
         let (status, live) = get(&client, &format!("{}/coverage.json", server.base), &[]);
         assert_eq!(status, 200);
+        let (status, live_html) = get(&client, &format!("{}/", server.base), &[]);
+        assert_eq!(status, 200);
+        let live_json = live.clone();
         let live: Value = serde_json::from_str(&live).unwrap();
         assert_report_is_truth(&live, &truth);
         let metrics = scrape(&client, &server.base);
@@ -398,6 +405,9 @@ fn concurrent_clients_with_replays_equal_parse_and_truth() {
         assert_eq!(status, Some(1));
         assert_eq!(parse_spool(&spool, &server.out), 1);
         assert_outputs_identical(&server.out);
+        // The live pages are the final files: nothing came in after them.
+        assert!(live_json.as_bytes() == read(dir.path().join("served.json")));
+        assert!(live_html.as_bytes() == read(dir.path().join("served.html")));
         let served: Value = serde_json::from_slice(&read(dir.path().join("served.json"))).unwrap();
         assert_report_is_truth(&served, &truth);
         // Several spool files, in order.
