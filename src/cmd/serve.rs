@@ -14,7 +14,7 @@ use crate::event::Validation;
 use super::gen::parse_size;
 use super::parse::OutputArgs;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on. Plain HTTP only on a loopback address unless
     /// --insecure-listen.

@@ -219,7 +219,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
             spec_source: spec_doc.name.clone(),
             ineligible,
             pending,
-            args: args_clone(args),
+            args: args.clone(),
             by_test,
             pool,
             started: setup_started,
@@ -254,35 +254,6 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     let status = runtime.block_on(serve(app, listener, tls_config));
     runtime.shutdown_timeout(Duration::from_secs(1));
     status
-}
-
-/// `ServeArgs` holds no handles; a copy keeps the setup self-contained.
-fn args_clone(args: &ServeArgs) -> ServeArgs {
-    ServeArgs {
-        listen: args.listen,
-        spec: args.spec.clone(),
-        out: args.out.clone(),
-        lists: args.lists.clone(),
-        spool: args.spool.clone(),
-        spool_file_size: args.spool_file_size,
-        no_fsync: args.no_fsync,
-        tls_cert: args.tls_cert.clone(),
-        tls_key: args.tls_key.clone(),
-        client_ca: args.client_ca.clone(),
-        token_file: args.token_file.clone(),
-        insecure_listen: args.insecure_listen,
-        max_body: args.max_body,
-        queue_bytes: args.queue_bytes,
-        max_connections: args.max_connections,
-        read_timeout: args.read_timeout,
-        replay_window: args.replay_window,
-        by_test: args.by_test,
-        conformance_only: args.conformance_only,
-        validate: args.validate,
-        no_fail: args.no_fail,
-        quiet: args.quiet,
-        threads: args.threads,
-    }
 }
 
 /// Accepts connections until a flush, then lets open ones finish.
