@@ -128,3 +128,10 @@ if [ -n "${REFERENCE_PARSER:-}" ]; then
   printf 'ratio reference / apicov: %.0fx\n' "$(echo "$ref / $ap1" | bc -l)"
   rm -rf "$work"
 fi
+
+# The webhook server under load (oha, 127.0.0.1 only, bounded in time):
+# SERVE=0 skips it; DURATION, CONNECTIONS, SPOOL pass through.
+if [ "${SERVE:-1}" = 1 ]; then
+  echo
+  bash scripts/bench-serve.sh
+fi

@@ -309,7 +309,7 @@ pub fn scan_chunk<M: PathMatcher>(
 
 /// A request's key: its auditID as a 128-bit number when it is a UUID (it
 /// always is in apiserver logs), otherwise a 128-bit FNV-1a hash of it.
-fn request_key(id: &[u8]) -> u128 {
+pub fn request_key(id: &[u8]) -> u128 {
     if let Some(value) = uuid_value(id) {
         return value;
     }

@@ -38,6 +38,8 @@ pub enum Command {
     Merge(crate::cmd::merge::MergeArgs),
     /// Re-analyse many CI runs: per-run table and per-operation timeline.
     History(crate::cmd::history::HistoryArgs),
+    /// Serve live coverage as the kube-apiserver's audit webhook backend.
+    Serve(crate::cmd::serve::ServeArgs),
     /// List every operationId of the spec (swagger_operations.txt).
     Ops(crate::cmd::ops::OpsArgs),
     /// Show which operation requests map to (`VERB URI… [VERB URI…]…`).

@@ -7,6 +7,7 @@
 //! Beside it: `pipeline` drives the parallel scan and `progress` shows it; `diff` and `gcs` compare
 //! with a CI baseline; `merge`, `history` and `columnar` combine runs;
 //! `lists` reads and lints the tracking files; `gen` writes test logs;
+//! `serve` is the audit-webhook server on the same engine;
 //! `cli` and `cmd` are the command line.
 
 pub mod aggregate;
@@ -32,6 +33,7 @@ pub mod progress;
 pub mod remote;
 pub mod report;
 pub mod routes;
+pub mod serve;
 pub mod source;
 pub mod spec;
 

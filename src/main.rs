@@ -12,8 +12,11 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = apicov::cli::Cli::parse();
-    // Temporary outputs are removed on SIGTERM/SIGINT/SIGHUP.
-    apicov::cleanup::install();
+    // Temporary outputs are removed on SIGTERM/SIGINT/SIGHUP; `serve` turns
+    // those signals into a final flush of its own.
+    if !matches!(cli.command, apicov::cli::Command::Serve(_)) {
+        apicov::cleanup::install();
+    }
     let status = match apicov::cmd::run(&cli.command) {
         Ok(status) => status,
         Err(err) => {

@@ -44,7 +44,8 @@ pub struct GenArgs {
     pub noise: bool,
 }
 
-fn parse_size(s: &str) -> std::result::Result<u64, String> {
+/// A size with an optional K, M or G suffix (binary units).
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
     let (num, mult) = match s.chars().last() {
         Some('K' | 'k') => (&s[..s.len() - 1], 1u64 << 10),
         Some('M' | 'm') => (&s[..s.len() - 1], 1 << 20),

@@ -10,6 +10,7 @@ pub mod merge;
 pub mod ops;
 pub mod parse;
 pub mod route;
+pub mod serve;
 
 use crate::cli::{ListArgs, SpecArgs};
 use crate::error::Result;
@@ -91,5 +92,6 @@ pub fn run(command: &crate::cli::Command) -> Result<i32> {
         Command::History(args) => history::run(args),
         Command::Completions(args) => completions::run_completions(args),
         Command::Man(args) => completions::run_man(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

@@ -224,22 +224,14 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         elapsed,
         conformance_only: args.conformance_only,
     };
-    // Data to stdout, talk to stderr: stdout carries only the endpoints text
-    // (so `apicov parse … > audit-endpoints.txt` is the file `-o` writes),
-    // and -q silences only the talk. Gate lines that fail the run always
-    // print (they are why the status is 1); under --no-fail they are a
-    // report, and -q silences them too.
-    if args.out.output.is_none() {
-        report::write_stdout(endpoints.as_bytes())?;
-    }
-    if !args.quiet {
-        report::summary::write_stderr(&summary.render());
-    }
-    let gates = summary.gates(&ineligible, &pending);
-    if !args.quiet || !args.no_fail {
-        report::summary::write_stderr(&gates);
-        report::summary::write_stderr(&summary.verdict(args.no_fail));
-    }
+    let gates = console(
+        &summary,
+        &endpoints,
+        (args.quiet, args.no_fail),
+        args.out.output.is_none(),
+        &ineligible,
+        &pending,
+    )?;
     Ok(Parsed {
         catalogue,
         ineligible,
@@ -248,6 +240,34 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         endpoints,
         gates,
     })
+}
+
+/// What a run says, data to stdout and talk to stderr: stdout carries only
+/// the endpoints text when no file takes it (so `apicov parse … >
+/// audit-endpoints.txt` is the file `-o` writes), and `quiet` silences only
+/// the talk. Gate lines that fail the run always print (they are why the
+/// status is 1); under `no_fail` they are a report, and `quiet` silences
+/// them too. Returns the gate messages.
+pub fn console(
+    summary: &report::summary::Summary,
+    endpoints: &str,
+    (quiet, no_fail): (bool, bool),
+    endpoints_to_stdout: bool,
+    ineligible: &EndpointList,
+    pending: &EndpointList,
+) -> Result<String> {
+    if endpoints_to_stdout {
+        report::write_stdout(endpoints.as_bytes())?;
+    }
+    if !quiet {
+        report::summary::write_stderr(&summary.render());
+    }
+    let gates = summary.gates(ineligible, pending);
+    if !quiet || !no_fail {
+        report::summary::write_stderr(&gates);
+        report::summary::write_stderr(&summary.verdict(no_fail));
+    }
+    Ok(gates)
 }
 
 /// What the output files are made from.
@@ -297,23 +317,7 @@ pub fn write_outputs(
         files.push((out.audit_operations_json.clone(), operations));
     }
     if let Some(path) = &out.report_json {
-        let ctx = ReportContext {
-            catalogue: run.catalogue,
-            spec_source: run.spec_source,
-            tally: run.tally,
-            coverage: &coverage,
-            inputs: run.inputs,
-            ineligible: run.ineligible,
-            pending: run.pending,
-            watch_credit: match run.watch_credit {
-                WatchCredit::Deprecated => "deprecated",
-                WatchCredit::List => "list",
-            },
-            by_test: run.by_test,
-            seeded_from: run.seeded_from,
-            caveats: run.caveats,
-        };
-        files.push((path.clone(), report::json::render(&ctx).into()));
+        files.push((path.clone(), report_json(run, &coverage).into()));
     }
     if let Some(path) = &out.junit {
         let xml = report::junit::render(
@@ -326,27 +330,54 @@ pub fn write_outputs(
         files.push((path.clone(), xml.into_bytes().into()));
     }
     if let Some(path) = &out.html {
-        let title = format!(
-            "Kubernetes API coverage (apicov){}",
-            run.caveats.title_suffix()
-        );
-        let ctx = report::html::HtmlContext {
-            catalogue: run.catalogue,
-            tally: run.tally,
-            coverage: &coverage,
-            ineligible: run.ineligible,
-            pending: run.pending,
-            title: &title,
-            spec_source: run.spec_source,
-            inputs: run.inputs,
-            watch_credit: run.watch_credit,
-            conformance_only: run.caveats.conformance_only,
-            generated: &report::html::generation_time(),
-        };
-        files.push((path.clone(), report::html::render(&ctx).into_bytes().into()));
+        files.push((
+            path.clone(),
+            html_report(run, &coverage).into_bytes().into(),
+        ));
     }
     report::write_all_atomic(&files)?;
     Ok((endpoints, coverage))
+}
+
+/// The report JSON (`--report-json`; `serve`'s `GET /coverage.json`).
+pub fn report_json(run: &RunResult, coverage: &Coverage) -> Vec<u8> {
+    report::json::render(&ReportContext {
+        catalogue: run.catalogue,
+        spec_source: run.spec_source,
+        tally: run.tally,
+        coverage,
+        inputs: run.inputs,
+        ineligible: run.ineligible,
+        pending: run.pending,
+        watch_credit: match run.watch_credit {
+            WatchCredit::Deprecated => "deprecated",
+            WatchCredit::List => "list",
+        },
+        by_test: run.by_test,
+        seeded_from: run.seeded_from,
+        caveats: run.caveats,
+    })
+}
+
+/// The HTML report (`--html`; `serve`'s `GET /`).
+pub fn html_report(run: &RunResult, coverage: &Coverage) -> String {
+    let title = format!(
+        "Kubernetes API coverage (apicov){}",
+        run.caveats.title_suffix()
+    );
+    report::html::render(&report::html::HtmlContext {
+        catalogue: run.catalogue,
+        tally: run.tally,
+        coverage,
+        ineligible: run.ineligible,
+        pending: run.pending,
+        title: &title,
+        spec_source: run.spec_source,
+        inputs: run.inputs,
+        watch_credit: run.watch_credit,
+        conformance_only: run.caveats.conformance_only,
+        generated: &report::html::generation_time(),
+    })
 }
 
 /// The open requests (and their digest) that a previous part's report left.

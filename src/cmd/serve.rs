@@ -1,0 +1,121 @@
+//! `apicov serve`: live coverage as the kube-apiserver's audit webhook
+//! backend (`--audit-webhook-config-file`). The flags; the server is in
+//! `crate::serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::{ListArgs, SpecArgs};
+use crate::error::Result;
+use crate::event::Validation;
+
+use super::gen::parse_size;
+use super::parse::OutputArgs;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Plain HTTP only on a loopback address unless
+    /// --insecure-listen.
+    #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// Written on SIGTERM, SIGINT or `POST /flush`, as `parse` writes them.
+    #[command(flatten)]
+    pub out: OutputArgs,
+
+    #[command(flatten)]
+    pub lists: ListArgs,
+
+    /// Append every accepted event to rotating JSON-lines files in DIR
+    /// (`audit-NNNNNN.log`) before answering; on start, replay DIR first.
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
+
+    /// Start a new spool file when the current one reaches this size.
+    #[arg(long, default_value = "128M", value_parser = parse_size, value_name = "BYTES")]
+    pub spool_file_size: u64,
+
+    /// Do not fdatasync the spool before answering (a killed server still
+    /// loses nothing; a crashed machine may lose the last batches).
+    #[arg(long)]
+    pub no_fsync: bool,
+
+    /// TLS certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require a client certificate signed by this CA (PEM): the
+    /// client-certificate of the webhook kubeconfig. Needs TLS.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Require `Authorization: Bearer <token>` with the token in FILE (the
+    /// kubeconfig's `token`).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Allow plain HTTP, or no client authentication, on a non-loopback address.
+    #[arg(long)]
+    pub insecure_listen: bool,
+
+    /// Largest accepted POST body (after gzip decoding too): the apiserver's
+    /// --audit-webhook-truncate-max-batch-size default.
+    #[arg(long, default_value = "10M", value_parser = parse_size, value_name = "BYTES")]
+    pub max_body: u64,
+
+    /// Bytes of accepted batches that may wait for the engine; beyond it
+    /// POSTs get 429 with Retry-After (the apiserver backs off and retries).
+    #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "BYTES")]
+    pub queue_bytes: u64,
+
+    /// Connections served at once; more wait to be accepted (each may hold
+    /// a body of up to --max-body while it is read).
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Seconds a client has to send its request headers and body.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub read_timeout: u64,
+
+    /// Events remembered to drop replays (auditID + stage seen already);
+    /// 0 turns the check off.
+    #[arg(long, default_value_t = 1_000_000, value_name = "EVENTS")]
+    pub replay_window: usize,
+
+    /// Attribute requests to e2e tests and clients (as `parse --by-test`).
+    #[arg(long)]
+    pub by_test: bool,
+
+    /// Count only requests made by `[Conformance]` specs.
+    #[arg(long)]
+    pub conformance_only: bool,
+
+    /// How much of each event is checked (as `parse --validate`).
+    #[arg(long, value_enum, default_value_t = Validation::Fast)]
+    pub validate: Validation,
+
+    /// Exit 0 after the final write even when a gate tripped.
+    #[arg(long)]
+    pub no_fail: bool,
+
+    /// No summary on stdout at exit (the start-up line on stderr stays).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Worker threads of the HTTP server (default: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+}
+
+pub fn run(args: &ServeArgs) -> Result<i32> {
+    crate::serve::run(args)
+}

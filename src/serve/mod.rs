@@ -1,0 +1,788 @@
+//! `apicov serve`: the kube-apiserver's audit webhook backend.
+//!
+//! hyper (HTTP/1.1, optionally over rustls) accepts connections; axum routes
+//! requests; every event POST is read, decoded ([`ingest::decode`]) and put
+//! on one queue. One ingest thread takes batches off the queue in the order
+//! they were received, drops replays, spools, counts them with the `parse`
+//! engine ([`ingest::Engine`]), syncs the spool once per group of batches and
+//! only then answers. The queue is bounded in bytes: beyond it POSTs get 429.
+//! A flush (SIGTERM, SIGINT, `POST /flush`) is a job on the same queue, so it
+//! sees every batch received before it; it writes `parse`'s outputs and the
+//! server exits with the gates' status.
+
+pub mod ingest;
+pub mod metrics;
+pub mod spool;
+pub mod tls;
+
+use std::io::Read as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use subtle::ConstantTimeEq;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+use crate::aggregate::{ScanOptions, Tally};
+use crate::attribution::Attribution;
+use crate::cmd::parse::{self, RunResult};
+use crate::cmd::serve::ServeArgs;
+use crate::coverage::Coverage;
+use crate::error::{Error, Result};
+use crate::lists::EndpointList;
+use crate::pipeline::InputInfo;
+use crate::spec::Catalogue;
+
+use ingest::{Batch, Engine, Ingested};
+use metrics::WebhookMetrics;
+use tls::{CertState, ClientCerts};
+
+/// Batches handled between two spool syncs, at most.
+const GROUP: usize = 64;
+/// How long open connections get to finish after a flush.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Work for the ingest thread.
+enum Job {
+    Batch {
+        batch: Batch,
+        /// Queue room held until the batch is counted.
+        _room: tokio::sync::OwnedSemaphorePermit,
+        reply: oneshot::Sender<std::result::Result<Ingested, (StatusCode, String)>>,
+    },
+    Flush {
+        reply: oneshot::Sender<std::result::Result<i32, String>>,
+    },
+}
+
+/// What the outputs are rendered from, besides the tally.
+struct Setup {
+    catalogue: Catalogue,
+    spec_source: String,
+    ineligible: EndpointList,
+    pending: EndpointList,
+    args: ServeArgs,
+    by_test: bool,
+    pool: rayon::ThreadPool,
+    started: Instant,
+}
+
+impl Setup {
+    fn run_result<'a>(&'a self, tally: &'a Tally, inputs: &'a [InputInfo]) -> RunResult<'a> {
+        RunResult {
+            catalogue: &self.catalogue,
+            spec_source: &self.spec_source,
+            tally,
+            inputs,
+            ineligible: &self.ineligible,
+            pending: &self.pending,
+            watch_credit: self.args.spec.watch_credit,
+            by_test: self.by_test,
+            seeded_from: None,
+            caveats: crate::report::Caveats {
+                conformance_only: self.args.conformance_only,
+                spec_mix: false,
+            },
+        }
+    }
+
+    fn coverage(&self, tally: &Tally) -> Coverage {
+        Coverage::new(&self.catalogue, tally, &self.ineligible, &self.pending)
+    }
+}
+
+/// State shared by the connections.
+struct App {
+    setup: Setup,
+    engine: Mutex<Engine>,
+    jobs: mpsc::UnboundedSender<Job>,
+    queue: Arc<Semaphore>,
+    queue_capacity: usize,
+    webhook: WebhookMetrics,
+    /// Set by a flush: later POSTs get 503.
+    closed: AtomicBool,
+    token: Option<Vec<u8>>,
+    client_certs: Option<ClientCerts>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    /// The final flush's outcome (the exit status, or why it failed).
+    flushed: Mutex<Option<std::result::Result<i32, String>>>,
+}
+
+/// Runs the server until a flush; returns the exit status.
+pub fn run(args: &ServeArgs) -> Result<i32> {
+    let setup_started = Instant::now();
+    let loopback = args.listen.ip().is_loopback();
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key, args.client_ca.as_deref())?),
+        _ => None,
+    };
+    if !loopback && !args.insecure_listen {
+        if tls.is_none() {
+            return Err(Error::Usage(format!(
+                "--listen {}: plain HTTP on a non-loopback address needs --insecure-listen (or --tls-cert/--tls-key)",
+                args.listen
+            )));
+        }
+        if args.client_ca.is_none() && args.token_file.is_none() {
+            return Err(Error::Usage(format!(
+                "--listen {}: a non-loopback address needs --client-ca or --token-file (or --insecure-listen)",
+                args.listen
+            )));
+        }
+    }
+    if args.max_body == 0 || args.queue_bytes < args.max_body {
+        return Err(Error::Usage(
+            "--queue-bytes must be at least --max-body, and --max-body more than 0".into(),
+        ));
+    }
+    let queue_capacity = usize::try_from(args.queue_bytes)
+        .unwrap_or(usize::MAX)
+        .min(Semaphore::MAX_PERMITS)
+        .min(u32::MAX as usize);
+    let token = match &args.token_file {
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| Error::Source {
+                source_name: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let token = text.trim_ascii().to_vec();
+            if token.is_empty() {
+                return Err(Error::Source {
+                    source_name: path.display().to_string(),
+                    message: "empty token file".into(),
+                });
+            }
+            Some(token)
+        }
+        None => None,
+    };
+
+    let fetcher = args.spec.fetch.fetcher();
+    let (ineligible, pending) = args.lists.load(&fetcher)?;
+    let spec_doc = fetcher.get(&args.spec.swagger)?;
+    let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
+    let router = crate::cmd::build_router(&args.spec, &catalogue)?;
+    let by_test = args.by_test || args.out.html.is_some();
+    let options = ScanOptions {
+        validation: args.validate,
+        attribution: Attribution {
+            by_test,
+            conformance_only: args.conformance_only,
+        },
+    };
+    let pool = crate::pipeline::thread_pool(args.threads)?;
+    let spool = match &args.spool {
+        Some(dir) => Some(spool::Spool::open(
+            dir,
+            args.spool_file_size,
+            !args.no_fsync,
+        )?),
+        None => None,
+    };
+    let engine = Engine::new(
+        router,
+        catalogue.len(),
+        options,
+        spool,
+        args.replay_window,
+        &pool,
+    )?;
+    let replayed = engine.tally.events();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(if args.threads == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            args.threads
+        })
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the server runtime: {e}")))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .map_err(|e| Error::Usage(format!("--listen {}: {e}", args.listen)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::Usage(format!("--listen {}: {e}", args.listen)))?;
+
+    let (jobs, queue_rx) = mpsc::unbounded_channel();
+    let (shutdown, _) = tokio::sync::watch::channel(false);
+    let (tls_config, client_certs) = match tls {
+        Some((config, certs)) => (Some(config), certs),
+        None => (None, None),
+    };
+    let app = Arc::new(App {
+        setup: Setup {
+            catalogue,
+            spec_source: spec_doc.name.clone(),
+            ineligible,
+            pending,
+            args: args.clone(),
+            by_test,
+            pool,
+            started: setup_started,
+        },
+        engine: Mutex::new(engine),
+        jobs,
+        queue: Arc::new(Semaphore::new(queue_capacity)),
+        queue_capacity,
+        webhook: WebhookMetrics::default(),
+        closed: AtomicBool::new(false),
+        token,
+        client_certs,
+        shutdown,
+        flushed: Mutex::new(None),
+    });
+    let ingest_app = app.clone();
+    // Not joined: after the final flush it only answers 503 until exit.
+    std::thread::Builder::new()
+        .name("apicov-ingest".into())
+        .spawn(move || ingest_loop(&ingest_app, queue_rx))
+        .map_err(|e| Error::Usage(format!("cannot start the ingest thread: {e}")))?;
+    // Always printed (even with -q): scripts wait for it, and it names the
+    // port when --listen asked for port 0.
+    let scheme = if tls_config.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    eprintln!(
+        "apicov: serving on {scheme}://{local} (POST events to /audit; {replayed} events replayed from the spool)"
+    );
+    let status = runtime.block_on(serve(app, listener, tls_config));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    status
+}
+
+/// Accepts connections until a flush, then lets open ones finish.
+async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    tls_config: Option<Arc<rustls::ServerConfig>>,
+) -> Result<i32> {
+    let acceptor = tls_config.map(tokio_rustls::TlsAcceptor::from);
+    let routes = axum::Router::new()
+        .route("/", get(html).post(post_events))
+        .route("/coverage.json", get(coverage_json))
+        .route("/metrics", get(metrics_page))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/flush", axum::routing::post(flush))
+        .fallback(fallback)
+        .with_state(app.clone());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = app.shutdown.subscribe();
+    let signal_app = app.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = request_flush(&signal_app).await;
+        let _ = signal_app.shutdown.send(true);
+    });
+    let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
+    // Bounds the bodies being read at once (memory), with the queue bound.
+    let connections = Arc::new(Semaphore::new(app.setup.args.max_connections.max(1)));
+    loop {
+        let slot = tokio::select! {
+            slot = connections.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            _ = shutdown.changed() => break,
+        };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                // Out of descriptors and the like: wait, do not spin.
+                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let routes = routes.clone();
+        let acceptor = acceptor.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(read_timeout);
+            match acceptor {
+                Some(acceptor) => {
+                    let Ok(Ok(tls)) =
+                        tokio::time::timeout(read_timeout, acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let certs = match &app.client_certs {
+                        Some(check) => check.check(tls.get_ref().1.peer_certificates()),
+                        None => CertState::NotRequired,
+                    };
+                    let conn =
+                        http.serve_connection(TokioIo::new(tls), service(app, routes, certs));
+                    let _ = watcher.watch(conn).await;
+                }
+                None => {
+                    let conn = http.serve_connection(
+                        TokioIo::new(stream),
+                        service(app, routes, CertState::NotRequired),
+                    );
+                    let _ = watcher.watch(conn).await;
+                }
+            }
+        });
+    }
+    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+    match app.flushed.lock().expect("not poisoned").take() {
+        Some(Ok(code)) => Ok(code),
+        Some(Err(message)) => Err(Error::Usage(message)),
+        None => Err(Error::Usage(
+            "the server stopped before its final flush".into(),
+        )),
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Puts a flush on the queue (behind every batch received before it) and
+/// waits for its exit status.
+async fn request_flush(app: &App) -> std::result::Result<i32, String> {
+    let (reply, status) = oneshot::channel();
+    if app.jobs.send(Job::Flush { reply }).is_err() {
+        return Err("the ingest thread is gone".into());
+    }
+    status
+        .await
+        .unwrap_or_else(|_| Err("the ingest thread is gone".into()))
+}
+
+/// Wraps the routes for one connection: checks the credentials (all paths
+/// but /healthz) and times event POSTs for the metrics.
+fn service(
+    app: Arc<App>,
+    routes: axum::Router,
+    certs: CertState,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone {
+    hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let app = app.clone();
+        let routes = routes.clone();
+        async move {
+            let started = Instant::now();
+            let req = req.map(Body::new);
+            let is_post = req.method() == Method::POST && req.uri().path() != "/flush";
+            let response = if req.uri().path() == "/healthz" {
+                tower::ServiceExt::oneshot(routes, req).await?
+            } else if let Err(status) = authorize(&app, certs, req.headers()) {
+                // Read what was sent (up to the body limit) so the client,
+                // still writing, gets the answer rather than a reset.
+                let limit = usize::try_from(app.setup.args.max_body).unwrap_or(usize::MAX);
+                let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
+                let _ = tokio::time::timeout(
+                    read_timeout,
+                    axum::body::to_bytes(req.into_body(), limit),
+                )
+                .await;
+                let mut r = (
+                    status,
+                    format!("{}\n", status.canonical_reason().unwrap_or("")),
+                )
+                    .into_response();
+                if status == StatusCode::UNAUTHORIZED {
+                    r.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Bearer realm=\"apicov\""),
+                    );
+                }
+                r
+            } else {
+                tower::ServiceExt::oneshot(routes, req).await?
+            };
+            if is_post {
+                app.webhook
+                    .observe(response.status().as_u16(), started.elapsed());
+            }
+            Ok(response)
+        }
+    })
+}
+
+/// 401 without credentials, 403 with wrong ones; every configured check
+/// must pass.
+fn authorize(
+    app: &App,
+    certs: CertState,
+    headers: &HeaderMap,
+) -> std::result::Result<(), StatusCode> {
+    match certs {
+        CertState::NotRequired | CertState::Verified => {}
+        CertState::Missing => return Err(StatusCode::UNAUTHORIZED),
+        CertState::Rejected => return Err(StatusCode::FORBIDDEN),
+    }
+    if let Some(token) = &app.token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+            .ok_or(StatusCode::UNAUTHORIZED)?;
+        // Constant time over the token's bytes (a length mismatch is
+        // rejected at once: the length is not the secret).
+        if !bool::from(presented.trim_ascii().ct_eq(token)) {
+            return Err(StatusCode::FORBIDDEN);
+        }
+    }
+    Ok(())
+}
+
+fn plain(status: StatusCode, message: impl Into<String>) -> Response {
+    let mut text = message.into();
+    text.push('\n');
+    (status, text).into_response()
+}
+
+/// POST on a path of its own is an event POST (the kubeconfig's server
+/// URL may name any path); anything else is not here.
+async fn fallback(State(app): State<Arc<App>>, req: Request) -> Response {
+    if req.method() == Method::POST {
+        post_events(State(app), req).await
+    } else {
+        plain(StatusCode::NOT_FOUND, "not found")
+    }
+}
+
+/// An event POST: read, decode, queue, and answer once counted and spooled.
+async fn post_events(State(app): State<Arc<App>>, req: Request) -> Response {
+    if app.closed.load(Ordering::Acquire) {
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        );
+    }
+    let headers = req.headers();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/json",
+        );
+    }
+    let gzip = match headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("identity") => false,
+        Some("gzip") => true,
+        Some(other) => {
+            return plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Content-Encoding {other:?}: only gzip is accepted"),
+            )
+        }
+    };
+    let max_body = app.setup.args.max_body as usize;
+    let too_large = || {
+        plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body larger than --max-body ({max_body} bytes)"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body as u64) {
+        return too_large();
+    }
+    let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
+    let body = match tokio::time::timeout(
+        read_timeout,
+        axum::body::to_bytes(req.into_body(), max_body),
+    )
+    .await
+    {
+        Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "body not received in time"),
+        Ok(Err(e)) => {
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if over {
+                too_large()
+            } else {
+                plain(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the body: {e}"),
+                )
+            };
+        }
+        Ok(Ok(body)) => body,
+    };
+    let decoded;
+    let body: &[u8] = if gzip {
+        let mut out = Vec::new();
+        let mut reader = flate2::read::MultiGzDecoder::new(&body[..]).take(max_body as u64 + 1);
+        if let Err(e) = reader.read_to_end(&mut out) {
+            return plain(StatusCode::BAD_REQUEST, format!("bad gzip body: {e}"));
+        }
+        if out.len() > max_body {
+            return too_large();
+        }
+        decoded = out;
+        &decoded
+    } else {
+        &body
+    };
+    let batch = match ingest::decode(body) {
+        Ok(batch) => batch,
+        Err(message) => return plain(StatusCode::BAD_REQUEST, message),
+    };
+    // Room in the queue for the decoded lines; none left: the engine is
+    // behind, and the apiserver retries after backing off.
+    let room = u32::try_from(batch.bytes.len().clamp(1, app.queue_capacity)).unwrap_or(u32::MAX);
+    let Ok(room) = app.queue.clone().try_acquire_many_owned(room) else {
+        let mut r = plain(
+            StatusCode::TOO_MANY_REQUESTS,
+            "the engine is behind: retry later",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    };
+    let (reply, answer) = oneshot::channel();
+    let job = Job::Batch {
+        batch,
+        _room: room,
+        reply,
+    };
+    if app.jobs.send(job).is_err() {
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        );
+    }
+    match answer.await {
+        Ok(Ok(_)) => StatusCode::OK.into_response(),
+        Ok(Err((status, message))) => plain(status, message),
+        Err(_) => plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        ),
+    }
+}
+
+/// `POST /flush`: write the outputs now and exit.
+async fn flush(State(app): State<Arc<App>>) -> Response {
+    let status = request_flush(&app).await;
+    let _ = app.shutdown.send(true);
+    match status {
+        Ok(code) => plain(StatusCode::OK, format!("flushed; exit status {code}")),
+        Err(message) => plain(StatusCode::INTERNAL_SERVER_ERROR, message),
+    }
+}
+
+/// Renders a report of the run so far on a blocking thread, from a copy of
+/// the tally (so rendering does not hold up ingest).
+async fn render_report<T: Default + Send + 'static>(
+    app: Arc<App>,
+    render: impl FnOnce(&RunResult, &Coverage) -> T + Send + 'static,
+) -> T {
+    tokio::task::spawn_blocking(move || {
+        let (tally, inputs) = {
+            let engine = app.engine.lock().expect("not poisoned");
+            (engine.tally.clone(), engine.inputs())
+        };
+        let coverage = app.setup.coverage(&tally);
+        render(&app.setup.run_result(&tally, &inputs), &coverage)
+    })
+    .await
+    .unwrap_or_default()
+}
+
+async fn coverage_json(State(app): State<Arc<App>>) -> Response {
+    let body = render_report(app, parse::report_json).await;
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn html(State(app): State<Arc<App>>) -> Response {
+    let body = render_report(app, parse::html_report).await;
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn metrics_page(State(app): State<Arc<App>>) -> Response {
+    let body = tokio::task::spawn_blocking(move || {
+        let engine = app.engine.lock().expect("not poisoned");
+        let coverage = app.setup.coverage(&engine.tally);
+        let queued = app.queue_capacity - app.queue.available_permits();
+        metrics::render(
+            &app.webhook,
+            &metrics::EngineFigures {
+                catalogue: &app.setup.catalogue,
+                tally: &engine.tally,
+                coverage: &coverage,
+                events_received: engine.events_received,
+                replays: engine.replays,
+                queued_bytes: queued as u64,
+            },
+        )
+    })
+    .await
+    .unwrap_or_default();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// The ingest thread: batches in the order received, a group at a time
+/// (one spool sync per group), answers after the sync.
+fn ingest_loop(app: &App, mut queue: mpsc::UnboundedReceiver<Job>) {
+    let mut broken: Option<String> = None;
+    while let Some(first) = queue.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut engine = app.engine.lock().expect("not poisoned");
+        let mut answers = Vec::with_capacity(group.len());
+        for job in group {
+            match job {
+                Job::Batch {
+                    batch,
+                    _room,
+                    reply,
+                } => {
+                    let result = if app.closed.load(Ordering::Acquire) {
+                        Err((
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the server is shutting down".to_string(),
+                        ))
+                    } else if let Some(why) = &broken {
+                        Err((StatusCode::SERVICE_UNAVAILABLE, why.clone()))
+                    } else {
+                        engine.ingest(&batch).map_err(|e| {
+                            let why = format!("spool write failed: {e}");
+                            eprintln!("apicov: error: {why}");
+                            broken = Some(why.clone());
+                            (StatusCode::INTERNAL_SERVER_ERROR, why)
+                        })
+                    };
+                    answers.push((reply, result));
+                }
+                Job::Flush { reply } => {
+                    // Everything before the flush is durable and answered first.
+                    settle(&mut engine, &mut answers, &mut broken);
+                    let status = if app.closed.swap(true, Ordering::AcqRel) {
+                        app.flushed
+                            .lock()
+                            .expect("not poisoned")
+                            .clone()
+                            .unwrap_or(Ok(crate::cmd::EXIT_OK))
+                    } else {
+                        let status = finish(app, &engine).map_err(|e| e.to_string());
+                        *app.flushed.lock().expect("not poisoned") = Some(status.clone());
+                        status
+                    };
+                    let _ = reply.send(status);
+                }
+            }
+        }
+        settle(&mut engine, &mut answers, &mut broken);
+    }
+}
+
+type Answer = (
+    oneshot::Sender<std::result::Result<Ingested, (StatusCode, String)>>,
+    std::result::Result<Ingested, (StatusCode, String)>,
+);
+
+/// Syncs the spool, then answers the batches handled since the last sync.
+fn settle(engine: &mut Engine, answers: &mut Vec<Answer>, broken: &mut Option<String>) {
+    if answers.is_empty() {
+        return;
+    }
+    if let Err(e) = engine.commit() {
+        let why = format!("spool sync failed: {e}");
+        eprintln!("apicov: error: {why}");
+        *broken = Some(why);
+    }
+    for (reply, mut result) in answers.drain(..) {
+        if let (Ok(_), Some(why)) = (&result, &*broken) {
+            result = Err((StatusCode::INTERNAL_SERVER_ERROR, why.clone()));
+        }
+        let _ = reply.send(result);
+    }
+}
+
+/// The final write: `parse`'s outputs, summary and gates; the exit status.
+fn finish(app: &App, engine: &Engine) -> Result<i32> {
+    let setup = &app.setup;
+    let inputs = engine.inputs();
+    let run = setup.run_result(&engine.tally, &inputs);
+    let (endpoints, coverage) = parse::write_outputs(&run, &setup.args.out, &setup.pool, true)?;
+    let summary = crate::report::summary::Summary {
+        catalogue: &setup.catalogue,
+        tally: &engine.tally,
+        coverage: &coverage,
+        inputs: &inputs,
+        elapsed: setup.started.elapsed(),
+        conformance_only: setup.args.conformance_only,
+    };
+    let gates = parse::console(
+        &summary,
+        &endpoints,
+        (setup.args.quiet, setup.args.no_fail),
+        setup.args.out.output.is_none(),
+        &setup.ineligible,
+        &setup.pending,
+    )?;
+    Ok(if !gates.is_empty() && !setup.args.no_fail {
+        crate::cmd::EXIT_GATE
+    } else {
+        crate::cmd::EXIT_OK
+    })
+}
