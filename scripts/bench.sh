@@ -135,3 +135,9 @@ if [ "${SERVE:-1}" = 1 ]; then
   echo
   bash scripts/bench-serve.sh
 fi
+
+# History straight from GCS (an emulator on 127.0.0.1): GCS=0 skips it.
+if [ "${GCS:-1}" = 1 ]; then
+  echo
+  bash scripts/bench-gcs-history.sh
+fi
