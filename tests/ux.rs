@@ -571,6 +571,7 @@ fn completions_and_man_pages_come_from_the_clap_definitions() {
             "apicov-ops.1",
             "apicov-parse.1",
             "apicov-route.1",
+            "apicov-serve.1",
             "apicov.1"
         ]
     );
