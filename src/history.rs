@@ -342,6 +342,44 @@ pub fn run_section(record: &RunRecord, cache_key: Option<&str>) -> Value {
     section
 }
 
+/// A cached row of an analysed or skipped run: its `run` section (with the
+/// cache key), its requests and its hits per operation.
+pub fn cached_row(record: &RunRecord, cache_key: &str, catalogue: &Catalogue) -> Vec<u8> {
+    let hits: serde_json::Map<String, Value> = record
+        .hits
+        .iter()
+        .map(|(op, n)| (catalogue.get(*op).id.clone(), json!(n)))
+        .collect();
+    let mut bytes = serde_json::to_vec(&json!({
+        "run": run_section(record, Some(cache_key)),
+        "requests": record.requests,
+        "hits": hits,
+    }))
+    .expect("Value serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// The row a [`cached_row`] file holds (None if it is not one).
+pub fn record_from_cached_row(
+    path: &Path,
+    catalogue: &Catalogue,
+    lists: (&EndpointList, &EndpointList),
+) -> Option<RunRecord> {
+    let value: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    let dir = run_dir_from_section(value.get("run")?, path);
+    if dir.status != RunStatus::Ok {
+        return Some(RunRecord::skipped(&dir));
+    }
+    let mut hits: Vec<(OpId, u64)> = Vec::new();
+    for (name, n) in value.get("hits")?.as_object()? {
+        hits.push((catalogue.lookup(name)?, n.as_u64()?));
+    }
+    hits.sort_unstable();
+    let requests = value.get("requests")?.as_u64()?;
+    Some(RunRecord::from_hits(&dir, requests, hits, catalogue, lists))
+}
+
 /// The run a `run` section describes (see [`run_section`]).
 pub fn run_dir_from_section(section: &Value, path: &Path) -> RunDir {
     RunDir {
@@ -407,9 +445,28 @@ impl RunRecord {
             .map(|(id, _)| (id, tally.ops[id.index()].total()))
             .filter(|(_, n)| *n > 0)
             .collect();
+        RunRecord::from_hits(
+            dir,
+            tally.requests(),
+            hits,
+            catalogue,
+            (ineligible, pending),
+        )
+    }
+
+    /// The row of an analysed run from its requests and its hits per
+    /// operation (in catalogue order): what `history`'s cache keeps.
+    pub fn from_hits(
+        dir: &RunDir,
+        requests: u64,
+        hits: Vec<(OpId, u64)>,
+        catalogue: &Catalogue,
+        (ineligible, pending): (&EndpointList, &EndpointList),
+    ) -> RunRecord {
+        let hit_ops: ahash::AHashSet<OpId> = hits.iter().map(|(op, _)| *op).collect();
         let (mut eligible, mut eligible_hit, mut pending_exercised) = (0, 0, 0);
         for (id, op) in catalogue.operations() {
-            let hit = tally.ops[id.index()].total() > 0;
+            let hit = hit_ops.contains(&id);
             if hit && pending.contains(&op.id) {
                 pending_exercised += 1;
             }
@@ -424,7 +481,7 @@ impl RunRecord {
             started: dir.started,
             finished: dir.finished,
             passed: dir.passed,
-            requests: tally.requests(),
+            requests,
             operations_hit: hits.len(),
             eligible,
             eligible_hit,

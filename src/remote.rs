@@ -20,8 +20,9 @@ use crate::history::{RunDir, RunStatus};
 
 /// A run ready to analyse.
 pub enum Fetched {
-    /// Its result, from the cache: nothing was downloaded.
-    Cached { id: String, report: PathBuf },
+    /// Its result, from the cache: nothing was downloaded. `row` is the
+    /// cached row (see [`cache_paths`]).
+    Cached { id: String, row: PathBuf },
     /// Its files, in a temporary directory that lives as long as this value.
     Downloaded {
         dir: RunDir,
@@ -41,11 +42,18 @@ pub struct FetchOptions {
     pub cache_dir: PathBuf,
     /// What else the result depends on (version, spec, lists, validation).
     pub salt: String,
+    /// Full reports are wanted (`--reports-dir`): a cached row without its
+    /// cached report is downloaded and parsed again.
+    pub need_reports: bool,
 }
 
-/// The cache file of a run.
-pub fn cache_path(cache_dir: &std::path::Path, id: &str) -> PathBuf {
-    cache_dir.join(format!("{id}.json"))
+/// The cache files of a run: its row (small, read on every history; it
+/// carries the cache key) and its full report (read only for --reports-dir).
+pub fn cache_paths(cache_dir: &std::path::Path, id: &str) -> (PathBuf, PathBuf) {
+    (
+        cache_dir.join(format!("{id}.json")),
+        cache_dir.join(format!("{id}.report.json")),
+    )
 }
 
 /// A run's cache key: a digest of the salt and of the name and generation of
@@ -177,11 +185,12 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
         Err(e) => return failed(e.to_string()),
     };
     let key = cache_key(&options.salt, &objects);
-    let cached = cache_path(&options.cache_dir, id);
-    if cached_key(&cached).as_deref() == Some(key.as_str()) {
+    let (row, full) = cache_paths(&options.cache_dir, id);
+    if cached_key(&row).as_deref() == Some(key.as_str()) && (!options.need_reports || full.exists())
+    {
         return Fetched::Cached {
             id: id.to_string(),
-            report: cached,
+            row,
         };
     }
     let files = match tempfile::Builder::new().prefix(".apicov-run-").tempdir() {

@@ -313,7 +313,12 @@ impl<'a> Analyser<'a> {
                 }
                 let record =
                     RunRecord::new(run, &tally, self.catalogue, self.ineligible, self.pending);
-                let report = self.report(&record, Some((&tally, &inputs)), cache_key);
+                // Rendered only for --reports-dir (and then cached too).
+                let report = if self.reports_dir.is_some() {
+                    self.report(&record, Some((&tally, &inputs)), cache_key)
+                } else {
+                    Vec::new()
+                };
                 Ok((record, report))
             }
             // A log that cannot be read to its end spoils only its run.
@@ -335,7 +340,8 @@ impl<'a> Analyser<'a> {
         parsed: Option<(&crate::aggregate::Tally, &[pipeline::InputInfo])>,
         cache_key: Option<&str>,
     ) -> Vec<u8> {
-        let mut report = match parsed {
+        let section = history::run_section(record, cache_key);
+        match parsed {
             Some((tally, inputs)) => {
                 let coverage = Coverage::new(self.catalogue, tally, self.ineligible, self.pending);
                 let ctx = ReportContext {
@@ -351,31 +357,58 @@ impl<'a> Analyser<'a> {
                     seeded_from: None,
                     caveats: Caveats::default(),
                 };
-                serde_json::from_slice(&crate::report::json::render(&ctx))
-                    .expect("the report is JSON")
+                // The section goes in before the closing brace, as text:
+                // parsing and re-printing a report of megabytes for one more
+                // member cost more than the run's parse.
+                let mut bytes = crate::report::json::render(&ctx);
+                let end = bytes
+                    .iter()
+                    .rposition(|&b| b == b'}')
+                    .expect("a report ends with its closing brace");
+                bytes.truncate(end);
+                while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+                    bytes.pop();
+                }
+                bytes.extend_from_slice(b",\n  \"run\": ");
+                bytes.extend_from_slice(section.to_string().as_bytes());
+                bytes.extend_from_slice(b"\n}\n");
+                bytes
             }
-            None => json!({
-                "format_version": crate::report::json::FORMAT_VERSION,
-                "apicov_version": env!("CARGO_PKG_VERSION"),
-            }),
-        };
-        report
-            .as_object_mut()
-            .expect("a report is an object")
-            .insert("run".into(), history::run_section(record, cache_key));
-        let mut bytes = serde_json::to_vec_pretty(&report).expect("Value serialises");
-        bytes.push(b'\n');
-        bytes
+            None => {
+                let stub = json!({
+                    "format_version": crate::report::json::FORMAT_VERSION,
+                    "apicov_version": env!("CARGO_PKG_VERSION"),
+                    "run": section,
+                });
+                let mut bytes = serde_json::to_vec_pretty(&stub).expect("Value serialises");
+                bytes.push(b'\n');
+                bytes
+            }
+        }
     }
 
-    /// Writes a run's report into --reports-dir (and `also`, the cache).
-    fn keep(&self, id: &str, report: &[u8], also: Option<PathBuf>) -> Result<()> {
+    /// Writes a run's report into --reports-dir and, given a cache
+    /// directory, the report and the row's compact record into the cache.
+    fn keep(
+        &self,
+        record: &RunRecord,
+        report: &[u8],
+        cache: Option<(&std::path::Path, &str)>,
+    ) -> Result<()> {
         let mut files: Vec<(PathBuf, Body)> = Vec::new();
         if let Some(dir) = &self.reports_dir {
-            files.push((dir.join(format!("{id}.json")), report.to_vec().into()));
+            files.push((
+                dir.join(format!("{}.json", record.id)),
+                report.to_vec().into(),
+            ));
         }
-        if let Some(path) = also {
-            files.push((path, report.to_vec().into()));
+        if let Some((dir, key)) = cache {
+            let (row, full) = remote::cache_paths(dir, &record.id);
+            if !report.is_empty() {
+                files.push((full, report.to_vec().into()));
+            }
+            let compact = history::cached_row(record, key, self.catalogue);
+            files.push((row, compact.into()));
         }
         crate::report::write_all_atomic(&files)
     }
@@ -406,7 +439,7 @@ fn from_run_dirs(
     let mut records = Vec::with_capacity(runs.len());
     for run in &runs {
         let (record, report) = analyser.analyse(run, None, &|s| s.to_string())?;
-        analyser.keep(&record.id, &report, None)?;
+        analyser.keep(&record, &report, None)?;
         records.push(record);
     }
     bar.finish();
@@ -446,40 +479,32 @@ fn from_gcs(
         jobs: args.jobs.max(1),
         cache_dir: cache_dir.clone(),
         salt: analyser.salt(),
+        need_reports: args.reports_dir.is_some(),
     };
     let remote_root = bucket.url();
     let mut records = Vec::with_capacity(ids.len());
     for fetched in remote::fetch_runs(bucket, ids, options, args.jobs.max(1) + 1) {
         match fetched {
-            remote::Fetched::Cached { id, report } => {
-                let bytes = std::fs::read(&report).map_err(|e| Error::input(&report, e))?;
-                analyser.keep(&id, &bytes, None)?;
-                let rules = MergeRules {
-                    independent: true,
-                    allow_spec_mix: false,
-                };
-                records.push(record_from_report(
-                    &report,
-                    analyser.catalogue,
-                    rules,
-                    analyser.ineligible,
-                    analyser.pending,
-                )?);
+            remote::Fetched::Cached { id, row } => {
+                let record = history::record_from_cached_row(&row, analyser.catalogue, lists)
+                    .ok_or_else(|| Error::input(&row, "unreadable cache entry"))?;
+                if analyser.reports_dir.is_some() {
+                    let full = remote::cache_paths(&cache_dir, &id).1;
+                    let bytes = std::fs::read(&full).map_err(|e| Error::input(&full, e))?;
+                    analyser.keep(&record, &bytes, None)?;
+                }
+                records.push(record);
             }
             remote::Fetched::Downloaded { dir, key, files } => {
                 let local = format!("{}/", files.path().display());
                 let rename = |s: &str| s.replace(&local, &remote_root);
                 let (record, report) = analyser.analyse(&dir, Some(&key), &rename)?;
-                analyser.keep(
-                    &record.id,
-                    &report,
-                    Some(remote::cache_path(&cache_dir, &dir.id)),
-                )?;
+                analyser.keep(&record, &report, Some((&cache_dir, &key)))?;
                 records.push(record);
             }
             remote::Fetched::Failed { dir } => {
                 let record = RunRecord::skipped(&dir);
-                analyser.keep(&record.id, &analyser.report(&record, None, None), None)?;
+                analyser.keep(&record, &analyser.report(&record, None, None), None)?;
                 records.push(record);
             }
         }
