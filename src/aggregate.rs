@@ -137,6 +137,9 @@ pub struct ChunkTally {
     actors: ActorTable,
     /// Counted requests per (actor, operation).
     attributed: AHashMap<(u32, OpId), u64>,
+    /// Requests `--conformance-only` left out, per (client, operation),
+    /// counted at their terminal event.
+    left_out: AHashMap<(u32, OpId), u64>,
 }
 
 impl ChunkTally {
@@ -156,6 +159,7 @@ impl ChunkTally {
             states: AHashMap::new(),
             actors: ActorTable::default(),
             attributed: AHashMap::new(),
+            left_out: AHashMap::new(),
         }
     }
 
@@ -246,6 +250,19 @@ pub fn scan_chunk<M: PathMatcher>(
             if options.attribution.conformance_only
                 && !(is_test && attribution::is_conformance(name))
             {
+                // Kept for the near misses of operations no test hit (a
+                // terminal event stands for its request).
+                if stage.is_terminal() {
+                    let verb = fields.verb.map(|v| v.decode()).unwrap_or_default();
+                    let uri = fields
+                        .request_uri
+                        .map(|u| u.decode_into(&mut uri_scratch))
+                        .unwrap_or(&[]);
+                    if let Some(op) = router.route(&verb, uri) {
+                        let actor = tally.actors.intern(is_test, name);
+                        *tally.left_out.entry((actor, op)).or_default() += 1;
+                    }
+                }
                 continue;
             }
             options
@@ -432,6 +449,8 @@ pub struct Tally {
     pub actors: ActorTable,
     /// Counted requests per (actor, operation), with `--by-test`.
     pub attributed: AHashMap<(u32, OpId), u64>,
+    /// Requests left out by `--conformance-only` per (client, operation).
+    pub left_out: AHashMap<(u32, OpId), u64>,
     /// Requests opened in an absorbed chunk and not yet at a terminal stage.
     open: AHashSet<u128>,
 }
@@ -449,6 +468,7 @@ impl Tally {
             unmatched: AHashMap::new(),
             actors: ActorTable::default(),
             attributed: AHashMap::new(),
+            left_out: AHashMap::new(),
             open: AHashSet::new(),
         }
     }
@@ -485,6 +505,12 @@ impl Tally {
             .iter()
             .map(|a| self.actors.intern_actor(a))
             .collect();
+        for ((actor, op), n) in chunk.left_out {
+            *self
+                .left_out
+                .entry((actor_map[actor as usize], op))
+                .or_default() += n;
+        }
         for ((actor, op), n) in chunk.attributed {
             *self
                 .attributed
@@ -627,6 +653,12 @@ impl Tally {
         for ((actor, op), n) in later.attributed {
             *self
                 .attributed
+                .entry((actor_map[actor as usize], op))
+                .or_default() += n;
+        }
+        for ((actor, op), n) in later.left_out {
+            *self
+                .left_out
                 .entry((actor_map[actor as usize], op))
                 .or_default() += n;
         }

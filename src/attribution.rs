@@ -30,6 +30,15 @@ pub enum Actor {
     Client(String),
 }
 
+impl Actor {
+    /// The test's or client's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::Test(name) | Actor::Client(name) => name,
+        }
+    }
+}
+
 /// Separator e2e.test puts between its client UA and the spec text.
 const TEST_SEPARATOR: &str = " -- ";
 

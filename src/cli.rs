@@ -40,6 +40,11 @@ pub enum Command {
     History(crate::cmd::history::HistoryArgs),
     /// Serve live coverage as the kube-apiserver's audit webhook backend.
     Serve(crate::cmd::serve::ServeArgs),
+    /// Operations newly stable between two specs, and the rule deciding each.
+    Promotions(crate::cmd::promotions::PromotionsArgs),
+    /// Why one operation is (not) covered: its classification, its rule and
+    /// the run's near misses.
+    Explain(crate::cmd::explain::ExplainArgs),
     /// List every operationId of the spec (swagger_operations.txt).
     Ops(crate::cmd::ops::OpsArgs),
     /// Show which operation requests map to (`VERB URI… [VERB URI…]…`).

@@ -563,6 +563,7 @@ fn completions_and_man_pages_come_from_the_clap_definitions() {
             "apicov-check.1",
             "apicov-completions.1",
             "apicov-diff.1",
+            "apicov-explain.1",
             "apicov-gen.1",
             "apicov-history.1",
             "apicov-lint-lists.1",
@@ -570,6 +571,7 @@ fn completions_and_man_pages_come_from_the_clap_definitions() {
             "apicov-merge.1",
             "apicov-ops.1",
             "apicov-parse.1",
+            "apicov-promotions.1",
             "apicov-route.1",
             "apicov-serve.1",
             "apicov.1"

@@ -21,11 +21,35 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub baseline: BaselineArgs,
+
+    /// The spec before the change (path or URL): also check the operations
+    /// that became stable since, as `apicov promotions` does (printed after
+    /// the endpoints; exit 1 when one is neither tested nor listed).
+    #[arg(long, value_name = "PATH|URL")]
+    pub base_swagger: Option<String>,
 }
 
 pub fn run(args: &CheckArgs) -> Result<i32> {
     let parsed = execute(&args.parse)?;
-    let parse_status = if parsed.gates_tripped() && !args.parse.no_fail {
+    let promotions_failed = match &args.base_swagger {
+        Some(base) => {
+            let doc = parsed.fetcher.get(base)?;
+            let old = crate::spec::Catalogue::from_json(&doc.bytes, &doc.name)?;
+            let found = crate::promotions::promotions(
+                &old,
+                &parsed.catalogue,
+                &parsed.hits,
+                &parsed.ineligible,
+                &parsed.pending,
+            );
+            crate::report::write_stdout(
+                format!("\n{}", crate::promotions::render_text(&found)).as_bytes(),
+            )?;
+            found.iter().any(|p| !p.rule.passes())
+        }
+        None => false,
+    };
+    let parse_status = if (parsed.gates_tripped() || promotions_failed) && !args.parse.no_fail {
         super::EXIT_GATE
     } else {
         super::EXIT_OK

@@ -3,12 +3,14 @@
 pub mod check;
 pub mod completions;
 pub mod diff;
+pub mod explain;
 pub mod gen;
 pub mod history;
 pub mod lint_lists;
 pub mod merge;
 pub mod ops;
 pub mod parse;
+pub mod promotions;
 pub mod route;
 pub mod serve;
 
@@ -93,5 +95,7 @@ pub fn run(command: &crate::cli::Command) -> Result<i32> {
         Command::Completions(args) => completions::run_completions(args),
         Command::Man(args) => completions::run_man(args),
         Command::Serve(args) => serve::run(args),
+        Command::Promotions(args) => promotions::run(args),
+        Command::Explain(args) => explain::run(args),
     }
 }

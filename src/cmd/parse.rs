@@ -137,6 +137,8 @@ pub struct Parsed {
     pub endpoints: String,
     /// Gate messages (printed already); empty when every gate passed.
     pub gates: String,
+    /// Requests and tests per operation (for `check --base-swagger`).
+    pub hits: crate::promotions::RunHits,
 }
 
 impl Parsed {
@@ -232,7 +234,9 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         &ineligible,
         &pending,
     )?;
+    let hits = crate::promotions::RunHits::from_tally(&catalogue, &tally);
     Ok(Parsed {
+        hits,
         catalogue,
         ineligible,
         pending,

@@ -306,7 +306,7 @@ ul{{margin:4px 0;padding-left:18px}} .n{{color:#888}} summary{{cursor:pointer}}
 <thead><tr><th data-k=s>Operation</th><th data-k=s>Group/version</th><th data-k=s>Method</th><th data-k=s>Path</th><th data-k=s>Status</th><th data-k=n class=num>Requests</th><th data-k=s>Tests</th></tr></thead>
 <tbody>
 {rows}</tbody></table>
-{tests_section}<h2>Requests matching no operation</h2>
+{near_misses}{tests_section}<h2>Requests matching no operation</h2>
 <table id=unmatched><thead><tr><th>Verb</th><th>Path pattern</th><th class=num>Requests</th></tr></thead><tbody>
 {unmatched_rows}</tbody></table>
 <script>
@@ -341,6 +341,7 @@ ul{{margin:4px 0;padding-left:18px}} .n{{color:#888}} summary{{cursor:pointer}}
         title = esc(ctx.title),
         run_rows = run_rows(ctx),
         tests_section = tests_section(ctx),
+        near_misses = near_misses_section(ctx),
         legend = Status::CHART
             .iter()
             .map(|s| format!(
@@ -415,6 +416,38 @@ fn run_rows(ctx: &HtmlContext) -> String {
 
 /// Per test: requests, operations hit and the operations only that test
 /// hits (what would be lost without it); most operations first.
+/// What the run did close to each stable operation it did not hit (see
+/// `crate::near_miss`); nothing when there is none.
+fn near_misses_section(ctx: &HtmlContext) -> String {
+    let view = crate::near_miss::RunView::from_tally(ctx.catalogue, ctx.tally);
+    let mut rows = String::new();
+    for &id in &ctx.coverage.stable_not_found {
+        let misses = crate::near_miss::near_misses(ctx.catalogue, id, &view);
+        if misses.is_empty() {
+            continue;
+        }
+        let items: String = misses
+            .iter()
+            .map(|m| format!("<li>{}</li>", esc(&m.describe())))
+            .collect();
+        let _ = writeln!(
+            rows,
+            "<tr><td>{}</td><td><ul class=near>{items}</ul></td></tr>",
+            esc(&ctx.catalogue.get(id).id)
+        );
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<h2>Near misses of operations not found</h2>\n\
+         <p>What the run did close to a stable operation it did not exercise: another verb on the \
+         same path, the same resource in another version, requests from other clients, unmatched \
+         paths one segment away.</p>\n\
+         <table id=near-misses><thead><tr><th>Operation</th><th>Near misses</th></tr></thead><tbody>\n{rows}</tbody></table>\n"
+    )
+}
+
 fn tests_section(ctx: &HtmlContext) -> String {
     let t = ctx.tally;
     let tests = tests_per_operation(t);

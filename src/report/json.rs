@@ -87,6 +87,22 @@ fn by_stage(counts: &[u64; 4]) -> Value {
     Value::Object(map)
 }
 
+/// Stable operations no audit log can show, so no coverage percentage
+/// counts them: HEAD and OPTIONS (logged as `get`, kubernetes/kubernetes#95966)
+/// and, when watches credit the list operation, the deprecated `/watch/`
+/// operations (no request is ever credited to them). Sorted by name.
+pub fn unmeasurable(catalogue: &Catalogue, watch_credit: &str) -> Vec<crate::spec::OpId> {
+    catalogue
+        .sorted_ids()
+        .into_iter()
+        .filter(|id| {
+            let op = catalogue.get(*id);
+            op.stable
+                && (!op.observable || (watch_credit == "list" && op.template.contains("/watch/")))
+        })
+        .collect()
+}
+
 pub fn render(ctx: &ReportContext) -> Vec<u8> {
     let ReportContext {
         catalogue,
@@ -95,6 +111,7 @@ pub fn render(ctx: &ReportContext) -> Vec<u8> {
         ..
     } = *ctx;
     let name = |op: &crate::spec::OpId| Value::from(catalogue.get(*op).id.clone());
+    let view = crate::near_miss::RunView::from_tally(catalogue, tally);
 
     let mut requests_by_stage = [0u64; 4];
     for hits in tally.ops.iter().chain(tally.unmatched.values()) {
@@ -198,6 +215,9 @@ pub fn render(ctx: &ReportContext) -> Vec<u8> {
         "endpoints": {"operations": coverage.kept.len(), "calls": coverage.kept_calls(tally)},
         "stable_not_found": coverage.stable_not_found.iter().map(name).collect::<Vec<_>>(),
         "pending_exercised": coverage.pending_exercised.iter().map(name).collect::<Vec<_>>(),
+        "unmeasurable": unmeasurable(catalogue, ctx.watch_credit).iter().map(name).collect::<Vec<_>>(),
+        "near_misses": crate::near_miss::to_json(catalogue, &coverage.stable_not_found, &view),
+        "left_out": view.left_out_json(),
         "classification": classification,
     });
     report.as_object_mut().expect("report is an object").insert(

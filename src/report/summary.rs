@@ -140,6 +140,16 @@ impl Summary<'_> {
             "  Pending endpoints exercised: {}",
             self.coverage.pending_exercised.len()
         );
+        // Never in a coverage figure: no audit log can show them.
+        let unmeasurable = self
+            .catalogue
+            .operations()
+            .filter(|(_, op)| op.stable && !op.observable)
+            .count();
+        let _ = writeln!(
+            out,
+            "  Unmeasurable stable operations (HEAD/OPTIONS): {unmeasurable}"
+        );
         out
     }
 

@@ -1,0 +1,416 @@
+//! Explaining verdicts: `apicov promotions` over real Kubernetes specs and
+//! lists, and near misses (each kind planted in a log) in the report JSON,
+//! `apicov explain` and the HTML page.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use common::{apicov, empty_list, mini_spec, spec_and_lists};
+use serde_json::{json, Value};
+
+/// `apicov ops --long` of a spec: operation → (stable, deprecated, observable).
+fn classes(spec: &Path) -> BTreeMap<String, (bool, bool, bool)> {
+    let out = apicov()
+        .args(["ops", "--long", "--swagger"])
+        .arg(spec)
+        .assert()
+        .success();
+    String::from_utf8(out.get_output().stdout.clone())
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let c: Vec<&str> = line.split('\t').collect();
+            (
+                c[0].to_string(),
+                (c[5] == "true", c[6] == "true", c[7] == "true"),
+            )
+        })
+        .collect()
+}
+
+/// The operationIds a tracking list names, read as plain text.
+fn listed(path: &Path) -> Vec<String> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim().trim_start_matches("- ");
+            let l = l.strip_prefix("endpoint:").unwrap_or(l).trim();
+            (!l.is_empty() && !l.contains(':') && !l.starts_with('#') && l != "---")
+                .then(|| l.to_string())
+        })
+        .collect()
+}
+
+/// Promotions between real specs with the real lists and a generated run:
+/// every newly stable operation gets exactly the rule its data implies.
+#[test]
+fn promotions_give_each_newly_stable_operation_its_rule() {
+    let (Some(old), Some(new), Some(new35), Some(ineligible), Some(pending)) = (
+        common::shared("k8s/swagger-v1.35.json"),
+        common::shared("k8s/swagger-v1.36.json"),
+        common::shared("k8s/swagger-v1.35.json"),
+        common::shared("k8s/ineligible_endpoints.yaml"),
+        common::shared("k8s/pending_eligible_endpoints.yaml"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lists = [
+        "--ineligible-endpoints".into(),
+        ineligible.clone().into_os_string(),
+        "--pending-eligible-endpoints".into(),
+        pending.clone().into_os_string(),
+    ];
+    // 1.34 -> 1.35 promoted nothing to GA.
+    let base34 = common::shared("k8s/swagger-v1.34.json").unwrap();
+    apicov()
+        .args(["promotions", "--base-swagger"])
+        .arg(&base34)
+        .arg("--swagger")
+        .arg(&new35)
+        .args(&lists)
+        .assert()
+        .success()
+        .stdout("0 operation(s) newly stable; 0 without a test, pending or ineligible entry\n");
+
+    // A run against 1.36, parsed with --by-test.
+    let log = d.join("run.log");
+    apicov()
+        .args(["gen", "--swagger"])
+        .arg(&new)
+        .arg("-o")
+        .arg(&log)
+        .args(["--size", "3M", "--seed", "11"])
+        .assert()
+        .success();
+    let report = d.join("report.json");
+    apicov()
+        .args(["parse", "--by-test", "--no-fail", "-q", "--audit-logs"])
+        .arg(&log)
+        .arg("--swagger")
+        .arg(&new)
+        .args(&lists)
+        .arg("--report-json")
+        .arg(&report)
+        .arg("--audit-operations-json")
+        .arg(d.join("ops.json"))
+        .arg("-o")
+        .arg(d.join("e.txt"))
+        .assert()
+        .success();
+    let run: Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+
+    let out = apicov()
+        .args(["promotions", "--format", "json", "--base-swagger"])
+        .arg(&old)
+        .arg("--swagger")
+        .arg(&new)
+        .args(&lists)
+        .arg("--report")
+        .arg(&report)
+        .assert();
+    let got: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+
+    // The expected rules, from the data itself.
+    let (before, after) = (classes(&old), classes(&new));
+    let (ineligible, pending) = (listed(&ineligible), listed(&pending));
+    let mut expected: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    for (op, (stable, deprecated, observable)) in &after {
+        let was_stable = before.get(op).is_some_and(|c| c.0);
+        if !stable || was_stable {
+            continue;
+        }
+        let requests = run["operations"][op.as_str()].as_u64().unwrap_or(0);
+        let rule = if requests > 0 {
+            "hit"
+        } else if pending.contains(op) {
+            "pending"
+        } else if ineligible.contains(op) {
+            "ineligible"
+        } else if *deprecated {
+            "deprecated"
+        } else if !observable {
+            "unobservable"
+        } else {
+            "untested"
+        };
+        expected.insert(op.clone(), (rule.to_string(), requests));
+    }
+    let actual: BTreeMap<String, (String, u64)> = got["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["operation"].as_str().unwrap().to_string(),
+                (
+                    p["rule"].as_str().unwrap().to_string(),
+                    p["requests"].as_u64().unwrap_or(0),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(actual, expected);
+    assert_eq!(expected.len(), 18, "1.35 -> 1.36 promoted 18 operations");
+    let failing = expected.values().filter(|(r, _)| r == "untested").count();
+    assert_eq!(got["failing"], failing);
+    out.code(if failing > 0 { 1 } else { 0 });
+    // At least one of each rule the data allows, so the test can fail.
+    assert!(expected.values().any(|(r, _)| r == "hit"));
+    assert!(expected.values().any(|(r, _)| r == "untested"));
+    // Hit operations name the tests that hit them.
+    for p in got["operations"].as_array().unwrap() {
+        if p["rule"] == "hit" {
+            let op = p["operation"].as_str().unwrap();
+            let tests: Vec<&str> = run["attribution"]["operations"][op]["tests"]
+                .as_object()
+                .map(|t| t.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            assert_eq!(p["tests"], json!(tests), "{op}");
+        }
+    }
+    // Markdown for a PR comment: one table row per operation.
+    let md = apicov()
+        .args([
+            "promotions",
+            "--format",
+            "markdown",
+            "--no-fail",
+            "--base-swagger",
+        ])
+        .arg(&old)
+        .arg("--swagger")
+        .arg(&new)
+        .args(&lists)
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .success();
+    let md = String::from_utf8(md.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        md.lines()
+            .filter(|l| l.starts_with("| ✅") || l.starts_with("| ❌"))
+            .count(),
+        18
+    );
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("| ❌")).count(),
+        failing
+    );
+}
+
+/// A conformance e2e test's user agent.
+const E2E: &str = "e2e.test/v1.36.0 (linux/amd64) kubernetes/abc -- [sig-apps] Deployment should run the lifecycle of a Deployment [Conformance]";
+
+fn event(id: u32, verb: &str, uri: &str, user_agent: &str) -> String {
+    format!(
+        r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"00000000-0000-0000-0000-{id:012}","stage":"ResponseComplete","requestURI":"{uri}","verb":"{verb}","userAgent":"{user_agent}"}}"#
+    )
+}
+
+/// Each kind of near miss planted in a log: found in the report JSON, in
+/// `apicov explain` and on the HTML page.
+#[test]
+fn near_misses_are_found_in_the_report_explain_and_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The mini spec plus a beta version of one resource.
+    let mut spec: Value = serde_json::from_slice(&fs::read(mini_spec()).unwrap()).unwrap();
+    spec["paths"]["/apis/apps/v1beta2/namespaces/{namespace}/deployments/{name}"] = json!({
+        "get": {"operationId": "readAppsV1beta2NamespacedDeployment", "description": "read"}
+    });
+    let spec_path = d.join("spec.json");
+    fs::write(&spec_path, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let lines = [
+        // The same path, another verb: GET hit, PUT not.
+        event(1, "get", "/api/v1/namespaces/ns/pods/p", E2E),
+        // The same resource in another version.
+        event(
+            2,
+            "get",
+            "/apis/apps/v1beta2/namespaces/ns/deployments/d",
+            E2E,
+        ),
+        // Another client, left out by --conformance-only.
+        event(
+            3,
+            "create",
+            "/api/v1/namespaces/ns/pods",
+            "kube-scheduler/v1.36.0 (linux/amd64) kubernetes/abc/scheduler",
+        ),
+        event(
+            4,
+            "create",
+            "/api/v1/namespaces/ns/pods",
+            "kube-scheduler/v1.36.0 (linux/amd64) kubernetes/abc/scheduler",
+        ),
+        event(
+            5,
+            "create",
+            "/api/v1/namespaces/ns/pods",
+            "kubelet/v1.36.0 (linux/amd64) kubernetes/abc",
+        ),
+        // A path one segment off (configmap for configmaps).
+        event(6, "get", "/api/v1/namespaces/ns/configmap/c", E2E),
+    ];
+    let log = d.join("audit.log");
+    fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let empty = empty_list(d);
+    apicov()
+        .env("SOURCE_DATE_EPOCH", "0")
+        .args([
+            "parse",
+            "--conformance-only",
+            "--no-fail",
+            "-q",
+            "--audit-logs",
+        ])
+        .arg(&log)
+        .args(spec_and_lists(&spec_path, &empty))
+        .arg("--report-json")
+        .arg(d.join("r.json"))
+        .arg("--html")
+        .arg(d.join("r.html"))
+        .arg("--audit-operations-json")
+        .arg(d.join("o.json"))
+        .arg("-o")
+        .arg(d.join("e.txt"))
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&fs::read(d.join("r.json")).unwrap()).unwrap();
+    let near = &report["near_misses"];
+    assert_eq!(
+        near["replaceCoreV1NamespacedPod"],
+        json!([
+            {"kind": "other_verb", "operation": "readCoreV1NamespacedPod", "method": "GET", "requests": 1},
+            {"kind": "unmatched_one_segment", "verb": "get", "pattern": "/api/v1/namespaces/{namespace}/configmap/{name}", "requests": 1}
+        ])
+    );
+    assert_eq!(
+        near["readAppsV1NamespacedDeployment"],
+        json!([{"kind": "other_version", "operation": "readAppsV1beta2NamespacedDeployment", "version": "v1beta2", "requests": 1}])
+    );
+    assert_eq!(
+        near["createCoreV1NamespacedPod"],
+        json!([
+            {"kind": "other_client", "client": "kube-scheduler", "requests": 2},
+            {"kind": "other_client", "client": "kubelet", "requests": 1}
+        ])
+    );
+    assert_eq!(
+        near["readCoreV1NamespacedConfigMap"],
+        json!([{"kind": "unmatched_one_segment", "verb": "get", "pattern": "/api/v1/namespaces/{namespace}/configmap/{name}", "requests": 1}])
+    );
+    assert_eq!(
+        report["left_out"],
+        json!({"createCoreV1NamespacedPod": {"kube-scheduler": 2, "kubelet": 1}})
+    );
+
+    apicov()
+        .args(["explain", "createCoreV1NamespacedPod", "--report"])
+        .arg(d.join("r.json"))
+        .args(spec_and_lists(&spec_path, &empty))
+        .assert()
+        .success()
+        .stdout(
+            "createCoreV1NamespacedPod (POST /api/v1/namespaces/{namespace}/pods)\n\
+             \x20 classification: stable, not deprecated, observable\n\
+             \x20 rule: untested: not hit by the run and not listed pending or ineligible: write a conformance test, or list it in pending_eligible_endpoints.yaml\n\
+             \x20 near misses:\n\
+             \x20   - 2 requests from kube-scheduler, not a conformance test (left out by --conformance-only)\n\
+             \x20   - 1 requests from kubelet, not a conformance test (left out by --conformance-only)\n",
+        );
+    apicov()
+        .args(["explain", "readCoreV1NamespacedPod", "--report"])
+        .arg(d.join("r.json"))
+        .args(spec_and_lists(&spec_path, &empty))
+        .assert()
+        .success()
+        .stdout(
+            "readCoreV1NamespacedPod (GET /api/v1/namespaces/{namespace}/pods/{name})\n\
+             \x20 classification: stable, not deprecated, observable\n\
+             \x20 rule: hit: hit by the run (1 requests; tests: [sig-apps] Deployment should run the lifecycle of a Deployment [Conformance])\n",
+        );
+    apicov()
+        .args(["explain", "noSuchOperation", "--report"])
+        .arg(d.join("r.json"))
+        .args(spec_and_lists(&spec_path, &empty))
+        .assert()
+        .code(2);
+
+    let html = fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("<h2>Near misses of operations not found</h2>"));
+    assert!(html.contains(
+        "<tr><td>readAppsV1NamespacedDeployment</td><td><ul class=near><li>same resource, other version: readAppsV1beta2NamespacedDeployment (v1beta2) was hit 1 times</li></ul></td></tr>"
+    ));
+    assert!(html.contains("<li>2 requests from kube-scheduler, not a conformance test (left out by --conformance-only)</li>"));
+}
+
+/// `check --base-swagger OLD` runs the same promotions check after the
+/// parse, and fails the job on a newly stable operation nobody tests.
+#[test]
+fn check_with_a_base_spec_checks_promotions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut old: Value = serde_json::from_slice(&fs::read(mini_spec()).unwrap()).unwrap();
+    // In the old spec the pod's PUT did not exist and the lease's
+    // operations (same ids) were served at v1beta1.
+    old["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]
+        .as_object_mut()
+        .unwrap()
+        .remove("put");
+    let lease = old["paths"]
+        .as_object_mut()
+        .unwrap()
+        .remove("/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}")
+        .unwrap();
+    old["paths"]["/apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leases/{name}"] = lease;
+    let old_path = d.join("old.json");
+    fs::write(&old_path, serde_json::to_vec(&old).unwrap()).unwrap();
+    let empty = empty_list(d);
+    let check = apicov()
+        .current_dir(common::root())
+        .args([
+            "check",
+            "-q",
+            "--audit-logs",
+            "testdata/audit/kind-conformance-*.log",
+        ])
+        .args(spec_and_lists(&mini_spec(), &empty))
+        .arg("--audit-operations-json")
+        .arg(d.join("o.json"))
+        .arg("-o")
+        .arg(d.join("e.txt"))
+        .arg("--ci-audit-endpoints")
+        .arg(common::testdata("expected/audit-endpoints.txt"))
+        .arg("--base-swagger")
+        .arg(&old_path)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(check.get_output().stdout.clone()).unwrap();
+    let promotions: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.contains("newly stable"))
+        .take(5)
+        .collect();
+    let untested = "not hit by the run and not listed pending or ineligible: write a \
+                    conformance test, or list it in pending_eligible_endpoints.yaml";
+    // The group becomes stable with its first GA version: the
+    // getLifecycleAPIGroup case of apisnoop #859.
+    assert_eq!(
+        promotions,
+        [
+            "4 operation(s) newly stable; 2 without a test, pending or ineligible entry".to_string(),
+            format!("  FAIL    getCoordinationAPIGroup (was pre-GA, GET /apis/coordination.k8s.io/): {untested}"),
+            format!("  FAIL    readCoordinationV1NamespacedLease (was v1beta1, GET /apis/coordination.k8s.io/v1/namespaces/{{namespace}}/leases/{{name}}): {untested}"),
+            "  ok      replaceCoordinationV1NamespacedLease (was v1beta1, PUT /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}): hit by the run (2 requests)".to_string(),
+            "  ok      replaceCoreV1NamespacedPod (new, PUT /api/v1/namespaces/{namespace}/pods/{name}): hit by the run (3 requests)".to_string(),
+        ]
+    );
+}
