@@ -162,26 +162,13 @@ impl Bucket {
 
     /// Every object under `prefix`, all pages.
     pub fn objects(&self, prefix: &str) -> Result<Vec<Object>> {
-        let agent = Self::agent();
         let mut objects = Vec::new();
-        let mut page: Option<String> = None;
-        loop {
-            let mut url = format!(
-                "{}/storage/v1/b/{}/o?prefix={}&fields=items(name,size,generation),nextPageToken",
-                self.endpoint.trim_end_matches('/'),
-                self.bucket,
-                encode(prefix)
-            );
-            if let Some(token) = &page {
-                url.push_str("&pageToken=");
-                url.push_str(&encode(token));
-            }
-            let body = self.retrying(&format!("listing {prefix}"), || {
-                let bytes = Self::get_bytes(&agent, &url)?;
-                serde_json::from_slice::<Value>(&bytes)
-                    .map_err(|e| Failure::Transient(format!("listing is not JSON: {e}")))
-            })?;
-            for item in body
+        let query = format!(
+            "prefix={}&fields=items(name,size,generation),nextPageToken",
+            encode(prefix)
+        );
+        self.list(&query, &format!("listing {prefix}"), |page| {
+            for item in page
                 .get("items")
                 .and_then(Value::as_array)
                 .into_iter()
@@ -198,15 +185,39 @@ impl Bucket {
                     generation: text("generation"),
                 });
             }
+        })?;
+        Ok(objects)
+    }
+
+    /// Every page of an object listing (`query` without the page token),
+    /// each handed to `each`.
+    fn list(&self, query: &str, what: &str, mut each: impl FnMut(&Value)) -> Result<()> {
+        let agent = Self::agent();
+        let mut page: Option<String> = None;
+        loop {
+            let mut url = format!(
+                "{}/storage/v1/b/{}/o?{query}",
+                self.endpoint.trim_end_matches('/'),
+                self.bucket
+            );
+            if let Some(token) = &page {
+                url.push_str("&pageToken=");
+                url.push_str(&encode(token));
+            }
+            let body = self.retrying(what, || {
+                let bytes = Self::get_bytes(&agent, &url)?;
+                serde_json::from_slice::<Value>(&bytes)
+                    .map_err(|e| Failure::Transient(format!("listing is not JSON: {e}")))
+            })?;
+            each(&body);
             page = body
                 .get("nextPageToken")
                 .and_then(Value::as_str)
                 .map(str::to_string);
             if page.is_none() {
-                break;
+                return Ok(());
             }
         }
-        Ok(objects)
     }
 
     /// Streams `object` at its generation into the file `dest` (whole or not
@@ -330,27 +341,14 @@ impl Bucket {
 
     /// Build ids of the job, newest first.
     pub fn runs(&self) -> Result<Vec<String>> {
-        let agent = Self::agent();
         let prefix = format!("logs/{}/", self.job);
         let mut runs = Vec::new();
-        let mut page: Option<String> = None;
-        loop {
-            let mut url = format!(
-                "{}/storage/v1/b/{}/o?delimiter=/&prefix={}&fields=prefixes,nextPageToken",
-                self.endpoint.trim_end_matches('/'),
-                self.bucket,
-                encode(&prefix)
-            );
-            if let Some(token) = &page {
-                url.push_str("&pageToken=");
-                url.push_str(&encode(token));
-            }
-            let body = self.retrying("listing runs", || {
-                let bytes = Self::get_bytes(&agent, &url)?;
-                serde_json::from_slice::<Value>(&bytes)
-                    .map_err(|e| Failure::Transient(format!("listing is not JSON: {e}")))
-            })?;
-            for p in body
+        let query = format!(
+            "delimiter=/&prefix={}&fields=prefixes,nextPageToken",
+            encode(&prefix)
+        );
+        self.list(&query, "listing runs", |page| {
+            for p in page
                 .get("prefixes")
                 .and_then(Value::as_array)
                 .into_iter()
@@ -360,14 +358,7 @@ impl Bucket {
                     runs.push(build.trim_end_matches('/').to_string());
                 }
             }
-            page = body
-                .get("nextPageToken")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            if page.is_none() {
-                break;
-            }
-        }
+        })?;
         // Build ids are decimal numbers: newest is largest.
         runs.sort_by(|a, b| (b.len(), b).cmp(&(a.len(), a)));
         Ok(runs)

@@ -312,11 +312,14 @@ fn near_misses_are_found_in_the_report_explain_and_html() {
         json!({"createCoreV1NamespacedPod": {"kube-scheduler": 2, "kubelet": 1}})
     );
 
-    apicov()
-        .args(["explain", "createCoreV1NamespacedPod", "--report"])
-        .arg(d.join("r.json"))
-        .args(spec_and_lists(&spec_path, &empty))
-        .assert()
+    let explain = |op: &str| {
+        apicov()
+            .args(["explain", op, "--report"])
+            .arg(d.join("r.json"))
+            .args(spec_and_lists(&spec_path, &empty))
+            .assert()
+    };
+    explain("createCoreV1NamespacedPod")
         .success()
         .stdout(
             "createCoreV1NamespacedPod (POST /api/v1/namespaces/{namespace}/pods)\n\
@@ -326,23 +329,14 @@ fn near_misses_are_found_in_the_report_explain_and_html() {
              \x20   - 2 requests from kube-scheduler, not a conformance test (left out by --conformance-only)\n\
              \x20   - 1 requests from kubelet, not a conformance test (left out by --conformance-only)\n",
         );
-    apicov()
-        .args(["explain", "readCoreV1NamespacedPod", "--report"])
-        .arg(d.join("r.json"))
-        .args(spec_and_lists(&spec_path, &empty))
-        .assert()
+    explain("readCoreV1NamespacedPod")
         .success()
         .stdout(
             "readCoreV1NamespacedPod (GET /api/v1/namespaces/{namespace}/pods/{name})\n\
              \x20 classification: stable, not deprecated, observable\n\
              \x20 rule: hit: hit by the run (1 requests; tests: [sig-apps] Deployment should run the lifecycle of a Deployment [Conformance])\n",
         );
-    apicov()
-        .args(["explain", "noSuchOperation", "--report"])
-        .arg(d.join("r.json"))
-        .args(spec_and_lists(&spec_path, &empty))
-        .assert()
-        .code(2);
+    explain("noSuchOperation").code(2);
 
     let html = fs::read_to_string(d.join("r.html")).unwrap();
     assert!(html.contains("<h2>Near misses of operations not found</h2>"));
