@@ -4,11 +4,14 @@
 //! `source` (documents) → `spec` (operation catalogue) → `routes` (matcher);
 //! `input` → `chunk` → `event` (field extraction) → `attribution` →
 //! `aggregate` (tallies) → `coverage` → `report` (one module a format).
-//! Beside it: `pipeline` drives the parallel scan and `progress` shows it; `diff` and `gcs` compare
-//! with a CI baseline; `merge`, `history` and `columnar` combine runs;
+//! Beside it: `pipeline` drives the parallel scan, `progress` shows it,
+//! `mapguard` survives inputs truncated while mapped and `cleanup` removes
+//! temporary outputs on signals; `diff` and `gcs` compare with a CI
+//! baseline; `merge`, `history`, `remote` (runs fetched from GCS) and
+//! `columnar` combine runs; `promotions` and `near_miss` explain verdicts;
 //! `lists` reads and lints the tracking files; `gen` writes test logs;
-//! `serve` is the audit-webhook server on the same engine;
-//! `cli` and `cmd` are the command line.
+//! `serve` is the audit-webhook server on the same engine; `cli` and `cmd`
+//! are the command line.
 
 pub mod aggregate;
 pub mod attribution;
