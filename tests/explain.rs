@@ -338,7 +338,20 @@ fn near_misses_are_found_in_the_report_explain_and_html() {
         );
     explain("noSuchOperation").code(2);
 
+    // HEAD and OPTIONS operations: a category of their own, never counted.
+    assert_eq!(
+        report["unmeasurable"],
+        json!([
+            "connectCoreV1HeadNodeProxy",
+            "connectCoreV1HeadNodeProxyWithPath",
+            "connectCoreV1OptionsNodeProxy",
+            "connectCoreV1OptionsNodeProxyWithPath"
+        ])
+    );
     let html = fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains(
+        "<div class=stat><div class=v>4</div><div class=k>stable operations no audit log can show"
+    ));
     assert!(html.contains("<h2>Near misses of operations not found</h2>"));
     assert!(html.contains(
         "<tr><td>readAppsV1NamespacedDeployment</td><td><ul class=near><li>same resource, other version: readAppsV1beta2NamespacedDeployment (v1beta2) was hit 1 times</li></ul></td></tr>"

@@ -244,6 +244,18 @@ pub fn render(ctx: &HtmlContext) -> String {
             "requests matching no operation".to_string(),
         ),
         (t.malformed_lines.to_string(), "malformed lines".to_string()),
+        (
+            crate::report::json::unmeasurable(
+                ctx.catalogue,
+                match ctx.watch_credit {
+                    WatchCredit::Deprecated => "deprecated",
+                    WatchCredit::List => "list",
+                },
+            )
+            .len()
+            .to_string(),
+            "stable operations no audit log can show (HEAD/OPTIONS; /watch/ under --watch-credit list): never counted".to_string(),
+        ),
     ];
     let cards: String = cards
         .iter()
