@@ -62,6 +62,21 @@ fn transport(e: ureq::Error) -> Failure {
     }
 }
 
+/// GETs `url`; anything but 200 is a failure, transient or final by status.
+fn get_ok(agent: &ureq::Agent, url: &str) -> Result<ureq::http::Response<ureq::Body>, Failure> {
+    let response = agent.get(url).call().map_err(transport)?;
+    let status = response.status().as_u16();
+    if status == 200 {
+        return Ok(response);
+    }
+    let message = format!("HTTP status {status}");
+    Err(if transient_status(status) {
+        Failure::Transient(message)
+    } else {
+        Failure::Final(message)
+    })
+}
+
 /// Statuses a later attempt may not get.
 fn transient_status(status: u16) -> bool {
     status == 429 || status == 408 || (500..600).contains(&status)
@@ -141,16 +156,7 @@ impl Bucket {
 
     /// GETs `url` whole; a body cut short is a transient failure.
     fn get_bytes(agent: &ureq::Agent, url: &str) -> Result<Vec<u8>, Failure> {
-        let mut response = agent.get(url).call().map_err(transport)?;
-        let status = response.status().as_u16();
-        if status != 200 {
-            let message = format!("HTTP status {status}");
-            return Err(if transient_status(status) {
-                Failure::Transient(message)
-            } else {
-                Failure::Final(message)
-            });
-        }
+        let mut response = get_ok(agent, url)?;
         let mut bytes = Vec::new();
         response
             .body_mut()
@@ -231,16 +237,7 @@ impl Bucket {
             encode(&object.generation)
         );
         self.retrying(&object.name, || {
-            let mut response = agent.get(&url).call().map_err(transport)?;
-            let status = response.status().as_u16();
-            if status != 200 {
-                let message = format!("HTTP status {status}");
-                return Err(if transient_status(status) {
-                    Failure::Transient(message)
-                } else {
-                    Failure::Final(message)
-                });
-            }
+            let mut response = get_ok(&agent, &url)?;
             let file = std::fs::File::create(dest).map_err(|e| Failure::Final(e.to_string()))?;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
             let mut body = response.body_mut().with_config().limit(u64::MAX).reader();
