@@ -170,6 +170,7 @@ impl ChunkTally {
         pos: Position,
         (range, line): ((usize, usize), &[u8]),
         actor: Option<u32>,
+        sampled: &SampledOps,
     ) {
         match target {
             Target::Op(op) => {
@@ -179,6 +180,7 @@ impl ChunkTally {
                 }
                 let samples = &mut self.samples[op.index()];
                 if samples.len() < SAMPLES_PER_OP
+                    && !sampled.has(op)
                     && (self.checked_whole || event::check_whole(line).is_ok())
                 {
                     samples.push((pos, range));
@@ -196,6 +198,37 @@ impl ChunkTally {
     }
 }
 
+/// Operations whose samples the run already holds in full: a chunk scanned
+/// after that keeps (and, in fast mode, checks whole) no candidates for
+/// them. Marked by the side that absorbs chunks while later ones are
+/// scanned; a mark read late only costs work, so the result does not depend
+/// on timing. Checking sample candidates whole cost ~20% of a fast parse's
+/// CPU until the run's first wave stopped it for most operations.
+#[derive(Debug, Default)]
+pub struct SampledOps(Vec<std::sync::atomic::AtomicBool>);
+
+impl SampledOps {
+    /// None sampled yet, for `n_ops` operations.
+    pub fn new(n_ops: usize) -> SampledOps {
+        SampledOps((0..n_ops).map(|_| Default::default()).collect())
+    }
+
+    fn has(&self, op: OpId) -> bool {
+        self.0
+            .get(op.index())
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Marks every operation of which `tally` holds all its samples.
+    pub fn mark(&self, tally: &Tally) {
+        for (flag, samples) in self.0.iter().zip(&tally.samples) {
+            if samples.len() >= SAMPLES_PER_OP {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// How lines are read and attributed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScanOptions {
@@ -203,13 +236,15 @@ pub struct ScanOptions {
     pub attribution: Attribution,
 }
 
-/// Scans one newline-aligned chunk. `base` is the position of its first byte.
+/// Scans one newline-aligned chunk. `base` is the position of its first
+/// byte; `sampled`, the operations whose samples the run holds already.
 pub fn scan_chunk<M: PathMatcher>(
     bytes: &[u8],
     base: Position,
     router: &Router<M>,
     n_ops: usize,
     options: ScanOptions,
+    sampled: &SampledOps,
 ) -> ChunkTally {
     let want_ua = options.attribution.needs_user_agent();
     let mut tally = ChunkTally::new(n_ops, base, options.validation == Validation::Full);
@@ -318,7 +353,7 @@ pub fn scan_chunk<M: PathMatcher>(
                 target,
                 actor,
             }),
-            _ => tally.count(target, stage, pos, (range, line), actor),
+            _ => tally.count(target, stage, pos, (range, line), actor, sampled),
         }
     }
     tally

@@ -136,7 +136,19 @@ fn check_line(line: &[u8]) {
     let fast = extract(line, Validation::Fast, true);
     let full = extract(line, Validation::Full, true);
     let whole = check_whole(line);
-    if let (Ok(f), Ok(())) = (&fast, &whole) {
+    // A key counting reads, repeated after the point where fast mode stops,
+    // is read by fast mode as its first value and by full mode (as by
+    // Python) as its last: the one documented difference (README, Failure
+    // modes), so such lines are left out of the comparison.
+    let repeated = ["\"verb\"", "\"stage\"", "\"requestURI\"", "\"auditID\""]
+        .iter()
+        .any(|key| {
+            line.windows(key.len())
+                .filter(|w| w == &key.as_bytes())
+                .count()
+                > 1
+        });
+    if let (Ok(f), Ok(()), false) = (&fast, &whole, repeated) {
         let g = full
             .as_ref()
             .expect("full refuses a line fast takes and the whole-line check passes");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use apicov::aggregate::{position, scan_chunk, ScanOptions, Tally};
+use apicov::aggregate::{position, scan_chunk, SampledOps, ScanOptions, Tally};
 use apicov::attribution::Attribution;
 use apicov::chunk;
 use apicov::event::Validation;
@@ -84,6 +84,7 @@ fn tally(
                             conformance_only: false,
                         },
                     },
+                    &SampledOps::default(),
                 )
             })
             .collect()

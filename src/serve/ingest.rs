@@ -16,7 +16,7 @@ use ahash::AHashSet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::aggregate::{position, request_key, scan_chunk, ScanOptions, Tally};
+use crate::aggregate::{position, request_key, scan_chunk, SampledOps, ScanOptions, Tally};
 use crate::error::Result;
 use crate::event::{self, Stage, Validation};
 use crate::input::InputName;
@@ -181,6 +181,8 @@ pub struct Engine {
     n_ops: usize,
     options: ScanOptions,
     pub tally: Tally,
+    /// Operations whose samples the tally holds in full.
+    sampled: SampledOps,
     spool: Option<Spool>,
     /// Without a spool: the bytes absorbed so far (one virtual input).
     absorbed: u64,
@@ -222,11 +224,14 @@ impl Engine {
             }
             _ => Tally::new(n_ops),
         };
+        let sampled = SampledOps::new(n_ops);
+        sampled.mark(&tally);
         Ok(Engine {
             router,
             n_ops,
             options,
             tally,
+            sampled,
             spool,
             absorbed: 0,
             recent,
@@ -278,8 +283,10 @@ impl Engine {
                 &self.router,
                 self.n_ops,
                 self.options,
+                &self.sampled,
             );
             self.tally.absorb(chunk, bytes);
+            self.sampled.mark(&self.tally);
         }
         Ok(Ingested { accepted, replays })
     }
