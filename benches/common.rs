@@ -2,8 +2,8 @@
 //! (or the bundled mini spec on a fresh clone without ../shared).
 #![allow(dead_code)] // each bench uses its part
 
-use apicov::gen::{generate, GenOptions, Level};
-use apicov::spec::Catalogue;
+use apicov_core::gen::{generate, GenOptions, Level};
+use apicov_core::spec::Catalogue;
 
 pub fn catalogue() -> Catalogue {
     let shared = concat!(

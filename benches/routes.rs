@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use apicov::event::{self, Validation};
-use apicov::routes::{AnyMatcher, Router, Strategy, WatchCredit};
+use apicov_core::event::{self, Validation};
+use apicov_core::routes::{AnyMatcher, Router, Strategy, WatchCredit};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 #[path = "common.rs"]

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use apicov_core::error::{Error, Result};
 
 /// Where the CI runs are.
 #[derive(Debug, Clone)]

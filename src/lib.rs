@@ -1,45 +1,23 @@
-//! apicov: Kubernetes API coverage from kube-apiserver audit logs.
+//! The `apicov` command line over the engine (`apicov-core`) and its outputs
+//! (`apicov-report`).
 //!
-//! The pipeline, one module a stage:
-//! `source` (documents) → `spec` (operation catalogue) → `routes` (matcher);
-//! `input` → `chunk` → `event` (field extraction) → `attribution` →
-//! `aggregate` (tallies) → `coverage` → `report` (one module a format).
-//! Beside it: `pipeline` drives the parallel scan, `progress` shows it,
-//! `mapguard` survives inputs truncated while mapped and `cleanup` removes
-//! temporary outputs on signals; `diff` and `gcs` compare with a CI
-//! baseline; `merge`, `history`, `remote` (runs fetched from GCS) and
-//! `columnar` combine runs; `promotions` and `near_miss` explain verdicts;
-//! `lists` reads and lints the tracking files; `gen` writes test logs;
-//! `serve` is the audit-webhook server on the same engine; `cli` and `cmd`
-//! are the command line.
+//! [`cmd`] holds the command line: one file a subcommand, each with its flags
+//! and its `run`, over the flag groups several share ([`args`]); [`outputs`] writes a
+//! run's files and console summary. Beside it:
+//! [`source`] fetches the spec and the tracking lists (paths, or http(s) URLs
+//! with the `remote` feature), [`progress`] draws the scan's progress on
+//! stderr, [`gcs`] and [`remote`] read CI runs from Google Cloud Storage
+//! (`remote` feature), and [`serve`] is the audit-webhook server on the same
+//! engine (`serve` feature).
 
-pub mod aggregate;
-pub mod attribution;
-pub mod chunk;
-pub mod cleanup;
-pub mod cli;
+pub mod args;
 pub mod cmd;
-pub mod columnar;
-pub mod coverage;
-pub mod diff;
-pub mod error;
-pub mod event;
+#[cfg(feature = "remote")]
 pub mod gcs;
-pub mod gen;
-pub mod history;
-pub mod input;
-pub mod lists;
-pub mod mapguard;
-pub mod merge;
-pub mod near_miss;
-pub mod pipeline;
+pub mod outputs;
 pub mod progress;
-pub mod promotions;
+#[cfg(feature = "remote")]
 pub mod remote;
-pub mod report;
-pub mod routes;
+#[cfg(feature = "serve")]
 pub mod serve;
 pub mod source;
-pub mod spec;
-
-pub use error::{Error, Result};

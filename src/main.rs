@@ -11,11 +11,15 @@ use clap::Parser;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let cli = apicov::cli::Cli::parse();
+    let cli = apicov::cmd::Cli::parse();
     // Temporary outputs are removed on SIGTERM/SIGINT/SIGHUP; `serve` turns
     // those signals into a final flush of its own.
-    if !matches!(cli.command, apicov::cli::Command::Serve(_)) {
-        apicov::cleanup::install();
+    #[cfg(feature = "serve")]
+    let serving = matches!(cli.command, apicov::cmd::Command::Serve(_));
+    #[cfg(not(feature = "serve"))]
+    let serving = false;
+    if !serving {
+        apicov_report::cleanup::install();
     }
     let status = match apicov::cmd::run(&cli.command) {
         Ok(status) => status,

@@ -3,7 +3,9 @@
 //! one plain line every ~10 s naming the file, plus a final line when any
 //! was printed (short runs end with the summary's `Elapsed:` line instead).
 //!
-//! One handle, cloned freely: `history` advances one bar over all its runs.
+//! One handle, cloned freely: `history` advances one bar over all its runs
+//! (see [`Progress::shared`]). The engine sees it through
+//! [`apicov_core::pipeline::Progress`].
 
 use std::io::{IsTerminal, Write as _};
 use std::sync::{Arc, Mutex};
@@ -19,6 +21,9 @@ const LINE_INTERVAL: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct Progress {
     inner: Arc<Mutex<Inner>>,
+    /// Several runs advance this display: a run neither sets its total nor
+    /// ends it.
+    shared: bool,
 }
 
 impl std::fmt::Debug for Progress {
@@ -82,6 +87,16 @@ impl Progress {
                 position: 0,
                 input: String::new(),
             })),
+            shared: false,
+        }
+    }
+
+    /// A handle on the same display for one of several runs: the engine
+    /// counts from where it stands and leaves it open.
+    pub fn shared(&self) -> Progress {
+        Progress {
+            inner: self.inner.clone(),
+            shared: true,
         }
     }
 
@@ -166,6 +181,33 @@ impl Progress {
                     ));
                 }
             }
+        }
+    }
+}
+
+impl apicov_core::pipeline::Progress for Progress {
+    fn start(&self, total: u64) -> u64 {
+        let mut inner = self.lock();
+        if !self.shared {
+            inner.total = total;
+            if let Display::Bar(bar) = &inner.display {
+                bar.set_length(total);
+            }
+        }
+        inner.position
+    }
+
+    fn input(&self, index: usize, count: usize, name: &str) {
+        self.set_input(index, count, name);
+    }
+
+    fn advance(&self, position: u64) {
+        self.set_position(position);
+    }
+
+    fn finish(&self) {
+        if !self.shared {
+            Progress::finish(self);
         }
     }
 }

@@ -16,12 +16,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::gcs::{Bucket, Object};
-use crate::history::{RunDir, RunStatus};
+use apicov_report::history::{RunDir, RunStatus};
 
 /// A run ready to analyse.
 pub enum Fetched {
     /// Its result, from the cache: nothing was downloaded. `row` is the
-    /// cached row (see [`cache_paths`]).
+    /// cached row (see [`cache_paths`](apicov_report::history::cache_paths)).
     Cached { id: String, row: PathBuf },
     /// Its files, in a temporary directory that lives as long as this value.
     Downloaded {
@@ -45,15 +45,6 @@ pub struct FetchOptions {
     /// Full reports are wanted (`--reports-dir`): a cached row without its
     /// cached report is downloaded and parsed again.
     pub need_reports: bool,
-}
-
-/// The cache files of a run: its row (small, read on every history; it
-/// carries the cache key) and its full report (read only for --reports-dir).
-pub fn cache_paths(cache_dir: &std::path::Path, id: &str) -> (PathBuf, PathBuf) {
-    (
-        cache_dir.join(format!("{id}.json")),
-        cache_dir.join(format!("{id}.report.json")),
-    )
 }
 
 /// A run's cache key: a digest of the salt and of the name and generation of
@@ -85,7 +76,7 @@ fn relevant(object: &Object) -> bool {
     let Some((_, rest)) = object.name.split_once("/artifacts/audit/") else {
         return object.name.ends_with("/started.json") || object.name.ends_with("/finished.json");
     };
-    !rest.contains('/') && crate::history::is_audit_log_name(rest)
+    !rest.contains('/') && apicov_report::history::is_audit_log_name(rest)
 }
 
 /// The cache key a cached result was stored with.
@@ -185,7 +176,7 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
         Err(e) => return failed(e.to_string()),
     };
     let key = cache_key(&options.salt, &objects);
-    let (row, full) = cache_paths(&options.cache_dir, id);
+    let (row, full) = apicov_report::history::cache_paths(&options.cache_dir, id);
     if cached_key(&row).as_deref() == Some(key.as_str()) && (!options.need_reports || full.exists())
     {
         return Fetched::Cached {
@@ -213,7 +204,7 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
     if let Err(e) = std::fs::create_dir_all(&root) {
         return failed(format!("{}: {e}", root.display()));
     }
-    match crate::history::run_dir(&root) {
+    match apicov_report::history::run_dir(&root) {
         Ok(mut dir) => {
             // Messages name the bucket, not the temporary copy.
             let local = format!("{}/", files.path().display());

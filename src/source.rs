@@ -9,9 +9,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::error::{Error, Result};
+use apicov_core::error::{Error, Result};
 
 /// Upstream documents the reference scripts use when no flag is given.
 pub const DEFAULT_SWAGGER_URL: &str =
@@ -20,6 +19,7 @@ pub const DEFAULT_INELIGIBLE_URL: &str = "https://raw.githubusercontent.com/kube
 pub const DEFAULT_PENDING_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/refs/heads/master/test/conformance/testdata/pending_eligible_endpoints.yaml";
 
 /// Largest remote document accepted (the 1.36 swagger is 4 MB).
+#[cfg(feature = "remote")]
 const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 
 /// How remote documents are fetched and cached.
@@ -85,10 +85,6 @@ impl Fetcher {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        let err = |message: String| Error::Source {
-            source_name: url.to_string(),
-            message,
-        };
         let unreachable = |message: String| Error::Unreachable {
             source_name: url.to_string(),
             message,
@@ -105,9 +101,31 @@ impl Fetcher {
                 ))),
             };
         }
+        self.download(url, cached, &meta, &body_path, &meta_path)
+    }
+
+    /// Fetches `url`, revalidating the `cached` copy described by `meta`,
+    /// and caches the answer.
+    #[cfg(feature = "remote")]
+    fn download(
+        &self,
+        url: &str,
+        cached: Option<Vec<u8>>,
+        meta: &CacheMeta,
+        body_path: &Path,
+        meta_path: &Path,
+    ) -> Result<Document> {
+        let err = |message: String| Error::Source {
+            source_name: url.to_string(),
+            message,
+        };
+        let unreachable = |message: String| Error::Unreachable {
+            source_name: url.to_string(),
+            message,
+        };
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
             .build()
             .into();
         let mut request = agent.get(url);
@@ -166,14 +184,32 @@ impl Fetcher {
             .map_err(|e| err(e.to_string()))?;
         // A cache that cannot be written costs a download next time, nothing more.
         if fs::create_dir_all(&self.cache_dir).is_ok() {
-            let _ = crate::report::write_atomic(&body_path, &bytes);
+            let _ = apicov_report::report::write_atomic(body_path, &bytes);
             if let Ok(meta_bytes) = serde_json::to_vec(&new_meta) {
-                let _ = crate::report::write_atomic(&meta_path, &meta_bytes);
+                let _ = apicov_report::report::write_atomic(meta_path, &meta_bytes);
             }
         }
         Ok(Document {
             name: url.to_string(),
             bytes,
+        })
+    }
+
+    /// Built without the `remote` feature: only the cache can answer.
+    #[cfg(not(feature = "remote"))]
+    fn download(
+        &self,
+        url: &str,
+        _cached: Option<Vec<u8>>,
+        _meta: &CacheMeta,
+        _body_path: &Path,
+        _meta_path: &Path,
+    ) -> Result<Document> {
+        Err(Error::Unreachable {
+            source_name: url.to_string(),
+            message: "this apicov was built without the `remote` feature: download the \
+                      document and pass its path"
+                .into(),
         })
     }
 }

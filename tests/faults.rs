@@ -182,13 +182,17 @@ fn deep_nesting_follows_one_rule_in_fast_and_full() {
 /// first time it is asked, so that the rest of the scan reads past the
 /// file's new end: a real SIGBUS, caught by the map guard.
 struct TruncateOnFirstLookup {
-    inner: apicov::routes::SegmentTrie,
+    inner: apicov_core::routes::SegmentTrie,
     file: PathBuf,
     done: std::sync::Once,
 }
 
-impl apicov::routes::PathMatcher for TruncateOnFirstLookup {
-    fn lookup(&self, method: apicov::spec::Method, path: &[u8]) -> Option<apicov::spec::OpId> {
+impl apicov_core::routes::PathMatcher for TruncateOnFirstLookup {
+    fn lookup(
+        &self,
+        method: apicov_core::spec::Method,
+        path: &[u8],
+    ) -> Option<apicov_core::spec::OpId> {
         self.done.call_once(|| {
             let file = self.file.clone();
             std::thread::spawn(move || {
@@ -208,26 +212,28 @@ impl apicov::routes::PathMatcher for TruncateOnFirstLookup {
 
 #[test]
 fn a_log_truncated_while_mapped_is_an_error_naming_it() {
-    use apicov::pipeline::{self, EngineOptions};
+    use apicov_core::pipeline::{self, EngineOptions};
     let dir = tempfile::tempdir().unwrap();
     let log = generate(dir.path(), "audit.log", "2M");
     let catalogue =
-        apicov::spec::Catalogue::from_json(&fs::read(mini_spec()).unwrap(), "mini").unwrap();
-    let routes = apicov::routes::Route::all(&catalogue);
+        apicov_core::spec::Catalogue::from_json(&fs::read(mini_spec()).unwrap(), "mini").unwrap();
+    let routes = apicov_core::routes::Route::all(&catalogue);
     let matcher = TruncateOnFirstLookup {
-        inner: apicov::routes::SegmentTrie::new(&routes),
+        inner: apicov_core::routes::SegmentTrie::new(&routes),
         file: log.clone(),
         done: std::sync::Once::new(),
     };
-    let router =
-        apicov::routes::Router::with_matcher(matcher, apicov::routes::WatchCredit::Deprecated);
+    let router = apicov_core::routes::Router::with_matcher(
+        matcher,
+        apicov_core::routes::WatchCredit::Deprecated,
+    );
     let options = EngineOptions {
         chunk_size: 64 << 10,
         ..EngineOptions::default()
     };
     let pool = pipeline::thread_pool(1).unwrap();
     let size = fs::metadata(&log).unwrap().len();
-    let names = [apicov::input::InputName::File(log.clone())];
+    let names = [apicov_core::input::InputName::File(log.clone())];
     let err = pipeline::run(&names, &router, catalogue.len(), &options, &pool, &[])
         .expect_err("the truncation is reported");
     assert_eq!(

@@ -8,10 +8,10 @@ mod common;
 
 use std::sync::OnceLock;
 
-use apicov::event::{check_whole, extract, Validation};
-use apicov::report::operations::{print_sample, print_sample_via_serde};
-use apicov::routes::{AnyMatcher, Router, Strategy as Matching, WatchCredit};
-use apicov::spec::Catalogue;
+use apicov_core::event::{check_whole, extract, Validation};
+use apicov_core::routes::{AnyMatcher, Router, Strategy as Matching, WatchCredit};
+use apicov_core::spec::Catalogue;
+use apicov_report::report::operations::{print_sample, print_sample_via_serde};
 use proptest::prelude::*;
 
 /// Lines of the bundled fixture: real-shaped events to mutate.
@@ -129,7 +129,7 @@ fn apply(line: &mut Vec<u8>, m: &Mutation) {
 /// Everything a line goes through; panics (the property fails) on any
 /// disagreement.
 fn check_line(line: &[u8]) {
-    let line = apicov::event::trim_line(line);
+    let line = apicov_core::event::trim_line(line);
     if line.is_empty() {
         return;
     }

@@ -9,7 +9,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use apicov::history::OpTimeline;
+use apicov_report::history::OpTimeline;
 use assert_cmd::Command;
 use serde_json::Value;
 

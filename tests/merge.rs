@@ -4,12 +4,12 @@
 
 mod common;
 
-use apicov::aggregate::{position, scan_chunk, SampledOps, ScanOptions, Tally};
-use apicov::attribution::Attribution;
-use apicov::chunk;
-use apicov::event::Validation;
-use apicov::routes::{Router, WatchCredit};
-use apicov::spec::Catalogue;
+use apicov_core::aggregate::{position, scan_chunk, SampledOps, ScanOptions, Tally};
+use apicov_core::attribution::Attribution;
+use apicov_core::chunk;
+use apicov_core::event::Validation;
+use apicov_core::routes::{Router, WatchCredit};
+use apicov_core::spec::Catalogue;
 use proptest::prelude::*;
 
 const STAGES: &[&str] = &[

@@ -180,7 +180,7 @@ fn html_report_renders_in_headless_chromium() {
 /// Every line printed both ways: the one-pass transcoder against parsing into
 /// serde_json values and printing those (the definition of the format).
 fn assert_transcoder_matches_serde(lines: &[&[u8]]) -> usize {
-    use apicov::report::operations::{print_sample, print_sample_via_serde};
+    use apicov_report::report::operations::{print_sample, print_sample_via_serde};
     let mut checked = 0;
     for line in lines {
         let (mut fast, mut slow) = (Vec::new(), Vec::new());
@@ -199,10 +199,10 @@ fn assert_transcoder_matches_serde(lines: &[&[u8]]) -> usize {
 
 #[test]
 fn samples_print_the_same_through_the_transcoder_and_serde() {
-    use apicov::gen::{generate, GenOptions, Level};
+    use apicov_core::gen::{generate, GenOptions, Level};
     let spec = common::testdata("swagger-mini.json");
     let catalogue =
-        apicov::spec::Catalogue::from_json(&std::fs::read(&spec).unwrap(), "mini").unwrap();
+        apicov_core::spec::Catalogue::from_json(&std::fs::read(&spec).unwrap(), "mini").unwrap();
     for level in [Level::Metadata, Level::Request, Level::RequestResponse] {
         let mut log = Vec::new();
         generate(&catalogue, &GenOptions::new(7, 400_000, level), &mut log);

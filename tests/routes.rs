@@ -5,11 +5,11 @@
 
 mod common;
 
-use apicov::routes::{
+use apicov_core::routes::{
     AnyMatcher, LinearScan, PathMatcher, RegexDfa, Route, Router, SegmentTrie, Strategy,
     WatchCredit,
 };
-use apicov::spec::{Catalogue, Method, OperationKind};
+use apicov_core::spec::{Catalogue, Method, OperationKind};
 
 /// Values a parameter must accept; several are words the reference's name
 /// heuristics treat as path keywords.
@@ -123,7 +123,7 @@ fn check_catalogue(label: &str, catalogue: &Catalogue) {
                     ("regex", &regex),
                     ("linear", &linear),
                 ] {
-                    let trimmed = apicov::routes::split_uri(path.as_bytes()).0;
+                    let trimmed = apicov_core::routes::split_uri(path.as_bytes()).0;
                     assert_eq!(
                         m.lookup(op.method, trimmed).map(|o| &catalogue.get(o).id),
                         Some(&op.id),

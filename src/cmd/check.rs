@@ -7,9 +7,9 @@
 
 use clap::Args;
 
-use crate::diff::RunOperations;
-use crate::error::{Error, Result};
 use crate::source::{is_remote, Document, Fetcher};
+use apicov_core::error::{Error, Result};
+use apicov_report::diff::RunOperations;
 
 use super::diff::{baseline_location, compare, render, verdict, BaselineArgs};
 use super::parse::{execute, ParseArgs};
@@ -34,16 +34,16 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     let promotions_failed = match &args.base_swagger {
         Some(base) => {
             let doc = parsed.fetcher.get(base)?;
-            let old = crate::spec::Catalogue::from_json(&doc.bytes, &doc.name)?;
-            let found = crate::promotions::promotions(
+            let old = apicov_core::spec::Catalogue::from_json(&doc.bytes, &doc.name)?;
+            let found = apicov_report::promotions::promotions(
                 &old,
                 &parsed.catalogue,
                 &parsed.hits,
                 &parsed.ineligible,
                 &parsed.pending,
             );
-            crate::report::write_stdout(
-                format!("\n{}", crate::promotions::render_text(&found)).as_bytes(),
+            apicov_report::report::write_stdout(
+                format!("\n{}", apicov_report::promotions::render_text(&found)).as_bytes(),
             )?;
             found.iter().any(|p| !p.rule.passes())
         }
@@ -84,7 +84,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         {
             // Without network the parse half still counts: its outputs are
             // written and its gates decide the exit status.
-            crate::report::summary::write_stderr(&format!(
+            apicov_report::report::summary::write_stderr(&format!(
                 "apicov: warning: the diff against the CI baseline was skipped: {e}\n\
                  apicov: warning: pass the baseline with --ci-audit-endpoints FILE to compare \
                  without network; exit status from the parse gates only\n"
@@ -103,7 +103,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         &mut log,
     )?;
     let report = render(args.baseline.format, &comparison, &log, &pull_name, "");
-    crate::report::write_stdout(report.as_bytes())?;
+    apicov_report::report::write_stdout(report.as_bytes())?;
     let diff_gates = verdict(&args.baseline, &comparison.diff) != super::EXIT_OK;
     Ok(if parse_status != super::EXIT_OK || diff_gates {
         super::EXIT_GATE

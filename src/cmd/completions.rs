@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory};
 
-use crate::error::{Error, Result};
+use apicov_core::error::{Error, Result};
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -25,21 +25,21 @@ pub struct ManArgs {
 
 /// Prints the completion script for `args.shell` to stdout.
 pub fn run_completions(args: &CompletionsArgs) -> Result<i32> {
-    let mut command = crate::cli::Cli::command();
+    let mut command = super::Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut command, "apicov", &mut out);
-    crate::report::write_stdout(&out)?;
+    apicov_report::report::write_stdout(&out)?;
     Ok(super::EXIT_OK)
 }
 
 /// Prints apicov.1, or writes every page into `--dir`.
 pub fn run_man(args: &ManArgs) -> Result<i32> {
-    let command = crate::cli::Cli::command();
+    let command = super::Cli::command();
     match &args.dir {
         None => {
             let mut out = Vec::new();
             render(command, &mut out)?;
-            crate::report::write_stdout(&out)?;
+            apicov_report::report::write_stdout(&out)?;
         }
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|source| Error::Output {

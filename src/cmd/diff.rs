@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::{ListArgs, SpecArgs};
-use crate::diff::{Diff, RunOperations};
-use crate::error::{Error, Result};
+use crate::args::{ListArgs, SpecArgs};
+#[cfg(feature = "remote")]
 use crate::gcs::Bucket;
-use crate::lists::EndpointList;
 use crate::source::{Document, Fetcher, Wanted};
-use crate::spec::Catalogue;
+use apicov_core::error::{Error, Result};
+use apicov_core::lists::EndpointList;
+use apicov_core::spec::Catalogue;
+use apicov_report::diff::{Diff, RunOperations};
 
 /// Report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -149,7 +150,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         &mut text,
     )?;
     // Written once both runs are read: a bad baseline leaves no file behind.
-    crate::report::write_atomic(&args.output_file, listing.as_bytes())?;
+    apicov_report::report::write_atomic(&args.output_file, listing.as_bytes())?;
     let generated = format!(
         "- {} (swagger operations list)\n",
         args.output_file.display()
@@ -161,7 +162,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         &pull_doc.name,
         &generated,
     );
-    crate::report::write_stdout(report.as_bytes())?;
+    apicov_report::report::write_stdout(report.as_bytes())?;
     Ok(verdict(&args.baseline, &comparison.diff))
 }
 
@@ -175,6 +176,27 @@ pub fn baseline_location(
     if let Some(location) = &baseline.ci_audit_endpoints {
         return Ok(location.clone());
     }
+    #[cfg(not(feature = "remote"))]
+    {
+        let _ = (fetcher, log);
+        Err(Error::Unreachable {
+            source_name: format!("gs://{}/logs/{}", baseline.gcs_bucket, baseline.ci_job),
+            message: "this apicov was built without the `remote` feature: pass \
+                      --ci-audit-endpoints"
+                .into(),
+        })
+    }
+    #[cfg(feature = "remote")]
+    discover_baseline(baseline, fetcher, log)
+}
+
+/// The newest finished run of the CI job in GCS.
+#[cfg(feature = "remote")]
+fn discover_baseline(
+    baseline: &BaselineArgs,
+    fetcher: &Fetcher,
+    log: &mut String,
+) -> Result<String> {
     let bucket = Bucket {
         endpoint: baseline.gcs_endpoint.clone(),
         bucket: baseline.gcs_bucket.clone(),

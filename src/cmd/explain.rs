@@ -1,17 +1,17 @@
 //! `apicov explain OPERATION --report RUN.json`: why one operation is or is
 //! not covered: its classification (stable, deprecated, listed, observable),
 //! the rule that decides it (as `promotions` decides newly stable ones), its
-//! requests and tests, and the run's near misses (see `crate::near_miss`).
+//! requests and tests, and the run's near misses (see `apicov_report::near_miss`).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::{ListArgs, SpecArgs};
-use crate::error::{Error, Result};
-use crate::near_miss::{self, RunView};
-use crate::promotions::{Rule, RunHits};
+use crate::args::{ListArgs, SpecArgs};
+use apicov_core::error::{Error, Result};
+use apicov_report::near_miss::{self, RunView};
+use apicov_report::promotions::{Rule, RunHits};
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -46,7 +46,7 @@ pub fn run(args: &ExplainArgs) -> Result<i32> {
         .map_err(|e| Error::input(&args.report, format!("not a report JSON: {e}")))?;
     let op = catalogue.get(id);
     let hits = RunHits::from_report(&report);
-    let rule = crate::promotions::rule_of(op, &hits, &loaded.ineligible, &loaded.pending);
+    let rule = apicov_report::promotions::rule_of(op, &hits, &loaded.ineligible, &loaded.pending);
     let mut out = String::new();
     let _ = writeln!(out, "{} ({} {})", op.id, op.method.as_str(), op.template);
     let _ = writeln!(
@@ -86,6 +86,6 @@ pub fn run(args: &ExplainArgs) -> Result<i32> {
             }
         }
     }
-    crate::report::write_stdout(out.as_bytes())?;
+    apicov_report::report::write_stdout(out.as_bytes())?;
     Ok(super::EXIT_OK)
 }

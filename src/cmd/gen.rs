@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::SpecArgs;
-use crate::error::{Error, Result};
-use crate::gen::{self, GenOptions, Level};
-use crate::report::Body;
+use crate::args::SpecArgs;
+use apicov_core::error::{Error, Result};
+use apicov_core::gen::{self, GenOptions, Level};
+use apicov_report::report::Body;
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
@@ -95,9 +95,9 @@ pub fn run(args: &GenArgs) -> Result<i32> {
         t.push(b'\n');
         files.push((path.clone(), t.into()));
     }
-    crate::report::write_all_atomic(&files)?;
+    apicov_report::report::write_all_atomic(&files)?;
     if let Some(bytes) = to_stdout {
-        crate::report::write_stdout(&bytes)?;
+        apicov_report::report::write_stdout(&bytes)?;
     }
     Ok(super::EXIT_OK)
 }

@@ -7,26 +7,31 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use clap::Args;
+
+use crate::progress::Progress;
 
 use serde_json::{json, Value};
 
 use super::merge::{merge_reports, MergeRules};
-use crate::attribution::Attribution;
-use crate::cli::{ListArgs, SpecArgs};
-use crate::coverage::Coverage;
-use crate::error::{Error, Result};
-use crate::event::Validation;
+use crate::args::{ListArgs, SpecArgs};
+#[cfg(feature = "remote")]
 use crate::gcs::Bucket;
-use crate::history::{self, RunDir, RunRecord, RunStatus};
-use crate::input::{InputName, ReadMode};
-use crate::lists::EndpointList;
-use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
+#[cfg(feature = "remote")]
 use crate::remote;
-use crate::report::json::ReportContext;
-use crate::report::{Body, Caveats};
-use crate::routes::{AnyMatcher, Router, WatchCredit};
-use crate::spec::Catalogue;
+use apicov_core::attribution::Attribution;
+use apicov_core::coverage::Coverage;
+use apicov_core::error::{Error, Result};
+use apicov_core::event::Validation;
+use apicov_core::input::{InputName, ReadMode};
+use apicov_core::lists::EndpointList;
+use apicov_core::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
+use apicov_core::routes::{AnyMatcher, Router, WatchCredit};
+use apicov_core::spec::Catalogue;
+use apicov_report::history::{self, RunDir, RunRecord, RunStatus};
+use apicov_report::report::{Body, Caveats, Run};
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
@@ -104,7 +109,7 @@ pub struct HistoryArgs {
     pub shard: Option<history::Shard>,
 
     /// Write each run's report JSON (`parse --report-json`, plus a `run`
-    /// section) to DIR/<run-id>.json; `history --reports 'DIR/*.json'`
+    /// section) to `DIR/<run-id>.json`; `history --reports 'DIR/*.json'`
     /// combines them (and the shards of other machines) into these tables.
     #[arg(long, value_name = "DIR")]
     pub reports_dir: Option<PathBuf>,
@@ -148,7 +153,15 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
     let lists = (&ineligible, &pending);
     let records = match args.runs.as_slice() {
         _ if args.reports => from_reports(args, &catalogue, &ineligible, &pending)?,
+        #[cfg(feature = "remote")]
         [url] if url.starts_with("gs://") => from_gcs(args, url, &catalogue, lists, &fetcher)?,
+        #[cfg(not(feature = "remote"))]
+        [url] if url.starts_with("gs://") => {
+            return Err(Error::Usage(format!(
+                "{url}: this apicov was built without the `remote` feature: copy the runs \
+                 locally (gsutil -m cp -r) and pass their directories"
+            )))
+        }
         _ => from_run_dirs(args, &catalogue, lists)?,
     };
     let skipped: Vec<&RunRecord> = records.iter().filter(|r| !r.is_ok()).collect();
@@ -196,11 +209,18 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
             "Kubernetes API coverage over time (apicov){}",
             history::caveats(&records).title_suffix()
         );
-        let page = crate::report::html::render_history(&records, &title);
+        let page = apicov_report::report::html::render_history(&records, &title);
         files.push((path.clone(), page.into_bytes().into()));
     }
+    #[cfg(not(feature = "parquet"))]
+    if args.parquet.is_some() {
+        return Err(Error::Usage(
+            "--parquet: this apicov was built without the `parquet` feature".into(),
+        ));
+    }
+    #[cfg(feature = "parquet")]
     if let Some(dir) = &args.parquet {
-        let tables = crate::columnar::files(dir, &records, &timelines, &catalogue)?;
+        let tables = apicov_report::columnar::files(dir, &records, &timelines, &catalogue)?;
         for (path, _) in &tables {
             let parent = path.parent().expect("partition files have a directory");
             std::fs::create_dir_all(parent).map_err(|source| Error::Output {
@@ -210,9 +230,9 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
         }
         files.extend(tables.into_iter().map(|(path, bytes)| (path, bytes.into())));
     }
-    crate::report::write_all_atomic(&files)?;
+    apicov_report::report::write_all_atomic(&files)?;
     if !args.quiet {
-        crate::report::write_stdout(history::render_text(&records, &timelines).as_bytes())?;
+        apicov_report::report::write_stdout(history::render_text(&records, &timelines).as_bytes())?;
     }
     Ok(super::EXIT_OK)
 }
@@ -226,7 +246,7 @@ struct Analyser<'a> {
     router: Router<AnyMatcher>,
     pool: rayon::ThreadPool,
     options: EngineOptions,
-    watch_credit: &'static str,
+    watch_credit: WatchCredit,
     reports_dir: Option<PathBuf>,
 }
 
@@ -255,18 +275,15 @@ impl<'a> Analyser<'a> {
                 read_mode: ReadMode::Mmap,
                 validation: args.validate,
                 attribution: Attribution::default(),
-                progress: false,
-                shared_bar: bar,
+                progress: bar.map(|b| Arc::new(b.shared()) as Arc<dyn pipeline::Progress>),
             },
-            watch_credit: match args.spec.watch_credit {
-                WatchCredit::Deprecated => "deprecated",
-                WatchCredit::List => "list",
-            },
+            watch_credit: args.spec.watch_credit,
             reports_dir: args.reports_dir.clone(),
         })
     }
 
     /// What a run's result depends on besides its files: the cache's salt.
+    #[cfg(feature = "remote")]
     fn salt(&self) -> String {
         let mut lists: Vec<&str> = self
             .ineligible
@@ -283,7 +300,7 @@ impl<'a> Analyser<'a> {
             self.catalogue.digest(),
             lists.join(","),
             self.options.validation,
-            self.watch_credit
+            self.watch_credit.as_str()
         )
     }
 
@@ -337,18 +354,17 @@ impl<'a> Analyser<'a> {
     fn report(
         &self,
         record: &RunRecord,
-        parsed: Option<(&crate::aggregate::Tally, &[pipeline::InputInfo])>,
+        parsed: Option<(&apicov_core::aggregate::Tally, &[pipeline::InputInfo])>,
         cache_key: Option<&str>,
     ) -> Vec<u8> {
         let section = history::run_section(record, cache_key);
         match parsed {
             Some((tally, inputs)) => {
                 let coverage = Coverage::new(self.catalogue, tally, self.ineligible, self.pending);
-                let ctx = ReportContext {
+                let run = Run {
                     catalogue: self.catalogue,
                     spec_source: &self.spec_source,
                     tally,
-                    coverage: &coverage,
                     inputs,
                     ineligible: self.ineligible,
                     pending: self.pending,
@@ -360,7 +376,7 @@ impl<'a> Analyser<'a> {
                 // The section goes in before the closing brace, as text:
                 // parsing and re-printing a report of megabytes for one more
                 // member cost more than the run's parse.
-                let mut bytes = crate::report::json::render(&ctx);
+                let mut bytes = apicov_report::report::json::render(&run, &coverage);
                 let end = bytes
                     .iter()
                     .rposition(|&b| b == b'}')
@@ -376,7 +392,7 @@ impl<'a> Analyser<'a> {
             }
             None => {
                 let stub = json!({
-                    "format_version": crate::report::json::FORMAT_VERSION,
+                    "format_version": apicov_report::report::json::FORMAT_VERSION,
                     "apicov_version": env!("CARGO_PKG_VERSION"),
                     "run": section,
                 });
@@ -403,14 +419,14 @@ impl<'a> Analyser<'a> {
             ));
         }
         if let Some((dir, key)) = cache {
-            let (row, full) = remote::cache_paths(dir, &record.id);
+            let (row, full) = history::cache_paths(dir, &record.id);
             if !report.is_empty() {
                 files.push((full, report.to_vec().into()));
             }
             let compact = history::cached_row(record, key, self.catalogue);
             files.push((row, compact.into()));
         }
-        crate::report::write_all_atomic(&files)
+        apicov_report::report::write_all_atomic(&files)
     }
 }
 
@@ -434,7 +450,7 @@ fn from_run_dirs(
         .flat_map(|r| &r.logs)
         .filter_map(|p| std::fs::metadata(p).ok().map(|m| m.len()))
         .sum();
-    let bar = pipeline::progress_bar(!args.quiet, total);
+    let bar = Progress::new(!args.quiet, total);
     let analyser = Analyser::new(args, catalogue, lists, Some(bar.clone()))?;
     let mut records = Vec::with_capacity(runs.len());
     for run in &runs {
@@ -449,6 +465,7 @@ fn from_run_dirs(
 /// Every selected run of a Prow job in GCS: downloaded a few at a time while
 /// the runs before them are parsed; a run whose objects have not changed
 /// since its result was cached is not downloaded again.
+#[cfg(feature = "remote")]
 fn from_gcs(
     args: &HistoryArgs,
     url: &str,
@@ -489,7 +506,7 @@ fn from_gcs(
                 let record = history::record_from_cached_row(&row, analyser.catalogue, lists)
                     .ok_or_else(|| Error::input(&row, "unreadable cache entry"))?;
                 if analyser.reports_dir.is_some() {
-                    let full = remote::cache_paths(&cache_dir, &id).1;
+                    let full = history::cache_paths(&cache_dir, &id).1;
                     let bytes = std::fs::read(&full).map_err(|e| Error::input(&full, e))?;
                     analyser.keep(&record, &bytes, None)?;
                 }
@@ -530,7 +547,7 @@ fn from_reports(
     let mut paths: Vec<PathBuf> = Vec::new();
     for arg in &args.runs {
         paths.extend(
-            crate::input::expand(std::slice::from_ref(arg))?
+            apicov_core::input::expand(std::slice::from_ref(arg))?
                 .into_iter()
                 .filter_map(|n| match n {
                     InputName::File(p) => Some(p),

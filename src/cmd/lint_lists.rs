@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use clap::Args;
 use serde_json::Value;
 
-use crate::cli::{ListArgs, SpecArgs};
-use crate::error::{Error, Result};
-use crate::lists::lint;
+use crate::args::{ListArgs, SpecArgs};
+use apicov_core::error::{Error, Result};
+use apicov_core::lists::lint;
 
 #[derive(Debug, Args)]
 pub struct LintListsArgs {
@@ -77,7 +77,7 @@ pub fn run(args: &LintListsArgs) -> Result<i32> {
         ineligible.entries.len(),
         pending.entries.len()
     ));
-    crate::report::write_stdout(out.as_bytes())?;
+    apicov_report::report::write_stdout(out.as_bytes())?;
     Ok(if findings.is_empty() {
         super::EXIT_OK
     } else {

@@ -16,17 +16,19 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::Value;
 
-use super::parse::{write_outputs, OutputArgs, RunResult};
-use crate::cli::SpecArgs;
-use crate::error::{Error, Result};
-use crate::input::Compression;
-use crate::lists::EndpointList;
-use crate::pipeline::{self, InputInfo};
-use crate::report::endpoints::SortOrder;
-use crate::report::Caveats;
-use crate::routes::WatchCredit;
+use crate::args::OutputArgs;
+use crate::args::SpecArgs;
+use crate::outputs::write_outputs;
 use crate::source::{fetch_all, Wanted};
-use crate::spec::Catalogue;
+use apicov_core::error::{Error, Result};
+use apicov_core::input::Compression;
+use apicov_core::lists::EndpointList;
+use apicov_core::pipeline::{self, InputInfo};
+use apicov_core::routes::WatchCredit;
+use apicov_core::spec::Catalogue;
+use apicov_report::report::endpoints::SortOrder;
+use apicov_report::report::Caveats;
+use apicov_report::report::Run;
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -83,7 +85,7 @@ pub struct MergeArgs {
 
 /// Reports read and chained into one tally.
 pub struct Merged {
-    pub tally: crate::aggregate::Tally,
+    pub tally: apicov_core::aggregate::Tally,
     pub inputs: Vec<InputInfo>,
     pub watch_credit: WatchCredit,
     pub by_test: bool,
@@ -221,7 +223,7 @@ fn merge_read(reports: &[Report], catalogue: &Catalogue, rules: MergeRules) -> R
         let section = report
             .get("tally")
             .ok_or_else(|| err("no tally section: not an apicov report".into()))?;
-        let meaning = crate::merge::ReportMeaning::of(report);
+        let meaning = apicov_report::merge::ReportMeaning::of(report);
         let mut spec_mix = meaning.spec_mix;
         if let Some(digest) = &meaning.spec_digest {
             if *digest != spec_digest {
@@ -235,7 +237,7 @@ fn merge_read(reports: &[Report], catalogue: &Catalogue, rules: MergeRules) -> R
                 spec_mix = true;
             }
         }
-        let loaded = crate::merge::from_json(section, catalogue).map_err(err)?;
+        let loaded = apicov_report::merge::from_json(section, catalogue).map_err(err)?;
         let watch_credit = match report.get("watch_credit").and_then(Value::as_str) {
             Some("list") => WatchCredit::List,
             _ => WatchCredit::Deprecated,
@@ -341,7 +343,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         .as_ref()
         .and_then(|_| docs.next())
     {
-        Some(doc) => EndpointList::parse(&doc),
+        Some(doc) => EndpointList::parse(&doc.bytes, &doc.name),
         None => recorded_list(&reports, which, flag),
     };
     let ineligible = list(&given[0], "ineligible")?;
@@ -365,7 +367,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         junit: None,
         not_found_in_output: false,
     };
-    let run = RunResult {
+    let run = Run {
         catalogue: &catalogue,
         spec_source: &spec_doc.name,
         tally: &merged.tally,

@@ -1,4 +1,6 @@
-//! Subcommands, one file each. Each returns the process exit status.
+//! The command line: [`Cli`] and its subcommands, one file each with its
+//! flags and its `run`, which returns the process exit status. Flags shared
+//! by several subcommands are in [`crate::args`].
 
 pub mod check;
 pub mod completions;
@@ -12,14 +14,66 @@ pub mod ops;
 pub mod parse;
 pub mod promotions;
 pub mod route;
+#[cfg(feature = "serve")]
 pub mod serve;
 
-use crate::cli::{ListArgs, SpecArgs};
-use crate::error::Result;
-use crate::lists::EndpointList;
-use crate::routes::{AnyMatcher, Router};
+use clap::{Parser, Subcommand};
+
+use crate::args::{ListArgs, SpecArgs};
 use crate::source::{fetch_all, Document, Fetcher, Wanted};
-use crate::spec::Catalogue;
+use apicov_core::error::Result;
+use apicov_core::lists::EndpointList;
+use apicov_core::routes::{AnyMatcher, Router};
+use apicov_core::spec::Catalogue;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "apicov",
+    version,
+    about = "Kubernetes API coverage from kube-apiserver audit logs",
+    long_about = "Kubernetes API coverage from kube-apiserver audit logs.\n\
+        A fast, exact drop-in for kubernetes/test-infra experiment/audit/audit_log_parser.py."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse audit logs into audit-endpoints.txt and audit-operations.json
+    /// (drop-in for audit_log_parser.py).
+    Parse(parse::ParseArgs),
+    /// Compare a pull request's run with the CI baseline
+    /// (drop-in for kubernetes_api_analysis.py).
+    Diff(diff::DiffArgs),
+    /// Parse, compare with the CI baseline and apply every gate in one run (for CI).
+    Check(check::CheckArgs),
+    /// Validate the ineligible and pending tracking lists.
+    LintLists(lint_lists::LintListsArgs),
+    /// Combine report JSONs of parts or runs parsed apart.
+    Merge(merge::MergeArgs),
+    /// Re-analyse many CI runs: per-run table and per-operation timeline.
+    History(history::HistoryArgs),
+    /// Serve live coverage as the kube-apiserver's audit webhook backend.
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
+    /// Operations newly stable between two specs, and the rule deciding each.
+    Promotions(promotions::PromotionsArgs),
+    /// Why one operation is (not) covered: its classification, its rule and
+    /// the run's near misses.
+    Explain(explain::ExplainArgs),
+    /// List every operationId of the spec (swagger_operations.txt).
+    Ops(ops::OpsArgs),
+    /// Show which operation requests map to (`VERB URI… [VERB URI…]…`).
+    Route(route::RouteArgs),
+    /// Generate a realistic audit log for a spec, with its true counts.
+    Gen(gen::GenArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand with --dir.
+    Man(completions::ManArgs),
+}
 
 /// Exit status: success.
 pub const EXIT_OK: i32 = 0;
@@ -53,7 +107,7 @@ pub fn load_inputs(
     spec: &SpecArgs,
     lists: &ListArgs,
     more: &[Wanted],
-    failed: Vec<(&'static str, crate::Error)>,
+    failed: Vec<(&'static str, apicov_core::Error)>,
 ) -> Result<Loaded> {
     let [ineligible, pending] = lists.wanted();
     let mut wanted = vec![spec.wanted(), ineligible, pending];
@@ -80,8 +134,7 @@ pub fn build_router(spec: &SpecArgs, catalogue: &Catalogue) -> Result<Router<Any
 }
 
 /// Runs one subcommand.
-pub fn run(command: &crate::cli::Command) -> Result<i32> {
-    use crate::cli::Command;
+pub fn run(command: &Command) -> Result<i32> {
     match command {
         Command::Parse(args) => parse::run(args),
         Command::Ops(args) => ops::run(args),
@@ -94,8 +147,19 @@ pub fn run(command: &crate::cli::Command) -> Result<i32> {
         Command::History(args) => history::run(args),
         Command::Completions(args) => completions::run_completions(args),
         Command::Man(args) => completions::run_man(args),
+        #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(args),
         Command::Promotions(args) => promotions::run(args),
         Command::Explain(args) => explain::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::SpecArgs;
-use crate::error::Result;
-use crate::spec::Catalogue;
+use crate::args::SpecArgs;
+use apicov_core::error::Result;
+use apicov_core::spec::Catalogue;
 
 #[derive(Debug, Args)]
 pub struct OpsArgs {
@@ -29,8 +29,8 @@ pub fn run(args: &OpsArgs) -> Result<i32> {
     let catalogue = super::load_catalogue(&args.spec)?;
     let text = render(&catalogue, args.long);
     match &args.output {
-        Some(path) => crate::report::write_atomic(path, text.as_bytes())?,
-        None => crate::report::write_stdout(text.as_bytes())?,
+        Some(path) => apicov_report::report::write_atomic(path, text.as_bytes())?,
+        None => apicov_report::report::write_stdout(text.as_bytes())?,
     }
     Ok(super::EXIT_OK)
 }

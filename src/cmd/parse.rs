@@ -6,55 +6,23 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use clap::Args;
 
-use crate::aggregate::Tally;
-use crate::attribution::Attribution;
-use crate::cli::{ListArgs, SpecArgs};
-use crate::coverage::Coverage;
-use crate::error::{Error, Result};
-use crate::event::Validation;
-use crate::input::{self, ReadMode};
-use crate::lists::EndpointList;
-use crate::pipeline::InputInfo;
-use crate::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
-use crate::report::endpoints::{ListsPresent, SortOrder};
-use crate::report::{self, json::ReportContext, Body};
-use crate::routes::WatchCredit;
-use crate::spec::Catalogue;
+use crate::progress::Progress;
 
-/// The output files, shared by `parse`, `check` and `merge`.
-#[derive(Debug, Clone, Args)]
-pub struct OutputArgs {
-    /// audit-endpoints.txt to write (default: print it to stdout).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+use crate::args::{ListArgs, OutputArgs, SpecArgs};
+use crate::outputs::{console, write_outputs};
+use apicov_core::attribution::Attribution;
+use apicov_core::error::{Error, Result};
+use apicov_core::event::Validation;
+use apicov_core::input::{self, ReadMode};
+use apicov_core::lists::EndpointList;
+use apicov_core::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
+use apicov_core::spec::Catalogue;
 
-    /// Sample events per operation.
-    #[arg(long, value_name = "FILE", default_value = "audit-operations.json")]
-    pub audit_operations_json: PathBuf,
-
-    /// Order of the endpoint lines.
-    #[arg(long, value_enum, default_value_t = SortOrder::Name)]
-    pub sort: SortOrder,
-
-    /// Also write the full report as JSON.
-    #[arg(long, value_name = "FILE")]
-    pub report_json: Option<PathBuf>,
-
-    /// Write a self-contained HTML coverage report (implies --by-test).
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-
-    /// Write a JUnit XML file: one testcase per stable observable operation.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Append `op | NOT FOUND` lines for unexercised stable operations to the
-    /// endpoints file, for readers of older versions of the file.
-    #[arg(long)]
-    pub not_found_in_output: bool,
-}
+use apicov_report::report::{self, Run};
 
 #[derive(Debug, Args)]
 pub struct ParseArgs {
@@ -138,7 +106,7 @@ pub struct Parsed {
     /// Gate messages (printed already); empty when every gate passed.
     pub gates: String,
     /// Requests and tests per operation (for `check --base-swagger`).
-    pub hits: crate::promotions::RunHits,
+    pub hits: apicov_report::promotions::RunHits,
 }
 
 impl Parsed {
@@ -182,8 +150,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
             by_test: args.by_test || args.out.html.is_some(),
             conformance_only: args.conformance_only,
         },
-        progress: !args.quiet,
-        shared_bar: None,
+        progress: Some(Arc::new(Progress::new(!args.quiet, 0))),
     };
     let pool = pipeline::thread_pool(args.threads)?;
     let seed = match &args.continue_from {
@@ -199,7 +166,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         seed.as_ref().map_or(&[][..], |(ids, _)| ids.as_slice()),
     )?;
     phases.mark("scan");
-    let run = RunResult {
+    let run = Run {
         catalogue: &catalogue,
         spec_source: &spec_source,
         tally: &tally,
@@ -234,7 +201,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         &ineligible,
         &pending,
     )?;
-    let hits = crate::promotions::RunHits::from_tally(&catalogue, &tally);
+    let hits = apicov_report::promotions::RunHits::from_tally(&catalogue, &tally);
     Ok(Parsed {
         hits,
         catalogue,
@@ -243,144 +210,6 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         fetcher,
         endpoints,
         gates,
-    })
-}
-
-/// What a run says, data to stdout and talk to stderr: stdout carries only
-/// the endpoints text when no file takes it (so `apicov parse … >
-/// audit-endpoints.txt` is the file `-o` writes), and `quiet` silences only
-/// the talk. Gate lines that fail the run always print (they are why the
-/// status is 1); under `no_fail` they are a report, and `quiet` silences
-/// them too. Returns the gate messages.
-pub fn console(
-    summary: &report::summary::Summary,
-    endpoints: &str,
-    (quiet, no_fail): (bool, bool),
-    endpoints_to_stdout: bool,
-    ineligible: &EndpointList,
-    pending: &EndpointList,
-) -> Result<String> {
-    if endpoints_to_stdout {
-        report::write_stdout(endpoints.as_bytes())?;
-    }
-    if !quiet {
-        report::summary::write_stderr(&summary.render());
-    }
-    let gates = summary.gates(ineligible, pending);
-    if !quiet || !no_fail {
-        report::summary::write_stderr(&gates);
-        report::summary::write_stderr(&summary.verdict(no_fail));
-    }
-    Ok(gates)
-}
-
-/// What the output files are made from.
-pub struct RunResult<'a> {
-    pub catalogue: &'a Catalogue,
-    pub spec_source: &'a str,
-    pub tally: &'a Tally,
-    pub inputs: &'a [InputInfo],
-    pub ineligible: &'a EndpointList,
-    pub pending: &'a EndpointList,
-    pub watch_credit: WatchCredit,
-    pub by_test: bool,
-    /// Digest of the open requests the run was seeded with (`--continue-from`).
-    pub seeded_from: Option<&'a str>,
-    pub caveats: report::Caveats,
-}
-
-/// Renders every requested output and writes them all or none
-/// (`operations_json`: whether audit-operations.json is one of them). Returns the
-/// endpoints text and the coverage view for the console and the gates.
-pub fn write_outputs(
-    run: &RunResult,
-    out: &OutputArgs,
-    pool: &rayon::ThreadPool,
-    operations_json: bool,
-) -> Result<(String, Coverage)> {
-    let coverage = Coverage::new(run.catalogue, run.tally, run.ineligible, run.pending);
-    let endpoints = report::endpoints::render(
-        run.catalogue,
-        run.tally,
-        &coverage,
-        out.sort,
-        ListsPresent {
-            ineligible: !run.ineligible.is_empty(),
-            pending: !run.pending.is_empty(),
-        },
-        out.not_found_in_output,
-        run.caveats,
-    );
-    let mut files: Vec<(PathBuf, Body)> = Vec::new();
-    if let Some(path) = &out.output {
-        files.push((path.clone(), endpoints.clone().into_bytes().into()));
-    }
-    if operations_json {
-        let operations =
-            pool.install(|| report::operations::render(run.catalogue, run.tally, &coverage));
-        files.push((out.audit_operations_json.clone(), operations));
-    }
-    if let Some(path) = &out.report_json {
-        files.push((path.clone(), report_json(run, &coverage).into()));
-    }
-    if let Some(path) = &out.junit {
-        let xml = report::junit::render(
-            run.catalogue,
-            run.tally,
-            run.ineligible,
-            run.pending,
-            run.caveats,
-        );
-        files.push((path.clone(), xml.into_bytes().into()));
-    }
-    if let Some(path) = &out.html {
-        files.push((
-            path.clone(),
-            html_report(run, &coverage).into_bytes().into(),
-        ));
-    }
-    report::write_all_atomic(&files)?;
-    Ok((endpoints, coverage))
-}
-
-/// The report JSON (`--report-json`; `serve`'s `GET /coverage.json`).
-pub fn report_json(run: &RunResult, coverage: &Coverage) -> Vec<u8> {
-    report::json::render(&ReportContext {
-        catalogue: run.catalogue,
-        spec_source: run.spec_source,
-        tally: run.tally,
-        coverage,
-        inputs: run.inputs,
-        ineligible: run.ineligible,
-        pending: run.pending,
-        watch_credit: match run.watch_credit {
-            WatchCredit::Deprecated => "deprecated",
-            WatchCredit::List => "list",
-        },
-        by_test: run.by_test,
-        seeded_from: run.seeded_from,
-        caveats: run.caveats,
-    })
-}
-
-/// The HTML report (`--html`; `serve`'s `GET /`).
-pub fn html_report(run: &RunResult, coverage: &Coverage) -> String {
-    let title = format!(
-        "Kubernetes API coverage (apicov){}",
-        run.caveats.title_suffix()
-    );
-    report::html::render(&report::html::HtmlContext {
-        catalogue: run.catalogue,
-        tally: run.tally,
-        coverage,
-        ineligible: run.ineligible,
-        pending: run.pending,
-        title: &title,
-        spec_source: run.spec_source,
-        inputs: run.inputs,
-        watch_credit: run.watch_credit,
-        conformance_only: run.caveats.conformance_only,
-        generated: &report::html::generation_time(),
     })
 }
 
@@ -402,7 +231,7 @@ fn previous_part(
     let section = report
         .get("tally")
         .ok_or_else(|| err("no tally section: not an apicov report".into()))?;
-    let meaning = crate::merge::ReportMeaning::of(&report);
+    let meaning = apicov_report::merge::ReportMeaning::of(&report);
     if meaning.conformance_only != conformance_only {
         return Err(err(format!(
             "parsed {} --conformance-only, this part {}: the parts would not add up",
@@ -427,7 +256,7 @@ fn previous_part(
             )));
         }
     }
-    let loaded = crate::merge::from_json(section, catalogue).map_err(err)?;
+    let loaded = apicov_report::merge::from_json(section, catalogue).map_err(err)?;
     let ids: Vec<u128> = loaded.tally.open_requests().collect();
     Ok((ids, loaded.open_digest))
 }

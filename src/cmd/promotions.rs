@@ -1,17 +1,17 @@
 //! `apicov promotions --base-swagger OLD --swagger NEW [--report RUN.json]`:
 //! the operations that became stable between two specs and the rule that
-//! decides each (see `crate::promotions`); exit 1 when one is newly stable,
+//! decides each (see `apicov_report::promotions`); exit 1 when one is newly stable,
 //! observable, and neither exercised nor listed.
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::{ListArgs, SpecArgs};
-use crate::error::{Error, Result};
-use crate::promotions::{self, RunHits};
+use crate::args::{ListArgs, SpecArgs};
 use crate::source::Wanted;
-use crate::spec::Catalogue;
+use apicov_core::error::{Error, Result};
+use apicov_core::spec::Catalogue;
+use apicov_report::promotions::{self, RunHits};
 
 #[derive(Debug, Args)]
 pub struct PromotionsArgs {
@@ -95,8 +95,8 @@ pub fn run(args: &PromotionsArgs) -> Result<i32> {
         }
     };
     match &args.output {
-        Some(path) => crate::report::write_atomic(path, text.as_bytes())?,
-        None => crate::report::write_stdout(text.as_bytes())?,
+        Some(path) => apicov_report::report::write_atomic(path, text.as_bytes())?,
+        None => apicov_report::report::write_stdout(text.as_bytes())?,
     }
     let failing = found.iter().any(|p| !p.rule.passes());
     Ok(if failing && !args.no_fail {

@@ -3,8 +3,8 @@
 
 use clap::Args;
 
-use crate::cli::SpecArgs;
-use crate::error::{Error, Result};
+use crate::args::SpecArgs;
+use apicov_core::error::{Error, Result};
 
 /// How the positional words are read, shown in `--help`.
 const REQUESTS_HELP: &str = "Requests: an audit verb (get, list, watch, create, update, patch, \
@@ -37,7 +37,7 @@ pub fn pairs(words: &[String]) -> Result<Vec<(&str, &str)>> {
             };
             out.push((v, word.as_str()));
             pending_verb_used = true;
-        } else if crate::routes::verb_info(word.as_bytes()).is_some() {
+        } else if apicov_core::routes::verb_info(word.as_bytes()).is_some() {
             if !pending_verb_used {
                 return Err(Error::Usage(format!(
                     "route: {}: a verb needs at least one request URI after it",
@@ -78,7 +78,7 @@ pub fn run(args: &RouteArgs) -> Result<i32> {
         };
         out.push_str(&format!("{verb} {uri}\t{name}\n"));
     }
-    crate::report::write_stdout(out.as_bytes())?;
+    apicov_report::report::write_stdout(out.as_bytes())?;
     Ok(if all_matched {
         super::EXIT_OK
     } else {

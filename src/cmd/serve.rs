@@ -7,12 +7,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::{ListArgs, SpecArgs};
-use crate::error::Result;
-use crate::event::Validation;
+use crate::args::{ListArgs, SpecArgs};
+use apicov_core::error::Result;
+use apicov_core::event::Validation;
 
 use super::gen::parse_size;
-use super::parse::OutputArgs;
+use crate::args::OutputArgs;
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {

@@ -16,12 +16,12 @@ use ahash::AHashSet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::aggregate::{position, request_key, scan_chunk, SampledOps, ScanOptions, Tally};
-use crate::error::Result;
-use crate::event::{self, Stage, Validation};
-use crate::input::InputName;
-use crate::pipeline::{self, EngineOptions, InputInfo};
-use crate::routes::{AnyMatcher, Router};
+use apicov_core::aggregate::{position, request_key, scan_chunk, SampledOps, ScanOptions, Tally};
+use apicov_core::error::Result;
+use apicov_core::event::{self, Stage, Validation};
+use apicov_core::input::InputName;
+use apicov_core::pipeline::{self, EngineOptions, InputInfo};
+use apicov_core::routes::{AnyMatcher, Router};
 
 use super::spool::Spool;
 
@@ -314,7 +314,7 @@ impl Engine {
             .enumerate()
             .map(|(i, name)| InputInfo {
                 name,
-                compression: crate::input::Compression::None,
+                compression: apicov_core::input::Compression::None,
                 disk_bytes: Some(self.tally.inputs.get(i).map_or(0, |t| t.bytes)),
             })
             .collect()
@@ -330,7 +330,7 @@ impl Engine {
 
 /// Notes a spooled file's events as seen (a restart drops their replays too).
 fn remember_file(recent: &mut RecentEvents, path: &Path) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|e| crate::error::Error::input(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| apicov_core::error::Error::input(path, e))?;
     for line in bytes.split(|&b| b == b'\n') {
         let line = event::trim_line(line);
         if let Some(key) = (!line.is_empty()).then(|| event_key(line)).flatten() {

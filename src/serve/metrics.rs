@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::aggregate::Tally;
-use crate::coverage::Coverage;
-use crate::spec::Catalogue;
+use apicov_core::aggregate::Tally;
+use apicov_core::coverage::Coverage;
+use apicov_core::spec::Catalogue;
 
 /// Upper bounds (seconds) of the POST latency histogram.
 const LATENCY_BUCKETS: [f64; 12] = [

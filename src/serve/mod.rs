@@ -29,15 +29,15 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use crate::aggregate::{ScanOptions, Tally};
-use crate::attribution::Attribution;
-use crate::cmd::parse::{self, RunResult};
 use crate::cmd::serve::ServeArgs;
-use crate::coverage::Coverage;
-use crate::error::{Error, Result};
-use crate::lists::EndpointList;
-use crate::pipeline::InputInfo;
-use crate::spec::Catalogue;
+use apicov_core::aggregate::{ScanOptions, Tally};
+use apicov_core::attribution::Attribution;
+use apicov_core::coverage::Coverage;
+use apicov_core::error::{Error, Result};
+use apicov_core::lists::EndpointList;
+use apicov_core::pipeline::InputInfo;
+use apicov_core::spec::Catalogue;
+use apicov_report::report::{self as reports, Run};
 
 use ingest::{Batch, Engine, Ingested};
 use metrics::WebhookMetrics;
@@ -74,8 +74,8 @@ struct Setup {
 }
 
 impl Setup {
-    fn run_result<'a>(&'a self, tally: &'a Tally, inputs: &'a [InputInfo]) -> RunResult<'a> {
-        RunResult {
+    fn run_result<'a>(&'a self, tally: &'a Tally, inputs: &'a [InputInfo]) -> Run<'a> {
+        Run {
             catalogue: &self.catalogue,
             spec_source: &self.spec_source,
             tally,
@@ -85,7 +85,7 @@ impl Setup {
             watch_credit: self.args.spec.watch_credit,
             by_test: self.by_test,
             seeded_from: None,
-            caveats: crate::report::Caveats {
+            caveats: apicov_report::report::Caveats {
                 conformance_only: self.args.conformance_only,
                 spec_mix: false,
             },
@@ -176,7 +176,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
             conformance_only: args.conformance_only,
         },
     };
-    let pool = crate::pipeline::thread_pool(args.threads)?;
+    let pool = apicov_core::pipeline::thread_pool(args.threads)?;
     let spool = match &args.spool {
         Some(dir) => Some(spool::Spool::open(
             dir,
@@ -513,6 +513,18 @@ async fn post_events(State(app): State<Arc<App>>, req: Request) -> Response {
         }
     };
     let max_body = app.setup.args.max_body as usize;
+    // Refused before the whole body is read: the connection cannot carry
+    // another request, and says so (a client reusing it would otherwise see
+    // it closed under its next request).
+    let too_large_unread = || {
+        let mut r = plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body larger than --max-body ({max_body} bytes)"),
+        );
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        r
+    };
     let too_large = || {
         plain(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -524,7 +536,7 @@ async fn post_events(State(app): State<Arc<App>>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max_body as u64) {
-        return too_large();
+        return too_large_unread();
     }
     let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
     let body = match tokio::time::timeout(
@@ -538,7 +550,7 @@ async fn post_events(State(app): State<Arc<App>>, req: Request) -> Response {
             let over = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             return if over {
-                too_large()
+                too_large_unread()
             } else {
                 plain(
                     StatusCode::BAD_REQUEST,
@@ -615,7 +627,7 @@ async fn flush(State(app): State<Arc<App>>) -> Response {
 /// the tally (so rendering does not hold up ingest).
 async fn render_report<T: Default + Send + 'static>(
     app: Arc<App>,
-    render: impl FnOnce(&RunResult, &Coverage) -> T + Send + 'static,
+    render: impl FnOnce(&Run, &Coverage) -> T + Send + 'static,
 ) -> T {
     tokio::task::spawn_blocking(move || {
         let (tally, inputs) = {
@@ -630,12 +642,15 @@ async fn render_report<T: Default + Send + 'static>(
 }
 
 async fn coverage_json(State(app): State<Arc<App>>) -> Response {
-    let body = render_report(app, parse::report_json).await;
+    let body = render_report(app, reports::json::render).await;
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn html(State(app): State<Arc<App>>) -> Response {
-    let body = render_report(app, parse::html_report).await;
+    let body = render_report(app, |run, coverage| {
+        reports::html::render(run, coverage, &reports::html::generation_time())
+    })
+    .await;
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -763,8 +778,9 @@ fn finish(app: &App, engine: &Engine) -> Result<i32> {
     let setup = &app.setup;
     let inputs = engine.inputs();
     let run = setup.run_result(&engine.tally, &inputs);
-    let (endpoints, coverage) = parse::write_outputs(&run, &setup.args.out, &setup.pool, true)?;
-    let summary = crate::report::summary::Summary {
+    let (endpoints, coverage) =
+        crate::outputs::write_outputs(&run, &setup.args.out, &setup.pool, true)?;
+    let summary = apicov_report::report::summary::Summary {
         catalogue: &setup.catalogue,
         tally: &engine.tally,
         coverage: &coverage,
@@ -772,7 +788,7 @@ fn finish(app: &App, engine: &Engine) -> Result<i32> {
         elapsed: setup.started.elapsed(),
         conformance_only: setup.args.conformance_only,
     };
-    let gates = parse::console(
+    let gates = crate::outputs::console(
         &summary,
         &endpoints,
         (setup.args.quiet, setup.args.no_fail),

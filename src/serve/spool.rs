@@ -13,7 +13,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use apicov_core::error::{Error, Result};
 
 /// Name of the lock file; it does not match `*.log`.
 const LOCK_NAME: &str = ".apicov-serve.lock";

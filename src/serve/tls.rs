@@ -19,7 +19,7 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 
-use crate::error::{Error, Result};
+use apicov_core::error::{Error, Result};
 
 /// How a connection's client certificate stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,800 @@
+//! Field extraction: the top-level `stage`, `verb`, `requestURI`, `auditID`
+//! and `userAgent` of one audit-event line, without building the event.
+//!
+//! A hand scanner walks the whole line once: keys in any order, any
+//! whitespace, nested objects and arrays skipped (a `requestObject` may hold its
+//! own `verb` or `stage`, and re-serialized logs put it before the top-level
+//! ones), strings skipped with `memchr2`. It checks the structure as it goes
+//! (balanced and matching brackets, closed strings, valid escapes, the JSON
+//! number and literal grammar, nothing after the closing brace), so a torn line
+//! or a line that is not JSON is reported, not counted. Lines that begin as
+//! the apiserver writes them (`"kind":"Event","apiVersion":…,"verb":…` in
+//! that order) have their head read by whole-literal comparisons before the
+//! general loop takes over. `benches/extract.rs` measures it against
+//! serde_json and simd-json.
+
+use std::borrow::Cow;
+
+/// Audit stages, in the order the apiserver logs them for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// The request arrived (no response yet).
+    RequestReceived = 0,
+    /// Response headers sent (long-running requests such as watch).
+    ResponseStarted = 1,
+    /// The response is complete.
+    ResponseComplete = 2,
+    /// The apiserver panicked while serving the request.
+    Panic = 3,
+}
+
+impl Stage {
+    /// Every stage, in order.
+    pub const ALL: [Stage; 4] = [
+        Stage::RequestReceived,
+        Stage::ResponseStarted,
+        Stage::ResponseComplete,
+        Stage::Panic,
+    ];
+
+    /// The stage named by `raw` (its JSON string content).
+    pub fn parse(raw: &[u8]) -> Option<Stage> {
+        Some(match raw {
+            b"RequestReceived" => Stage::RequestReceived,
+            b"ResponseStarted" => Stage::ResponseStarted,
+            b"ResponseComplete" => Stage::ResponseComplete,
+            b"Panic" => Stage::Panic,
+            _ => return None,
+        })
+    }
+
+    /// The stage's name as logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::RequestReceived => "RequestReceived",
+            Stage::ResponseStarted => "ResponseStarted",
+            Stage::ResponseComplete => "ResponseComplete",
+            Stage::Panic => "Panic",
+        }
+    }
+
+    /// After a terminal stage the apiserver logs nothing more for the request.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Stage::ResponseComplete | Stage::Panic)
+    }
+}
+
+/// A JSON string value as it sits in the line, between its quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonStr<'a> {
+    raw: &'a [u8],
+    escaped: bool,
+}
+
+impl<'a> JsonStr<'a> {
+    /// The string with escapes decoded (Go writes `&` as `\u0026`). Borrows
+    /// from the line when there is nothing to decode.
+    pub fn decode(&self) -> Cow<'a, [u8]> {
+        if !self.escaped {
+            return Cow::Borrowed(self.raw);
+        }
+        let mut out = Vec::with_capacity(self.raw.len());
+        decode_escapes(self.raw, &mut out);
+        Cow::Owned(out)
+    }
+
+    /// Like [`JsonStr::decode`], decoding into a reused buffer: no allocation
+    /// per line for the URIs that hold escapes (most list and watch URIs do).
+    pub fn decode_into<'b>(&self, scratch: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        if !self.escaped {
+            return self.raw;
+        }
+        scratch.clear();
+        decode_escapes(self.raw, scratch);
+        scratch
+    }
+
+    /// The string's bytes as they appear in the line (escapes undecoded).
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+}
+
+/// The fields apicov reads from an event line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Fields<'a> {
+    /// `stage`.
+    pub stage: Option<JsonStr<'a>>,
+    /// `verb`.
+    pub verb: Option<JsonStr<'a>>,
+    /// `requestURI`.
+    pub request_uri: Option<JsonStr<'a>>,
+    /// `auditID`.
+    pub audit_id: Option<JsonStr<'a>>,
+    /// `userAgent`.
+    pub user_agent: Option<JsonStr<'a>>,
+}
+
+impl Fields<'_> {
+    /// Every field the counting needs has been seen (and the user agent,
+    /// when requests are attributed to tests).
+    fn is_complete(&self, user_agent: bool) -> bool {
+        self.stage.is_some()
+            && self.verb.is_some()
+            && self.request_uri.is_some()
+            && self.audit_id.is_some()
+            && (!user_agent || self.user_agent.is_some())
+    }
+}
+
+/// Why a line is not a usable event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineIssue {
+    /// The bytes are not valid UTF-8 (Go's encoder never writes such bytes).
+    InvalidUtf8,
+    /// Not a JSON object, or a torn / corrupted one.
+    NotJson(&'static str),
+    /// A JSON object that lacks `stage`, `verb` or `requestURI`.
+    NotAnEvent(&'static str),
+}
+
+impl std::fmt::Display for LineIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineIssue::InvalidUtf8 => f.write_str("invalid UTF-8"),
+            LineIssue::NotJson(why) => write!(f, "not JSON: {why}"),
+            LineIssue::NotAnEvent(why) => write!(f, "not an audit event: {why}"),
+        }
+    }
+}
+
+/// Trims ASCII whitespace at both ends, as Python's `str.strip()` does for
+/// the characters a log line can hold (CR included).
+pub fn trim_line(line: &[u8]) -> &[u8] {
+    line.trim_ascii()
+}
+
+/// How much of a line the extractor checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Validation {
+    /// Check the line up to the last field apicov needs, then only that it
+    /// ends with `}`. The apiserver writes `auditID`, `stage`, `requestURI`
+    /// and `verb` first, so most of the line (user, objectRef, bodies,
+    /// annotations) is not walked: about 7x the per-line throughput of full
+    /// (benches/extract.rs). A line torn inside the unread part is still
+    /// caught unless the cut falls right after a `}`; a line broken in its
+    /// unread part is counted but never becomes a sample.
+    #[default]
+    Fast,
+    /// Check the whole line: UTF-8, brackets, strings, escapes, numbers and
+    /// literals; a later duplicate key wins, as in Python's `json.loads`.
+    Full,
+}
+
+/// Checks a whole line as [`Validation::Full`] does. Fast mode counts lines
+/// whose unread rest may be broken; a line becomes a sample (printed whole in
+/// audit-operations.json) only if it passes this check, so samples are the
+/// same in both modes.
+pub fn check_whole(line: &[u8]) -> Result<(), LineIssue> {
+    extract_with(line, Validation::Full, false, false).map(|_| ())
+}
+
+/// Extracts the top-level fields of one line (already trimmed, non-empty).
+/// `user_agent`: the caller needs `userAgent` too (fast mode reads on to it).
+pub fn extract(
+    line: &[u8],
+    validation: Validation,
+    user_agent: bool,
+) -> Result<Fields<'_>, LineIssue> {
+    extract_with(line, validation, user_agent, true)
+}
+
+/// [`extract`] with the canonical-head path on or off: both give the same
+/// fields on every line (tested); `benches/extract.rs` measures the two.
+pub fn extract_with(
+    line: &[u8],
+    validation: Validation,
+    user_agent: bool,
+    canonical: bool,
+) -> Result<Fields<'_>, LineIssue> {
+    let mut scanner = Scanner { b: line, i: 0 };
+    let mut fields = Fields::default();
+    // How much of the line was walked (and so gets its UTF-8 checked).
+    let mut scanned = line.len();
+    scanner.ws();
+    if scanner.peek() != Some(b'{') {
+        return Err(LineIssue::NotJson("does not start with '{'"));
+    }
+    scanner.i += 1;
+    scanner.ws();
+    if scanner.peek() == Some(b'}') {
+        scanner.i += 1;
+    } else {
+        // After the canonical head the scanner stands after a member's value.
+        let mut after_value =
+            canonical && validation == Validation::Fast && scanner.canonical_head(&mut fields)?;
+        loop {
+            if !after_value {
+                scanner.ws();
+                if scanner.peek() != Some(b'"') {
+                    return Err(LineIssue::NotJson("expected a key"));
+                }
+                let key = scanner.string()?;
+                scanner.ws();
+                if scanner.peek() != Some(b':') {
+                    return Err(LineIssue::NotJson("expected ':'"));
+                }
+                scanner.i += 1;
+                scanner.ws();
+                let slot = match key.raw {
+                    b"stage" => Some(&mut fields.stage),
+                    b"verb" => Some(&mut fields.verb),
+                    b"requestURI" => Some(&mut fields.request_uri),
+                    b"auditID" => Some(&mut fields.audit_id),
+                    b"userAgent" => Some(&mut fields.user_agent),
+                    _ => None,
+                };
+                match (slot, scanner.peek()) {
+                    // A later duplicate key wins, as in Python's json.loads.
+                    (Some(slot), Some(b'"')) => *slot = Some(scanner.string()?),
+                    (Some(slot), _) => {
+                        *slot = None;
+                        scanner.value()?;
+                    }
+                    (None, _) => scanner.value()?,
+                }
+            }
+            after_value = false;
+            scanner.ws();
+            match scanner.peek() {
+                Some(b',') => scanner.i += 1,
+                Some(b'}') => {
+                    scanner.i += 1;
+                    break;
+                }
+                None => return Err(LineIssue::NotJson("line ends inside the object")),
+                _ => return Err(LineIssue::NotJson("expected ',' or '}'")),
+            }
+            if validation == Validation::Fast && fields.is_complete(user_agent) {
+                if line.last() != Some(&b'}') {
+                    return Err(LineIssue::NotJson("line does not end with '}'"));
+                }
+                scanned = scanner.i;
+                scanner.i = line.len();
+                break;
+            }
+        }
+    }
+    scanner.ws();
+    if scanner.i != line.len() {
+        return Err(LineIssue::NotJson("data after the closing '}'"));
+    }
+    if std::str::from_utf8(&line[..scanned]).is_err() {
+        return Err(LineIssue::InvalidUtf8);
+    }
+    if fields.stage.is_none() {
+        return Err(LineIssue::NotAnEvent("no stage"));
+    }
+    if fields.verb.is_none() {
+        return Err(LineIssue::NotAnEvent("no verb"));
+    }
+    if fields.request_uri.is_none() {
+        return Err(LineIssue::NotAnEvent("no requestURI"));
+    }
+    Ok(fields)
+}
+
+/// The deepest nesting of `{` and `[` a line may have, its own object
+/// included: exactly what serde_json (the samples' fallback printer) accepts,
+/// so the extractor, the sample printers and a full check agree on one rule.
+/// Go's audit events nest about 20 levels; a deeper line is malformed.
+pub const MAX_NESTING: u32 = 127;
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    /// At an opening quote: skips the string, returns its contents.
+    #[inline]
+    fn string(&mut self) -> Result<JsonStr<'a>, LineIssue> {
+        let start = self.i + 1;
+        let mut at = start;
+        let mut escaped = false;
+        loop {
+            match memchr::memchr2(b'"', b'\\', &self.b[at..]) {
+                Some(k) if self.b[at + k] == b'"' => {
+                    self.i = at + k + 1;
+                    return Ok(JsonStr {
+                        raw: &self.b[start..at + k],
+                        escaped,
+                    });
+                }
+                Some(k) => {
+                    escaped = true;
+                    at += k + 1;
+                    match self.b.get(at) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => at += 1,
+                        Some(b'u') => {
+                            let hex = self.b.get(at + 1..at + 5);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                return Err(LineIssue::NotJson("bad \\u escape"));
+                            }
+                            at += 5;
+                        }
+                        Some(_) => return Err(LineIssue::NotJson("bad escape")),
+                        None => return Err(LineIssue::NotJson("line ends inside a string")),
+                    }
+                }
+                None => return Err(LineIssue::NotJson("line ends inside a string")),
+            }
+        }
+    }
+
+    /// The head of an event as the apiserver's encoder writes it (struct
+    /// order, no spaces): `"kind":"Event","apiVersion":"audit.k8s.io/v1",
+    /// "level":…,"auditID":…,"stage":…,"requestURI":…,"verb":…`. Called
+    /// right after the opening brace; reads as many of those members as the
+    /// line has in that order, comparing keys as whole literals instead of
+    /// scanning and matching each one, and returns whether it read any (the
+    /// scanner then stands after a value). Values are read by
+    /// [`Scanner::string`] as on the general path; on the first difference it
+    /// stops at the last complete member, and the general loop goes on from
+    /// there, so the fields are the same either way (tested). Fast mode runs
+    /// at 1.7-2.1x the throughput with it (benches/extract.rs; see README).
+    fn canonical_head(&mut self, fields: &mut Fields<'a>) -> Result<bool, LineIssue> {
+        const KIND: &[u8] = br#""kind":"Event","apiVersion":"audit.k8s.io/v1","level":"#;
+        const MEMBERS: [&[u8]; 4] = [
+            br#","auditID":"#,
+            br#","stage":"#,
+            br#","requestURI":"#,
+            br#","verb":"#,
+        ];
+        if !self.b[self.i..].starts_with(KIND) || self.b.get(self.i + KIND.len()) != Some(&b'"') {
+            return Ok(false);
+        }
+        self.i += KIND.len();
+        self.string()?; // level
+        for (n, key) in MEMBERS.iter().enumerate() {
+            let at = self.i + key.len();
+            if !self.b[self.i..].starts_with(key) || self.b.get(at) != Some(&b'"') {
+                break;
+            }
+            self.i = at;
+            let value = Some(self.string()?);
+            match n {
+                0 => fields.audit_id = value,
+                1 => fields.stage = value,
+                2 => fields.request_uri = value,
+                _ => fields.verb = value,
+            }
+        }
+        Ok(true)
+    }
+
+    /// Skips one value of any type.
+    fn value(&mut self) -> Result<(), LineIssue> {
+        match self.peek() {
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b'{' | b'[') => self.container(),
+            Some(_) => self.scalar(),
+            None => Err(LineIssue::NotJson("line ends before a value")),
+        }
+    }
+
+    /// Skips a number or `true`/`false`/`null`, checking its grammar.
+    fn scalar(&mut self) -> Result<(), LineIssue> {
+        let token = scalar_token(&self.b[self.i..]);
+        let len = token.len();
+        let ok = matches!(token, b"true" | b"false" | b"null") || is_json_number(token);
+        if !ok {
+            return Err(LineIssue::NotJson("invalid value"));
+        }
+        self.i += len;
+        Ok(())
+    }
+
+    /// Skips an object or array, tracking bracket types on a bit stack.
+    fn container(&mut self) -> Result<(), LineIssue> {
+        // Bit d of `stack` is 1 when depth d is an object. Objects alternate
+        // key and value, which is checked only structurally: a key is a
+        // string, and values are validated by the same scanner.
+        let mut stack: u128 = 0;
+        let mut depth: u32 = 0;
+        let mut expect_key = false;
+        loop {
+            self.ws();
+            let Some(c) = self.peek() else {
+                return Err(LineIssue::NotJson("line ends inside a nested value"));
+            };
+            match c {
+                b'{' | b'[' => {
+                    // `depth` counts the levels open inside the event's own
+                    // object; this bracket opens one more.
+                    if depth + 1 >= MAX_NESTING {
+                        return Err(LineIssue::NotJson("nested too deeply"));
+                    }
+                    let is_object = c == b'{';
+                    stack = (stack << 1) | u128::from(is_object);
+                    depth += 1;
+                    self.i += 1;
+                    self.ws();
+                    let close = if is_object { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        continue; // the closing bracket is handled below
+                    }
+                    expect_key = is_object;
+                    continue;
+                }
+                b'}' | b']' => {
+                    let is_object = stack & 1 == 1;
+                    if (c == b'}') != is_object {
+                        return Err(LineIssue::NotJson("mismatched brackets"));
+                    }
+                    stack >>= 1;
+                    depth -= 1;
+                    self.i += 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                _ => {
+                    if expect_key {
+                        if c != b'"' {
+                            return Err(LineIssue::NotJson("expected a key"));
+                        }
+                        self.string()?;
+                        self.ws();
+                        if self.peek() != Some(b':') {
+                            return Err(LineIssue::NotJson("expected ':'"));
+                        }
+                        self.i += 1;
+                        self.ws();
+                        match self.peek() {
+                            Some(b'{' | b'[') => continue,
+                            _ => self.value()?,
+                        }
+                    } else {
+                        self.value()?;
+                    }
+                }
+            }
+            // After a complete value inside a container: ',' or the close.
+            self.ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.i += 1;
+                    expect_key = stack & 1 == 1;
+                }
+                Some(b'}' | b']') => {}
+                None => return Err(LineIssue::NotJson("line ends inside a nested value")),
+                _ => return Err(LineIssue::NotJson("expected ',' in a nested value")),
+            }
+        }
+    }
+}
+
+/// The number or literal at the start of `rest`: up to the first byte that
+/// can end a value (`,`, `}`, `]` or whitespace).
+pub fn scalar_token(rest: &[u8]) -> &[u8] {
+    let len = rest
+        .iter()
+        .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+        .unwrap_or(rest.len());
+    &rest[..len]
+}
+
+/// The JSON number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+pub fn is_json_number(token: &[u8]) -> bool {
+    let mut i = 0;
+    let n = token.len();
+    if i < n && token[i] == b'-' {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < n && token[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if i < n && token[i] == b'0' {
+        i += 1;
+    } else if digits(&mut i) == 0 {
+        return false;
+    }
+    if i < n && token[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if i < n && (token[i] == b'e' || token[i] == b'E') {
+        i += 1;
+        if i < n && (token[i] == b'+' || token[i] == b'-') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == n
+}
+
+/// Decodes JSON escapes (already validated by the scanner) into UTF-8. A lone
+/// surrogate becomes U+FFFD.
+fn decode_escapes(raw: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < raw.len() {
+        let Some(k) = memchr::memchr(b'\\', &raw[i..]) else {
+            out.extend_from_slice(&raw[i..]);
+            return;
+        };
+        out.extend_from_slice(&raw[i..i + k]);
+        i += k + 1;
+        let c = raw[i];
+        i += 1;
+        let simple = match c {
+            b'b' => Some(0x08),
+            b'f' => Some(0x0c),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            b'u' => None,
+            other => Some(other),
+        };
+        if let Some(byte) = simple {
+            out.push(byte);
+            continue;
+        }
+        let unit = hex4(&raw[i..i + 4]);
+        i += 4;
+        let ch = if (0xD800..0xDC00).contains(&unit)
+            && raw.get(i..i + 2) == Some(b"\\u")
+            && raw.len() >= i + 6
+        {
+            let low = hex4(&raw[i + 2..i + 6]);
+            if (0xDC00..0xE000).contains(&low) {
+                i += 6;
+                char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+            } else {
+                None
+            }
+        } else {
+            char::from_u32(unit)
+        };
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.unwrap_or('\u{FFFD}').encode_utf8(&mut buf).as_bytes());
+    }
+}
+
+fn hex4(h: &[u8]) -> u32 {
+    h.iter().fold(0, |acc, &d| {
+        acc * 16
+            + match d {
+                b'0'..=b'9' => u32::from(d - b'0'),
+                b'a'..=b'f' => u32::from(d - b'a' + 10),
+                _ => u32::from(d - b'A' + 10),
+            }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The canonical-head path and the general loop agree on `line`, in
+    /// fast mode, with and without the user agent.
+    fn assert_paths_agree(line: &[u8]) {
+        for ua in [false, true] {
+            assert_eq!(
+                extract_with(line, Validation::Fast, ua, true),
+                extract_with(line, Validation::Fast, ua, false),
+                "user agent {ua}: {}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn canonical_head_reads_what_the_general_loop_reads() {
+        use crate::gen::{generate, GenOptions, Level};
+        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/swagger-mini.json");
+        let catalogue =
+            crate::spec::Catalogue::from_json(&std::fs::read(spec).unwrap(), "mini").unwrap();
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for (level, noise) in [
+            (Level::Metadata, true),
+            (Level::Request, false),
+            (Level::RequestResponse, true),
+        ] {
+            let mut log = Vec::new();
+            let options = GenOptions {
+                noise,
+                ..GenOptions::new(3, 200_000, level)
+            };
+            generate(&catalogue, &options, &mut log);
+            lines.extend(log.split(|&b| b == b'\n').map(|l| trim_line(l).to_vec()));
+        }
+        let canonical = lines
+            .iter()
+            .filter(|l| l.starts_with(br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","#))
+            .count();
+        assert!(canonical >= 400, "{canonical} canonical lines");
+        // The real events too (CI always has ../shared).
+        let real = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/real-audit");
+        match std::fs::read_dir(real) {
+            Ok(dir) => {
+                for entry in dir {
+                    let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                    lines.extend(bytes.split(|&b| b == b'\n').map(|l| trim_line(l).to_vec()));
+                }
+            }
+            Err(e) if std::env::var_os("CI").is_some() => panic!("{real}: {e}"),
+            Err(_) => eprintln!("skipping the real events: {real} not present"),
+        }
+        lines.retain(|l| !l.is_empty());
+        for line in &lines {
+            assert_paths_agree(line);
+        }
+
+        // Every way the head can stop early or go wrong: each prefix of a
+        // canonical head, each byte of it replaced, keys out of order,
+        // non-string values, escapes and bad escapes in the values.
+        let head = br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"5b4b3c2a-1d0e-4f9a-8b7c-6d5e4f3a2b1c","stage":"ResponseComplete","requestURI":"/api/v1/pods?watch=true\u0026x=1","verb":"watch","userAgent":"e2e.test/v1.34.0 -- [sig-node] Pods","a":{}}"#;
+        for cut in 0..head.len() {
+            let mut line = head[..cut].to_vec();
+            assert_paths_agree(&line);
+            line.push(b'}');
+            assert_paths_agree(&line);
+        }
+        for at in 0..head.len() {
+            for with in [b'"', b'\\', b'}', b',', b' ', b'x', 0x01] {
+                let mut line = head.to_vec();
+                line[at] = with;
+                assert_paths_agree(&line);
+            }
+        }
+        let variants: [&[u8]; 6] = [
+            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","stage":"RequestReceived","auditID":"x","requestURI":"/api","verb":"get"}"#,
+            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":7,"stage":"RequestReceived","requestURI":"/api","verb":"get"}"#,
+            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get","verb":"list"}"#,
+            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Meta\u0064ata","auditID":"\u0078","stage":"Request\q","requestURI":"/api","verb":"get"}"#,
+            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get"} "#,
+            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get"}"#,
+        ];
+        for line in variants {
+            assert_paths_agree(line);
+        }
+    }
+
+    fn get(line: &str) -> Result<(String, String, String), LineIssue> {
+        let f = extract(line.as_bytes(), Validation::Full, false)?;
+        let s = |v: Option<JsonStr>| String::from_utf8(v.unwrap().decode().into_owned()).unwrap();
+        Ok((s(f.stage), s(f.verb), s(f.request_uri)))
+    }
+
+    #[test]
+    fn any_key_order_and_nested_decoys() {
+        let line = r#"{"requestObject":{"verb":"create","stage":"X","requestURI":"/no","a":[1,{"b":null}]},"verb":"get", "stage" : "RequestReceived","requestURI":"/api/v1/pods?a=1\u0026watch=true"}"#;
+        assert_eq!(
+            get(line).unwrap(),
+            (
+                "RequestReceived".into(),
+                "get".into(),
+                "/api/v1/pods?a=1&watch=true".into()
+            )
+        );
+    }
+
+    #[test]
+    fn escapes_decode() {
+        let s = JsonStr {
+            raw: br#"a\"b\\c\/d\n\u00e9\ud83d\ude00\ud800x"#,
+            escaped: true,
+        };
+        assert_eq!(
+            String::from_utf8(s.decode().into_owned()).unwrap(),
+            "a\"b\\c/d\né😀\u{FFFD}x"
+        );
+    }
+
+    #[test]
+    fn broken_lines_are_reported() {
+        let cases: &[(&str, LineIssue)] = &[
+            ("not json", LineIssue::NotJson("does not start with '{'")),
+            (
+                r#"{"verb":"get","stage":"RequestReceived","requestURI":"/api","x":{"a":1"#,
+                LineIssue::NotJson("line ends inside a nested value"),
+            ),
+            (
+                r#"{"verb":"get","stage":"RequestReceived","requestURI":"/api"} x"#,
+                LineIssue::NotJson("data after the closing '}'"),
+            ),
+            (
+                r#"{"verb":"get","stage":"RequestReceived","requestURI":"/api","x":[1}]}"#,
+                LineIssue::NotJson("mismatched brackets"),
+            ),
+            (
+                r#"{"verb":"get","stage":"RequestReceived","requestURI":"/api","x":tru}"#,
+                LineIssue::NotJson("invalid value"),
+            ),
+            (
+                r#"{"verb":"get","stage":"RequestReceived","requestURI":"/api","x":01}"#,
+                LineIssue::NotJson("invalid value"),
+            ),
+            (
+                r#"{"verb":"get","stage":"RequestReceived","requestURI":"/a\q"}"#,
+                LineIssue::NotJson("bad escape"),
+            ),
+            (
+                r#"{"verb":"get","stage":"RequestReceived"}"#,
+                LineIssue::NotAnEvent("no requestURI"),
+            ),
+            (r#"{"kind":"Status"}"#, LineIssue::NotAnEvent("no stage")),
+            (
+                r#"{"verb":"get","stage":"RequestReceived","requestURI":"/api""#,
+                LineIssue::NotJson("line ends inside the object"),
+            ),
+        ];
+        for (line, issue) in cases {
+            assert_eq!(
+                extract(line.as_bytes(), Validation::Full, false).err(),
+                Some(*issue),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            extract(b"{\"verb\":\"g\xffet\"}", Validation::Full, false).err(),
+            Some(LineIssue::InvalidUtf8)
+        );
+    }
+
+    #[test]
+    fn fast_validation_stops_after_the_needed_fields_but_catches_torn_lines() {
+        let head =
+            r#"{"auditID":"a","stage":"RequestReceived","requestURI":"/api","verb":"get","user":{"#;
+        let whole = format!("{head}\"username\":\"x\"}}}}");
+        let fast = extract(whole.as_bytes(), Validation::Fast, false).unwrap();
+        assert_eq!(
+            fast,
+            extract(whole.as_bytes(), Validation::Full, false).unwrap()
+        );
+        let torn = &whole[..whole.len() - 5];
+        assert_eq!(
+            extract(torn.as_bytes(), Validation::Fast, false).err(),
+            Some(LineIssue::NotJson("line does not end with '}'"))
+        );
+        // A cut right after a nested '}' passes the fast check only.
+        let cut = r#"{"auditID":"a","stage":"RequestReceived","requestURI":"/api","verb":"get","user":{"a":1}"#;
+        assert!(extract(cut.as_bytes(), Validation::Fast, false).is_ok());
+        assert!(extract(cut.as_bytes(), Validation::Full, false).is_err());
+    }
+
+    #[test]
+    fn numbers_follow_the_grammar() {
+        for ok in ["0", "-1", "12.5", "1e5", "1E+5", "-0.0e-1"] {
+            assert!(is_json_number(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["", "-", "01", "1.", ".5", "1e", "+1", "0x1"] {
+            assert!(!is_json_number(bad.as_bytes()), "{bad}");
+        }
+    }
+}

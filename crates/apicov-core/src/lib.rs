@@ -1,0 +1,77 @@
+//! The apicov engine: Kubernetes API coverage from kube-apiserver audit logs,
+//! without a command line, a network or a terminal.
+//!
+//! The pipeline, one module a stage:
+//! [`spec`] (the operation catalogue of a swagger document) →
+//! [`routes`] (verb + request URI → operation; [`routes::PathMatcher`] is the
+//! extension point for other matching strategies);
+//! [`input`] (files, streams, gzip/zstd) → [`chunk`] (newline-aligned
+//! pieces) → [`event`] (field extraction) → [`attribution`] (which test or
+//! client sent a request) → [`aggregate`] (per-chunk tallies merged in input
+//! order) → [`coverage`] (each operation's verdict against the tracking
+//! [`lists`]). [`pipeline`] drives the parallel scan; [`mapguard`] survives
+//! inputs truncated while mapped; [`gen`] writes synthetic logs with known
+//! counts. Rendering the results is `apicov-report`'s job.
+//!
+//! # Example
+//!
+//! Build a catalogue from a swagger document, scan a log and read the tally
+//! (`apicov-report` renders it; `examples/custom_matcher.rs` plugs in a
+//! route matcher of its own):
+//!
+//! ```
+//! use apicov_core::aggregate::ScanOptions;
+//! use apicov_core::pipeline::{self, EngineOptions, Feed};
+//! use apicov_core::routes::{Router, WatchCredit};
+//! use apicov_core::spec::Catalogue;
+//! use apicov_core::{coverage::Coverage, input::InputName, lists::EndpointList};
+//!
+//! let swagger = br#"{"info": {"version": "v1.36.0"}, "paths": {
+//!   "/api/v1/namespaces/{namespace}/pods": {
+//!     "get": {"operationId": "listCoreV1NamespacedPod"}}}}"#;
+//! let catalogue = Catalogue::from_json(swagger, "swagger.json")?;
+//! let router = Router::new(&catalogue, WatchCredit::default());
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let log = dir.path().join("audit.log");
+//! std::fs::write(&log, concat!(
+//!     r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods","verb":"list","user":{"username":"admin"},"userAgent":"e2e.test/v1.36.0 -- [sig-node] Pods should list"}"#,
+//!     "\n"))?;
+//!
+//! let pool = pipeline::thread_pool(2)?;
+//! let inputs = [InputName::File(log.clone())];
+//! let (tally, _) = pipeline::run(&inputs, &router, catalogue.len(), &EngineOptions::default(), &pool, &[])?;
+//! let op = catalogue.lookup("listCoreV1NamespacedPod").unwrap();
+//! assert_eq!(tally.ops[op.index()].total(), 1);
+//!
+//! let (ineligible, pending) = (EndpointList::default(), EndpointList::default());
+//! let coverage = Coverage::new(&catalogue, &tally, &ineligible, &pending);
+//! assert_eq!(coverage.kept, [op]);
+//!
+//! // Lines that are not in a file (a webhook's batch, an iterator) go
+//! // through a Feed, one piece after another.
+//! let mut feed = Feed::new(&router, catalogue.len(), ScanOptions::default());
+//! for line in std::fs::read_to_string(&log)?.lines() {
+//!     feed.push(format!("{line}\n").as_bytes());
+//! }
+//! assert_eq!(feed.finish().ops, tally.ops);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod aggregate;
+pub mod attribution;
+pub mod chunk;
+pub mod coverage;
+pub mod error;
+pub mod event;
+pub mod gen;
+pub mod input;
+pub mod lists;
+pub mod mapguard;
+pub mod pipeline;
+pub mod routes;
+pub mod spec;
+
+pub use error::{Error, Result};

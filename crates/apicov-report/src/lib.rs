@@ -1,0 +1,62 @@
+//! apicov's outputs and the algebra of runs, over `apicov-core`'s tallies.
+//!
+//! [`report`] renders one run (one module a format: the drop-in
+//! `audit-endpoints.txt` and `audit-operations.json`, report JSON, HTML,
+//! JUnit, the console summary) and writes outputs all or none, with
+//! [`cleanup`] removing temporary files on signals. Across runs: [`diff`]
+//! (a pull request against a baseline), [`merge`] (several parts or runs into
+//! one), [`history`] (a timeline of runs; [`columnar`] writes it as Parquet
+//! behind the default `parquet` feature). [`promotions`] and [`near_miss`]
+//! explain verdicts.
+//!
+//! # Example
+//!
+//! The drop-in `audit-endpoints.txt` of a run counted by `apicov-core`:
+//!
+//! ```
+//! use apicov_core::aggregate::ScanOptions;
+//! use apicov_core::coverage::Coverage;
+//! use apicov_core::lists::EndpointList;
+//! use apicov_core::pipeline::Feed;
+//! use apicov_core::routes::{Router, WatchCredit};
+//! use apicov_core::spec::Catalogue;
+//! use apicov_report::report::{endpoints, Caveats};
+//!
+//! let swagger = br#"{"info": {"version": "v1.36.0"}, "paths": {
+//!   "/api/v1/namespaces/{namespace}/pods": {
+//!     "get": {"operationId": "listCoreV1NamespacedPod"}}}}"#;
+//! let catalogue = Catalogue::from_json(swagger, "swagger.json")?;
+//! let router = Router::new(&catalogue, WatchCredit::default());
+//! let mut feed = Feed::new(&router, catalogue.len(), ScanOptions::default());
+//! feed.push(concat!(
+//!     r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods?limit=500","verb":"list","user":{"username":"admin"},"userAgent":"e2e.test/v1.36.0"}"#,
+//!     "\n"
+//! ).as_bytes());
+//! let tally = feed.finish();
+//!
+//! let none = EndpointList::default();
+//! let coverage = Coverage::new(&catalogue, &tally, &none, &none);
+//! let text = endpoints::render(
+//!     &catalogue,
+//!     &tally,
+//!     &coverage,
+//!     endpoints::SortOrder::Name,
+//!     endpoints::ListsPresent { ineligible: false, pending: false },
+//!     false,
+//!     Caveats::default(),
+//! );
+//! assert!(text.ends_with("\n----------------------------------------------------------------------\nlistCoreV1NamespacedPod | 1"));
+//! # Ok::<(), apicov_core::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod cleanup;
+#[cfg(feature = "parquet")]
+pub mod columnar;
+pub mod diff;
+pub mod history;
+pub mod merge;
+pub mod near_miss;
+pub mod promotions;
+pub mod report;

@@ -1,0 +1,335 @@
+//! Mergeable results: a run's [`Tally`] as JSON (the `tally` section of the
+//! report JSON) and back, so that runs parsed apart (one Kubernetes Job per CI
+//! run, a Spark `pipe` stage, …) combine into exactly what one parse over all
+//! their inputs gives.
+//!
+//! Positions are written as `[input, offset]` pairs (input numbers are the
+//! report's own), request IDs as 32 hex digits.
+
+use serde_json::{json, Map, Value};
+
+use apicov_core::aggregate::{
+    position, position_input, Hits, InputTotals, Malformed, Sample, Tally, UnmatchedKey,
+};
+use apicov_core::attribution::Actor;
+use apicov_core::spec::Catalogue;
+
+/// Format of the `tally` section; bumped on incompatible changes.
+pub const TALLY_FORMAT: u64 = 1;
+
+fn pos_json(pos: u64) -> Value {
+    json!([position_input(pos), pos & ((1u64 << 48) - 1)])
+}
+
+fn pos_from(v: &Value) -> Option<u64> {
+    let pair = v.as_array()?;
+    Some(position(
+        pair.first()?.as_u64()? as usize,
+        pair.get(1)?.as_u64()?,
+    ))
+}
+
+fn hits_json(h: &Hits) -> Value {
+    json!({"by_stage": h.by_stage, "first": pos_json(h.first)})
+}
+
+fn hits_from(v: &Value) -> Option<Hits> {
+    let stages = v.get("by_stage")?.as_array()?;
+    let mut by_stage = [0u64; 4];
+    for (slot, n) in by_stage.iter_mut().zip(stages) {
+        *slot = n.as_u64()?;
+    }
+    Some(Hits {
+        by_stage,
+        first: pos_from(v.get("first")?)?,
+    })
+}
+
+/// Digest of a set of open request IDs: lets `merge` check that a part was
+/// parsed with `--continue-from` the part before it.
+pub fn open_digest(ids: impl IntoIterator<Item = u128>) -> String {
+    let mut sorted: Vec<u128> = ids.into_iter().collect();
+    sorted.sort_unstable();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for id in sorted {
+        for b in id.to_be_bytes() {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// The tally as JSON. `seeded` is the digest of the open requests the parse
+/// started from (`--continue-from`), if any.
+pub fn to_json(tally: &Tally, catalogue: &Catalogue, seeded: Option<&str>) -> Value {
+    let mut ops = Map::new();
+    let mut samples = Map::new();
+    for id in catalogue.sorted_ids() {
+        let hits = &tally.ops[id.index()];
+        if hits.total() == 0 {
+            continue;
+        }
+        let name = catalogue.get(id).id.clone();
+        ops.insert(name.clone(), hits_json(hits));
+        let lines: Vec<Value> = tally.samples[id.index()]
+            .iter()
+            .map(|s| json!({"at": pos_json(s.pos), "line": String::from_utf8_lossy(&s.line)}))
+            .collect();
+        samples.insert(name, Value::Array(lines));
+    }
+    let mut unmatched: Vec<_> = tally.unmatched.iter().collect();
+    unmatched.sort_by(|a, b| a.0.cmp(b.0));
+    let unmatched: Vec<Value> = unmatched
+        .into_iter()
+        .map(|(k, h)| json!({"verb": k.verb, "pattern": k.pattern, "hits": hits_json(h)}))
+        .collect();
+    let mut attributed: Vec<(&Actor, &str, u64)> = tally
+        .attributed
+        .iter()
+        .map(|((a, op), n)| {
+            (
+                &tally.actors.actors[*a as usize],
+                catalogue.get(*op).id.as_str(),
+                *n,
+            )
+        })
+        .collect();
+    attributed.sort();
+    let attributed: Vec<Value> = attributed
+        .into_iter()
+        .map(|(actor, op, n)| {
+            let (kind, name) = match actor {
+                Actor::Test(n) => ("test", n),
+                Actor::Client(n) => ("client", n),
+            };
+            json!({kind: name, "operation": op, "requests": n})
+        })
+        .collect();
+    let mut open: Vec<u128> = tally.open_requests().collect();
+    open.sort_unstable();
+    json!({
+        "format": TALLY_FORMAT,
+        "inputs": tally.inputs.iter().map(|i| json!({"lines": i.lines, "bytes": i.bytes})).collect::<Vec<_>>(),
+        "blank_lines": tally.blank_lines,
+        "malformed_lines": tally.malformed_lines,
+        "malformed_examples": tally.malformed_examples.iter()
+            .map(|m| json!({"input": m.input, "line": m.line, "reason": m.reason})).collect::<Vec<_>>(),
+        "events_by_stage": tally.events_by_stage,
+        "operations": ops,
+        "samples": samples,
+        "unmatched": unmatched,
+        "attributed": attributed,
+        "open_at_end": open.iter().map(|id| format!("{id:032x}")).collect::<Vec<_>>(),
+        "open_digest": open_digest(open.iter().copied()),
+        "seeded_from": seeded,
+    })
+}
+
+/// What a report's tally section holds besides the tally itself.
+pub struct Loaded {
+    /// The tally, with samples and open requests.
+    pub tally: Tally,
+    /// Digest of the open requests the parse was seeded with.
+    pub seeded_from: Option<String>,
+    /// Digest of the requests left open at the end (for `--continue-from`).
+    pub open_digest: String,
+}
+
+/// Reads a `tally` section back. Operations are looked up by name in
+/// `catalogue`; an unknown one is an error (the report came from another spec).
+pub fn from_json(v: &Value, catalogue: &Catalogue) -> Result<Loaded, String> {
+    let bad = |what: &str| format!("report JSON: bad or missing tally.{what}");
+    if v.get("format").and_then(Value::as_u64) != Some(TALLY_FORMAT) {
+        return Err(format!("report JSON: no tally section of format {TALLY_FORMAT} (written by another apicov version?)"));
+    }
+    let mut tally = Tally::new(catalogue.len());
+    for i in v
+        .get("inputs")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("inputs"))?
+    {
+        tally.inputs.push(InputTotals {
+            lines: i
+                .get("lines")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad("inputs"))?,
+            bytes: i
+                .get("bytes")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad("inputs"))?,
+        });
+    }
+    tally.blank_lines = v
+        .get("blank_lines")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("blank_lines"))?;
+    tally.malformed_lines = v
+        .get("malformed_lines")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("malformed_lines"))?;
+    for m in v
+        .get("malformed_examples")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("malformed_examples"))?
+    {
+        tally.malformed_examples.push(Malformed {
+            input: m
+                .get("input")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad("malformed_examples"))? as usize,
+            line: m
+                .get("line")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad("malformed_examples"))?,
+            reason: m
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+        });
+    }
+    let stages = v
+        .get("events_by_stage")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("events_by_stage"))?;
+    for (slot, n) in tally.events_by_stage.iter_mut().zip(stages) {
+        *slot = n.as_u64().ok_or_else(|| bad("events_by_stage"))?;
+    }
+    let lookup = |name: &str| {
+        catalogue
+            .lookup(name)
+            .ok_or_else(|| format!("report JSON: operation {name} is not in the spec (use the spec the run was parsed with)"))
+    };
+    for (name, h) in v
+        .get("operations")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("operations"))?
+    {
+        tally.ops[lookup(name)?.index()] = hits_from(h).ok_or_else(|| bad("operations"))?;
+    }
+    for (name, list) in v
+        .get("samples")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("samples"))?
+    {
+        let op = lookup(name)?;
+        for s in list.as_array().ok_or_else(|| bad("samples"))? {
+            tally.samples[op.index()].push(Sample {
+                pos: s
+                    .get("at")
+                    .and_then(pos_from)
+                    .ok_or_else(|| bad("samples"))?,
+                line: s
+                    .get("line")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("samples"))?
+                    .as_bytes()
+                    .into(),
+            });
+        }
+    }
+    for u in v
+        .get("unmatched")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("unmatched"))?
+    {
+        let key = UnmatchedKey {
+            verb: u
+                .get("verb")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("unmatched"))?
+                .to_string(),
+            pattern: u
+                .get("pattern")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("unmatched"))?
+                .to_string(),
+        };
+        tally.unmatched.insert(
+            key,
+            u.get("hits")
+                .and_then(hits_from)
+                .ok_or_else(|| bad("unmatched"))?,
+        );
+    }
+    for a in v
+        .get("attributed")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("attributed"))?
+    {
+        let actor = match (
+            a.get("test").and_then(Value::as_str),
+            a.get("client").and_then(Value::as_str),
+        ) {
+            (Some(t), _) => Actor::Test(t.to_string()),
+            (_, Some(c)) => Actor::Client(c.to_string()),
+            _ => return Err(bad("attributed")),
+        };
+        let op = lookup(
+            a.get("operation")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("attributed"))?,
+        )?;
+        let n = a
+            .get("requests")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| bad("attributed"))?;
+        let actor = tally.actors.intern_actor(&actor);
+        *tally.attributed.entry((actor, op)).or_default() += n;
+    }
+    let mut open = Vec::new();
+    for id in v
+        .get("open_at_end")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("open_at_end"))?
+    {
+        let hex = id.as_str().ok_or_else(|| bad("open_at_end"))?;
+        open.push(u128::from_str_radix(hex, 16).map_err(|_| bad("open_at_end"))?);
+    }
+    tally.seed_open(open);
+    Ok(Loaded {
+        tally,
+        seeded_from: v
+            .get("seeded_from")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        open_digest: v
+            .get("open_digest")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+/// What a report's counts mean beyond its tally: which spec they were
+/// matched against and whether only conformance tests were counted. Results
+/// of different meaning are not combined silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportMeaning {
+    /// `spec.digest` (reports written before it existed have none).
+    pub spec_digest: Option<String>,
+    /// Only requests of `[Conformance]` specs were counted.
+    pub conformance_only: bool,
+    /// The report is itself a combination across specs (`--allow-spec-mix`).
+    pub spec_mix: bool,
+}
+
+impl ReportMeaning {
+    /// Reads the meaning of a report JSON.
+    pub fn of(report: &Value) -> ReportMeaning {
+        ReportMeaning {
+            spec_digest: report
+                .pointer("/spec/digest")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            conformance_only: flag(report, "conformance_only"),
+            spec_mix: flag(report, "spec_mix"),
+        }
+    }
+}
+
+/// A boolean member of a report; absent (older reports) is false.
+fn flag(report: &Value, key: &str) -> bool {
+    report.get(key).and_then(Value::as_bool).unwrap_or(false)
+}

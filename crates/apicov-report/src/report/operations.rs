@@ -1,0 +1,526 @@
+//! `audit-operations.json`: `{operationId: [up to 5 sample events]}` for the
+//! operations that pass the filters, in order of first hit. Each sample is the
+//! parsed event, printed as Python's `json.dump(indent=2, ensure_ascii=False)`
+//! prints it, so the file is byte-identical to the reference's.
+
+use std::borrow::Cow;
+use std::io;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::Value;
+
+use crate::report::Body;
+use apicov_core::aggregate::Tally;
+use apicov_core::coverage::Coverage;
+use apicov_core::spec::Catalogue;
+
+/// The document in pieces (`{`, one piece per operation, `}`), for
+/// [`crate::report::write_all_atomic`] to write one after another.
+pub fn render(catalogue: &Catalogue, tally: &Tally, coverage: &Coverage) -> Body {
+    if coverage.kept.is_empty() {
+        return b"{}".to_vec().into();
+    }
+    // Each operation's samples are printed in parallel (a 200 MB run has
+    // ~5,000 samples, ~6 MB of JSON) into a buffer sized for them.
+    let last = coverage.kept.len() - 1;
+    let mut pieces: Vec<Vec<u8>> = coverage
+        .kept
+        .par_iter()
+        .enumerate()
+        .map(|(n, op)| {
+            let samples = &tally.samples[op.index()];
+            let lines: usize = samples.iter().map(|s| s.line.len()).sum();
+            let mut part = Vec::with_capacity(lines + lines / 2 + 128);
+            let name = Value::from(catalogue.get(*op).id.as_str());
+            part.extend_from_slice(b"  ");
+            part.extend_from_slice(&to_python_json(&name));
+            if samples.is_empty() {
+                part.extend_from_slice(b": []");
+            } else {
+                part.extend_from_slice(b": [\n");
+                for (i, sample) in samples.iter().enumerate() {
+                    part.extend_from_slice(b"    ");
+                    print_sample(&sample.line, &mut part);
+                    part.extend_from_slice(if i + 1 < samples.len() { b",\n" } else { b"\n" });
+                }
+                part.extend_from_slice(b"  ]");
+            }
+            part.extend_from_slice(if n < last { b",\n" } else { b"\n" });
+            part
+        })
+        .collect();
+    pieces.insert(0, b"{\n".to_vec());
+    pieces.push(b"}".to_vec());
+    pieces.into()
+}
+
+/// Prints one sample at depth 2 (inside the object and its array), straight
+/// from the line's bytes, as Python's `json.dumps(json.loads(line), indent=2,
+/// ensure_ascii=False)` prints it. Lines the transcoder declines (a duplicate
+/// or escaped key, a surrogate escape, invalid UTF-8, anything it does not
+/// take for valid JSON) go the slow way, [`print_sample_via_serde`].
+/// `benches/report.rs`: 4.4-5.6x the throughput of going through serde_json
+/// values (see README).
+pub fn print_sample(line: &[u8], out: &mut Vec<u8>) {
+    let mark = out.len();
+    let done = std::str::from_utf8(line).is_ok() && {
+        let mut t = Transcoder {
+            b: line,
+            i: 0,
+            out,
+            keys: Vec::new(),
+        };
+        t.value(SAMPLE_DEPTH).is_some() && {
+            t.ws();
+            t.i == line.len()
+        }
+    };
+    if !done {
+        out.truncate(mark);
+        print_sample_via_serde(line, out);
+    }
+}
+
+/// The reference way to print a sample: parse into a serde_json value (key
+/// order kept), print with `PythonFormatter`. Slow, but it takes anything.
+pub fn print_sample_via_serde(line: &[u8], out: &mut Vec<u8>) {
+    let text = to_python_json(&parse_event(line));
+    for (j, l) in text.split(|&b| b == b'\n').enumerate() {
+        if j > 0 {
+            out.push(b'\n');
+            out.extend_from_slice(b"    ");
+        }
+        out.extend_from_slice(l);
+    }
+}
+
+/// Byte classes inside a JSON string.
+const PLAIN: u8 = 0;
+const QUOTE: u8 = 1;
+const BACKSLASH: u8 = 2;
+const CONTROL: u8 = 3;
+
+static STRING_CLASS: [u8; 256] = {
+    let mut table = [PLAIN; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        table[c] = CONTROL;
+        c += 1;
+    }
+    table[b'"' as usize] = QUOTE;
+    table[b'\\' as usize] = BACKSLASH;
+    table
+};
+
+/// The index of the first byte at or after `i` that is not [`PLAIN`], or
+/// `b.len()`. Eight bytes at a time while none is special (the usual
+/// has-zero-byte and has-less-than tricks): 1.17x the transcoder's
+/// throughput of a byte-at-a-time loop (benches/report.rs, Metadata lines).
+#[inline]
+fn skip_plain(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let special = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        if special & HIGH != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while i < b.len() && STRING_CLASS[usize::from(b[i])] == PLAIN {
+        i += 1;
+    }
+    i
+}
+
+/// The indentation level of a sample's object in audit-operations.json.
+const SAMPLE_DEPTH: usize = 2;
+
+/// Indentation for `newline`, two spaces a level.
+const SPACES: &[u8; 128] = &[b' '; 128];
+
+/// Re-prints compact JSON as Python's `json.dumps(indent=2,
+/// ensure_ascii=False)` would print what `json.loads` made of it, in one
+/// pass over the bytes (the line's UTF-8 is checked by the caller). `None`
+/// means "not sure": the caller then takes the serde_json path.
+struct Transcoder<'a, 'o> {
+    b: &'a [u8],
+    i: usize,
+    out: &'o mut Vec<u8>,
+    /// Keys of the objects being printed, innermost last (duplicate check).
+    keys: Vec<&'a [u8]>,
+}
+
+impl<'a> Transcoder<'a, '_> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn newline(&mut self, depth: usize) {
+        self.out.push(b'\n');
+        match SPACES.get(..2 * depth) {
+            Some(spaces) => self.out.extend_from_slice(spaces),
+            None => self.out.resize(self.out.len() + 2 * depth, b' '),
+        }
+    }
+
+    /// `depth` is the indentation level: the sample's own object prints at
+    /// [`SAMPLE_DEPTH`]. Samples were checked against
+    /// [`apicov_core::event::MAX_NESTING`] before they were kept; the bound here
+    /// keeps the recursion shallow whatever the caller passes.
+    fn value(&mut self, depth: usize) -> Option<()> {
+        if depth >= SAMPLE_DEPTH + apicov_core::event::MAX_NESTING as usize {
+            return None;
+        }
+        self.ws();
+        match *self.b.get(self.i)? {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => self.string().map(|_| ()),
+            _ => self.scalar(),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Option<()> {
+        self.i += 1;
+        self.ws();
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            self.out.extend_from_slice(b"{}");
+            return Some(());
+        }
+        self.out.push(b'{');
+        let first_key = self.keys.len();
+        loop {
+            self.ws();
+            if self.b.get(self.i) != Some(&b'"') {
+                return None;
+            }
+            self.newline(depth + 1);
+            let (key, escaped) = self.string()?;
+            // Python keeps a duplicate key's first place and last value; an
+            // escaped key may spell a duplicate differently.
+            if escaped || self.keys[first_key..].contains(&key) {
+                return None;
+            }
+            self.keys.push(key);
+            self.ws();
+            if self.b.get(self.i) != Some(&b':') {
+                return None;
+            }
+            self.i += 1;
+            self.out.extend_from_slice(b": ");
+            self.value(depth + 1)?;
+            self.ws();
+            match self.b.get(self.i)? {
+                b',' => {
+                    self.i += 1;
+                    self.out.push(b',');
+                }
+                b'}' => {
+                    self.i += 1;
+                    self.newline(depth);
+                    self.out.push(b'}');
+                    self.keys.truncate(first_key);
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        self.i += 1;
+        self.ws();
+        if self.b.get(self.i) == Some(&b']') {
+            self.i += 1;
+            self.out.extend_from_slice(b"[]");
+            return Some(());
+        }
+        self.out.push(b'[');
+        loop {
+            self.newline(depth + 1);
+            self.value(depth + 1)?;
+            self.ws();
+            match self.b.get(self.i)? {
+                b',' => {
+                    self.i += 1;
+                    self.out.push(b',');
+                }
+                b']' => {
+                    self.i += 1;
+                    self.newline(depth);
+                    self.out.push(b']');
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// At a quote: prints the string as Python does and returns its raw
+    /// contents and whether they hold escapes. Python escapes only `"`, `\`
+    /// and control characters (`\n`-style where it has one, else `\u00XX`),
+    /// so runs without a backslash are copied as they are.
+    fn string(&mut self) -> Option<(&'a [u8], bool)> {
+        let b: &'a [u8] = self.b;
+        let start = self.i + 1;
+        let mut run = start;
+        let mut i = start;
+        let mut escaped = false;
+        self.out.push(b'"');
+        loop {
+            i = skip_plain(b, i);
+            match STRING_CLASS[usize::from(*b.get(i)?)] {
+                QUOTE => {
+                    self.out.extend_from_slice(&b[run..i]);
+                    self.out.push(b'"');
+                    self.i = i + 1;
+                    return Some((&b[start..i], escaped));
+                }
+                BACKSLASH => {
+                    escaped = true;
+                    self.out.extend_from_slice(&b[run..i]);
+                    i = self.escape(i)?;
+                    run = i;
+                }
+                _ => return None, // a raw control character: not JSON
+            }
+        }
+    }
+
+    /// Prints the escape at `at` (a backslash) as Python would print the
+    /// character it stands for; returns the index after it.
+    fn escape(&mut self, at: usize) -> Option<usize> {
+        let c = *self.b.get(at + 1)?;
+        match c {
+            // Python prints these the way Go wrote them.
+            b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                self.out.extend_from_slice(&[b'\\', c]);
+                Some(at + 2)
+            }
+            b'/' => {
+                self.out.push(b'/');
+                Some(at + 2)
+            }
+            b'u' => {
+                let hex = std::str::from_utf8(self.b.get(at + 2..at + 6)?).ok()?;
+                if !hex.bytes().all(|d| d.is_ascii_hexdigit()) {
+                    return None;
+                }
+                // A surrogate (even a valid pair) is left to serde_json.
+                let ch = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+                self.print_char(ch);
+                Some(at + 6)
+            }
+            _ => None,
+        }
+    }
+
+    fn print_char(&mut self, ch: char) {
+        match ch {
+            '"' => self.out.extend_from_slice(b"\\\""),
+            '\\' => self.out.extend_from_slice(b"\\\\"),
+            '\n' => self.out.extend_from_slice(b"\\n"),
+            '\r' => self.out.extend_from_slice(b"\\r"),
+            '\t' => self.out.extend_from_slice(b"\\t"),
+            '\u{8}' => self.out.extend_from_slice(b"\\b"),
+            '\u{c}' => self.out.extend_from_slice(b"\\f"),
+            c if (c as u32) < 0x20 => {
+                let hex = b"0123456789abcdef";
+                let code = c as usize;
+                self.out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    hex[code >> 4],
+                    hex[code & 15],
+                ]);
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                self.out
+                    .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+
+    fn scalar(&mut self) -> Option<()> {
+        let token = apicov_core::event::scalar_token(&self.b[self.i..]);
+        let len = token.len();
+        match token {
+            b"true" | b"false" | b"null" => self.out.extend_from_slice(token),
+            _ if apicov_core::event::is_json_number(token) => {
+                let text = std::str::from_utf8(token).ok()?;
+                self.out.extend_from_slice(python_number(text).as_bytes());
+            }
+            _ => return None,
+        }
+        self.i += len;
+        Some(())
+    }
+}
+
+/// The event as a JSON value with its key order kept. The extractor accepted
+/// the line; serde_json refuses a few things it does not (a lone surrogate
+/// escape, a raw control character in a string): then the raw line is kept as
+/// a string rather than dropped.
+fn parse_event(line: &[u8]) -> Value {
+    serde_json::from_slice(line)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(line).into_owned()))
+}
+
+/// Serialises like Python's `json.dumps(value, indent=2, ensure_ascii=False)`.
+pub fn to_python_json(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonFormatter::default());
+    value
+        .serialize(&mut ser)
+        .expect("writing to a Vec cannot fail");
+    out
+}
+
+/// serde_json's pretty printer with Python's number spelling. Strings already
+/// match: both escape only `"`, `\` and control characters, with lowercase hex.
+/// Kept apart from the transcoder's own escaping on purpose: the tests hold
+/// the transcoder to this independent printer.
+struct PythonFormatter {
+    pretty: PrettyFormatter<'static>,
+}
+
+impl Default for PythonFormatter {
+    fn default() -> PythonFormatter {
+        PythonFormatter {
+            pretty: PrettyFormatter::with_indent(b"  "),
+        }
+    }
+}
+
+/// Formatter methods that only pass on to the pretty printer.
+macro_rules! pretty {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $name<W: ?Sized + io::Write>(&mut self, w: &mut W $(, $arg: $ty)*) -> io::Result<()> {
+            self.pretty.$name(w $(, $arg)*)
+        })*
+    };
+}
+
+impl Formatter for PythonFormatter {
+    fn write_number_str<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        value: &str,
+    ) -> io::Result<()> {
+        w.write_all(python_number(value).as_bytes())
+    }
+    pretty! {
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        begin_object_value();
+        end_object_value();
+    }
+}
+
+/// A JSON number as Python re-prints it after `json.loads`: integers keep
+/// their digits (`-0` becomes `0`); anything with a fraction or exponent is a
+/// float printed by `repr` (shortest round-trip digits, exponent form below
+/// 1e-4 and from 1e16, `.0` on whole numbers, `Infinity` on overflow).
+pub fn python_number(text: &str) -> Cow<'_, str> {
+    if !text.contains(['.', 'e', 'E']) {
+        return if text == "-0" {
+            "0".into()
+        } else {
+            text.into()
+        };
+    }
+    let value: f64 = text.parse().unwrap_or(f64::NAN);
+    if value.is_infinite() {
+        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits, like Python's repr.
+    let sci = format!("{value:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let decpt = exp + 1; // value = 0.DIGITS × 10^decpt
+    if !(-4 < decpt && decpt <= 16) {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs()).into();
+    }
+    let n = digits.len() as i32;
+    let printed = if decpt <= 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-decpt) as usize))
+    } else if decpt >= n {
+        format!("{sign}{digits}{}.0", "0".repeat((decpt - n) as usize))
+    } else {
+        let (int, frac) = digits.split_at(decpt as usize);
+        format!("{sign}{int}.{frac}")
+    };
+    printed.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_as_python_repr() {
+        let cases = [
+            ("0", "0"),
+            ("-0", "0"),
+            ("12345678901234567890123", "12345678901234567890123"),
+            ("1.0", "1.0"),
+            ("1.50", "1.5"),
+            ("0.0001", "0.0001"),
+            ("0.00001", "1e-05"),
+            ("1e5", "100000.0"),
+            ("1E+16", "1e+16"),
+            ("1e15", "1000000000000000.0"),
+            ("123.456e-10", "1.23456e-08"),
+            ("-0.0", "-0.0"),
+            ("0.1", "0.1"),
+            ("1e400", "Infinity"),
+            ("2.5e-3", "0.0025"),
+            ("1.2345678901234567e20", "1.2345678901234567e+20"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(python_number(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn pretty_printing_matches_python() {
+        let v: Value =
+            serde_json::from_str(r#"{"b":[],"a":{},"c":[1,{"x":"é\u0001\"/"}],"d":null}"#).unwrap();
+        let want = "{\n  \"b\": [],\n  \"a\": {},\n  \"c\": [\n    1,\n    {\n      \"x\": \"é\\u0001\\\"/\"\n    }\n  ],\n  \"d\": null\n}";
+        assert_eq!(String::from_utf8(to_python_json(&v)).unwrap(), want);
+    }
+}

@@ -1,0 +1,145 @@
+//! The flag groups several subcommands share (the spec, the tracking lists,
+//! fetching), with the reference scripts' spellings accepted as aliases so CI
+//! jobs only change the program. Each subcommand's own flags live beside its
+//! `run` in [`crate::cmd`].
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL, DEFAULT_SWAGGER_URL};
+use apicov_core::lists::EndpointList;
+use apicov_core::routes::{Strategy, WatchCredit};
+use apicov_report::report::endpoints::SortOrder;
+
+/// Where the swagger spec comes from and how requests are matched to it.
+#[derive(Debug, Clone, Args)]
+pub struct SpecArgs {
+    /// Swagger/OpenAPI v2 spec: a path, file:// URL or http(s):// URL.
+    #[arg(long = "swagger", visible_alias = "swagger-url", value_name = "PATH|URL",
+          default_value = DEFAULT_SWAGGER_URL)]
+    pub swagger: String,
+
+    /// Which operation a watch credits: the deprecated /watch/ operation
+    /// (as the reference does) or the list operation (as APIsnoop does).
+    #[arg(long, value_enum, default_value_t = WatchCredit::Deprecated)]
+    pub watch_credit: WatchCredit,
+
+    /// Route-matching strategy (all give identical results; see benches/).
+    #[arg(long, value_enum, default_value_t = Strategy::Trie)]
+    pub matcher: Strategy,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+/// The conformance tracking lists (the reference's `…-url` spellings too).
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Ineligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "ineligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_INELIGIBLE_URL)]
+    pub ineligible_endpoints: String,
+
+    /// Pending eligible endpoints YAML (path or URL).
+    #[arg(long, visible_alias = "pending-eligible-endpoints-url", value_name = "PATH|URL",
+          default_value = DEFAULT_PENDING_URL)]
+    pub pending_eligible_endpoints: String,
+}
+
+impl ListArgs {
+    /// Reads (ineligible, pending), reporting both when both are missing.
+    pub fn load(
+        &self,
+        fetcher: &crate::source::Fetcher,
+    ) -> apicov_core::Result<(EndpointList, EndpointList)> {
+        let docs = crate::source::fetch_all(fetcher, &self.wanted(), Vec::new())?;
+        ListArgs::parse(&docs)
+    }
+
+    /// The two lists as documents to fetch, ineligible first.
+    pub fn wanted(&self) -> [crate::source::Wanted<'_>; 2] {
+        [
+            crate::source::Wanted {
+                flag: "--ineligible-endpoints",
+                location: &self.ineligible_endpoints,
+            },
+            crate::source::Wanted {
+                flag: "--pending-eligible-endpoints",
+                location: &self.pending_eligible_endpoints,
+            },
+        ]
+    }
+
+    /// Parses the two documents fetched for [`ListArgs::wanted`].
+    pub fn parse(
+        docs: &[crate::source::Document],
+    ) -> apicov_core::Result<(EndpointList, EndpointList)> {
+        Ok((
+            EndpointList::parse(&docs[0].bytes, &docs[0].name)?,
+            EndpointList::parse(&docs[1].bytes, &docs[1].name)?,
+        ))
+    }
+}
+
+/// How remote documents are fetched.
+#[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    /// Use cached copies of remote documents only; never touch the network.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Cache directory for remote documents
+    /// [default: $APICOV_CACHE_DIR, $XDG_CACHE_HOME/apicov or ~/.cache/apicov].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl SpecArgs {
+    /// The spec as a document to fetch.
+    pub fn wanted(&self) -> crate::source::Wanted<'_> {
+        crate::source::Wanted {
+            flag: "--swagger",
+            location: &self.swagger,
+        }
+    }
+}
+
+impl FetchArgs {
+    pub fn fetcher(&self) -> crate::source::Fetcher {
+        crate::source::Fetcher::new(self.cache_dir.clone(), self.offline)
+    }
+}
+
+/// The output files, shared by `parse`, `check`, `merge` and `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// audit-endpoints.txt to write (default: print it to stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Sample events per operation.
+    #[arg(long, value_name = "FILE", default_value = "audit-operations.json")]
+    pub audit_operations_json: PathBuf,
+
+    /// Order of the endpoint lines.
+    #[arg(long, value_enum, default_value_t = SortOrder::Name)]
+    pub sort: SortOrder,
+
+    /// Also write the full report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+
+    /// Write a self-contained HTML coverage report (implies --by-test).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write a JUnit XML file: one testcase per stable observable operation.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Append `op | NOT FOUND` lines for unexercised stable operations to the
+    /// endpoints file, for readers of older versions of the file.
+    #[arg(long)]
+    pub not_found_in_output: bool,
+}
