@@ -238,7 +238,8 @@ impl Bucket {
         );
         self.retrying(&object.name, || {
             let mut response = get_ok(&agent, &url)?;
-            let file = std::fs::File::create(dest).map_err(|e| Failure::Final(e.to_string()))?;
+            let file = apicov_report::cleanup::creating(|| std::fs::File::create(dest))
+                .map_err(|e| Failure::Final(e.to_string()))?;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
             let mut body = response.body_mut().with_config().limit(u64::MAX).reader();
             let copied = std::io::copy(&mut body, &mut out)

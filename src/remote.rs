@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::gcs::{Bucket, Object};
+use apicov_report::cleanup::{self, StagedDir};
 use apicov_report::history::{RunDir, RunStatus};
 
 /// A run ready to analyse.
@@ -27,7 +28,7 @@ pub enum Fetched {
     Downloaded {
         dir: RunDir,
         key: String,
-        files: tempfile::TempDir,
+        files: StagedDir,
     },
     /// Its listing or a download failed even after retries.
     Failed { dir: RunDir },
@@ -100,64 +101,123 @@ struct State {
     next_task: usize,
     /// The run the reader waits for (runs before it are done).
     reading: usize,
+    /// The reader is gone: take no new run.
+    stopped: bool,
     done: BTreeMap<usize, Fetched>,
 }
 
 /// Fetches `ids` (in that order) with `options.jobs` threads, at most
-/// `window` runs ahead of the reader; yields them in order.
-pub fn fetch_runs(
-    bucket: Bucket,
-    ids: Vec<String>,
-    options: FetchOptions,
-    window: usize,
-) -> impl Iterator<Item = Fetched> {
+/// `window` runs ahead of the reader; yields them in order. Dropping the
+/// iterator early (an error, `--strict`) stops the threads once their
+/// current run is fetched and removes every run fetched and not yet read:
+/// nothing is left in the temporary directory.
+pub fn fetch_runs(bucket: Bucket, ids: Vec<String>, options: FetchOptions, window: usize) -> Runs {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             next_task: 0,
             reading: 0,
+            stopped: false,
             done: BTreeMap::new(),
         }),
         changed: Condvar::new(),
     });
+    let count = ids.len();
     let ids = Arc::new(ids);
     let bucket = Arc::new(bucket);
     let options = Arc::new(options);
-    for _ in 0..options.jobs.max(1) {
-        let (shared, ids, bucket, options) =
-            (shared.clone(), ids.clone(), bucket.clone(), options.clone());
-        std::thread::spawn(move || loop {
-            let task = {
-                let mut state = shared.state.lock().expect("fetch state");
-                while state.next_task < ids.len() && state.next_task >= state.reading + window {
-                    state = shared.changed.wait(state).expect("fetch state");
+    let threads = (0..options.jobs.max(1))
+        .map(|_| {
+            let (shared, ids, bucket, options) =
+                (shared.clone(), ids.clone(), bucket.clone(), options.clone());
+            std::thread::spawn(move || loop {
+                let task = {
+                    let mut state = shared.lock();
+                    while !state.stopped
+                        && state.next_task < ids.len()
+                        && state.next_task >= state.reading + window
+                    {
+                        state = shared
+                            .changed
+                            .wait(state)
+                            .unwrap_or_else(|e| e.into_inner());
+                    }
+                    if state.stopped || state.next_task >= ids.len() {
+                        return;
+                    }
+                    state.next_task += 1;
+                    state.next_task - 1
+                };
+                let fetched = fetch_one(&bucket, &ids[task], &options);
+                let mut state = shared.lock();
+                if state.stopped {
+                    return; // nobody reads it: its files go now
                 }
-                if state.next_task >= ids.len() {
-                    return;
-                }
-                state.next_task += 1;
-                state.next_task - 1
-            };
-            let fetched = fetch_one(&bucket, &ids[task], &options);
-            shared
-                .state
-                .lock()
-                .expect("fetch state")
-                .done
-                .insert(task, fetched);
-            shared.changed.notify_all();
-        });
+                state.done.insert(task, fetched);
+                shared.changed.notify_all();
+            })
+        })
+        .collect();
+    Runs {
+        shared,
+        next: 0,
+        count,
+        threads,
     }
-    (0..ids.len()).map(move |index| {
-        let mut state = shared.state.lock().expect("fetch state");
+}
+
+/// The fetched runs, in order (see [`fetch_runs`]).
+pub struct Runs {
+    shared: Arc<Shared>,
+    next: usize,
+    count: usize,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Iterator for Runs {
+    type Item = Fetched;
+
+    fn next(&mut self) -> Option<Fetched> {
+        if self.next >= self.count {
+            return None;
+        }
+        let index = self.next;
+        self.next += 1;
+        let mut state = self.shared.lock();
         state.reading = index;
-        shared.changed.notify_all();
+        self.shared.changed.notify_all();
         loop {
             if let Some(fetched) = state.done.remove(&index) {
-                return fetched;
+                return Some(fetched);
             }
-            state = shared.changed.wait(state).expect("fetch state");
+            state = self
+                .shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
         }
-    })
+    }
+}
+
+impl Drop for Runs {
+    fn drop(&mut self) {
+        let unread = {
+            let mut state = self.shared.lock();
+            state.stopped = true;
+            self.shared.changed.notify_all();
+            std::mem::take(&mut state.done)
+        };
+        drop(unread);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Shared {
+    /// The state, even if a download thread panicked holding it.
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Lists one run, then takes it from the cache or downloads it.
@@ -184,7 +244,7 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
             row,
         };
     }
-    let files = match tempfile::Builder::new().prefix(".apicov-run-").tempdir() {
+    let files = match StagedDir::new("run") {
         Ok(files) => files,
         Err(e) => return failed(format!("a temporary directory: {e}")),
     };
@@ -193,7 +253,7 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
         let rel = &object.name[prefix.len()..];
         let dest = root.join(rel);
         if let Some(parent) = dest.parent() {
-            if let Err(e) = std::fs::create_dir_all(parent) {
+            if let Err(e) = cleanup::creating(|| std::fs::create_dir_all(parent)) {
                 return failed(format!("{}: {e}", parent.display()));
             }
         }
@@ -201,7 +261,7 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
             return failed(e.to_string());
         }
     }
-    if let Err(e) = std::fs::create_dir_all(&root) {
+    if let Err(e) = cleanup::creating(|| std::fs::create_dir_all(&root)) {
         return failed(format!("{}: {e}", root.display()));
     }
     match apicov_report::history::run_dir(&root) {

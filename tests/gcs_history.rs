@@ -98,10 +98,12 @@ fn start_emulator(binary: &Path, data: &Path) -> Emulator {
 
 /// A front for the emulator (tiny_http in, ureq out): every third request
 /// gets 503 and every fourth media download is cut off after half its bytes
-/// (each request target at most once). Logs the request targets.
+/// (each request target at most once). Logs the request targets. Media
+/// downloads whose target holds `broken` fail with 503 every time.
 struct FaultyProxy {
     base: String,
     targets: Arc<Mutex<Vec<String>>>,
+    broken: Arc<Mutex<Option<String>>>,
 }
 
 fn start_proxy(upstream: String) -> FaultyProxy {
@@ -109,6 +111,8 @@ fn start_proxy(upstream: String) -> FaultyProxy {
     let base = format!("http://{}", server.server_addr().to_ip().unwrap());
     let targets = Arc::new(Mutex::new(Vec::new()));
     let log = targets.clone();
+    let broken: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let broken_here = broken.clone();
     let counter = AtomicUsize::new(0);
     let downloads = AtomicUsize::new(0);
     let mut faulted = std::collections::HashSet::new();
@@ -120,6 +124,11 @@ fn start_proxy(upstream: String) -> FaultyProxy {
         for request in server.incoming_requests() {
             let target = request.url().to_string();
             log.lock().unwrap().push(target.clone());
+            let never = broken_here.lock().unwrap().clone();
+            if target.contains("alt=media") && never.is_some_and(|b| target.contains(&b)) {
+                let _ = request.respond(tiny_http::Response::empty(503));
+                continue;
+            }
             // A request that already met a fault is let through, so every
             // object gets through within the client's retries.
             if counter.fetch_add(1, Ordering::Relaxed) % 3 == 2 && faulted.insert(target.clone()) {
@@ -151,7 +160,11 @@ fn start_proxy(upstream: String) -> FaultyProxy {
             let _ = request.respond(tiny_http::Response::from_data(body).with_status_code(status));
         }
     });
-    FaultyProxy { base, targets }
+    FaultyProxy {
+        base,
+        targets,
+        broken,
+    }
 }
 
 /// A one-shot socket on 127.0.0.1 that answers one request with `body`'s
@@ -444,4 +457,165 @@ fn shards_combine_into_the_unsharded_history() {
             assert!(a == b, "{n} shards: {file} differs");
         }
     }
+}
+
+/// A run whose logs never download (503 on every try) is skipped with
+/// status `download-failed` and its reason, the other runs' rows are those
+/// of a local history, and `--strict` turns it into exit 2 with nothing
+/// written. An endpoint nobody answers fails the history after its retries,
+/// with one error line and nothing written.
+#[test]
+fn a_run_that_never_downloads_is_skipped_and_a_dead_endpoint_fails_cleanly() {
+    let Some(binary) = emulator_binary() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = d.join("data");
+    let job = make_runs(&data);
+    let lists = empty_list(d);
+    let emulator = start_emulator(&binary, &data);
+    let proxy = start_proxy(emulator.base.clone());
+    let ids = [
+        "1795000000000000100",
+        "1795000000000000107",
+        "1795000000000000114",
+    ];
+    let broken = ids[1];
+    *proxy.broken.lock().unwrap() = Some(broken.to_string());
+    let url = format!("gs://{BUCKET}/logs/{JOB}");
+    let runs = ids.join(",");
+    let tmp = d.join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    let remote_history = |out: &Path, extra: &[&str]| {
+        apicov()
+            .env("TMPDIR", &tmp)
+            .arg("history")
+            .arg(&url)
+            .args(spec_and_lists(&mini_spec(), &lists))
+            .args(["--gcs-endpoint", &proxy.base, "--runs", &runs])
+            .arg("--cache-dir")
+            .arg(d.join("cache"))
+            .arg("--csv")
+            .arg(out.join("csv"))
+            .arg("--json")
+            .arg(out.join("history.json"))
+            .arg("-q")
+            .args(extra)
+            .assert()
+    };
+
+    // Downloads go to `.apicov-run-*` directories in the temporary
+    // directory while they are parsed: none may outlive the command.
+    let left_behind = || -> Vec<String> {
+        fs::read_dir(&tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let out = d.join("remote");
+    let assert = remote_history(&out, &[]).success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "apicov: warning: run {broken} skipped (download-failed): {url}: \
+             logs/{JOB}/{broken}/artifacts/audit/audit-2026-11-26T09-00-00.000.log.gz: \
+             HTTP status 503 (after 6 tries)\n"
+        )
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("history.json")).unwrap()).unwrap();
+    let rows: Vec<(&str, &str)> = json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["run"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [(ids[0], "ok"), (broken, "download-failed"), (ids[2], "ok")]
+    );
+    // The good runs' rows are those of a local history of the same runs.
+    let local = d.join("local");
+    let good: Vec<String> = [ids[0], ids[2]]
+        .iter()
+        .map(|id| job.join(id).display().to_string())
+        .collect();
+    let good: Vec<&str> = good.iter().map(String::as_str).collect();
+    history(&good, &lists, &local, &[]).success();
+    let runs_csv = |dir: &Path| fs::read_to_string(dir.join("csv").join("runs.csv")).unwrap();
+    let remote_rows: Vec<String> = runs_csv(&out)
+        .lines()
+        .filter(|l| !l.starts_with(broken))
+        .map(str::to_string)
+        .collect();
+    let local_rows: Vec<String> = runs_csv(&local).lines().map(str::to_string).collect();
+    assert_eq!(remote_rows, local_rows);
+    assert_eq!(left_behind(), Vec::<String>::new());
+
+    // --strict: the failed run fails the history, and nothing is written.
+    let strict = d.join("strict");
+    remote_history(&strict, &["--strict"]).code(2);
+    assert!(!strict.exists());
+    assert_eq!(left_behind(), Vec::<String>::new());
+
+    // SIGTERM while runs are downloaded ahead of the parse (the broken run
+    // holds the reader for its retries): the run directories go with the
+    // process, which ends by the signal.
+    let all = d.join("all");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("apicov"))
+        .env("TMPDIR", &tmp)
+        .arg("history")
+        .arg(&url)
+        .args(spec_and_lists(&mini_spec(), &lists))
+        .args(["--gcs-endpoint", &proxy.base, "--jobs", "4"])
+        .arg("--cache-dir")
+        .arg(d.join("cache-all"))
+        .arg("--csv")
+        .arg(all.join("csv"))
+        .arg("-q")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while left_behind().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(left_behind().len() >= 2, "no download in flight");
+    // SAFETY: sending a signal to our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGTERM)
+    );
+    assert_eq!(left_behind(), Vec::<String>::new());
+    assert!(!all.exists());
+
+    // Nobody listens on the endpoint: one error line after the retries.
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let nowhere = d.join("nowhere");
+    let assert = apicov()
+        .arg("history")
+        .arg(&url)
+        .args(spec_and_lists(&mini_spec(), &lists))
+        .args(["--gcs-endpoint", &dead, "--runs", &runs])
+        .arg("--cache-dir")
+        .arg(d.join("cache-2"))
+        .arg("--csv")
+        .arg(nowhere.join("csv"))
+        .arg("-q")
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("apicov: error: "), "{stderr}");
+    assert!(stderr.contains("(after 6 tries)"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!nowhere.exists());
 }

@@ -616,7 +616,10 @@ mod tests {
     #[test]
     fn canonical_head_reads_what_the_general_loop_reads() {
         use crate::gen::{generate, GenOptions, Level};
-        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/swagger-mini.json");
+        let spec = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/swagger-mini.json"
+        );
         let catalogue =
             crate::spec::Catalogue::from_json(&std::fs::read(spec).unwrap(), "mini").unwrap();
         let mut lines: Vec<Vec<u8>> = Vec::new();

@@ -80,7 +80,11 @@ pub fn install() {
                     // and no rename starts after this point.
                     let files = staged();
                     for path in files.iter() {
-                        let _ = std::fs::remove_file(path);
+                        if path.is_dir() {
+                            let _ = std::fs::remove_dir_all(path);
+                        } else {
+                            let _ = std::fs::remove_file(path);
+                        }
                     }
                     let _ = signal_hook::low_level::emulate_default_handler(signal);
                     std::process::exit(128 + signal);
@@ -100,6 +104,53 @@ pub fn temp_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
         .tempfile_in(dir)?;
     files.push(tmp.path().to_path_buf());
     Ok(tmp)
+}
+
+/// A temporary directory (`.apicov-<what>-XXXXXX` in the system's temporary
+/// directory) registered for removal on a signal, removed when dropped.
+#[derive(Debug)]
+pub struct StagedDir(Option<tempfile::TempDir>);
+
+impl StagedDir {
+    /// Creates one, registered before anything is written into it.
+    pub fn new(what: &str) -> std::io::Result<StagedDir> {
+        let mut files = staged();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{TEMP_PREFIX}{what}-"))
+            .tempdir()?;
+        files.push(dir.path().to_path_buf());
+        Ok(StagedDir(Some(dir)))
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        self.0.as_ref().expect("present until dropped").path()
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            let path = dir.path().to_path_buf();
+            drop(dir);
+            forget(&path);
+        }
+    }
+}
+
+/// Runs `f`, which creates a file or directory inside a [`StagedDir`], with
+/// the signal watcher held off: it never removes a directory while
+/// something is being created in it (the directory would be left behind,
+/// not empty). After a signal, the caller stops here.
+pub fn creating<T>(f: impl FnOnce() -> T) -> T {
+    let files = staged();
+    if flag().load(Ordering::Acquire) {
+        drop(files);
+        park_forever();
+    }
+    let made = f();
+    drop(files);
+    made
 }
 
 /// Holds off the signal watcher while files are renamed into place; each
