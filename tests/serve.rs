@@ -746,3 +746,106 @@ fn bad_bodies_are_refused_and_the_stream_goes_on() {
     let spooled: Vec<String> = spooled.lines().map(normalised).collect();
     assert_eq!(spooled, sent);
 }
+
+/// A queue that holds one body while eight clients post at once: the POSTs
+/// beyond it are answered 429 with `Retry-After: 1` and count nothing; the
+/// clients retry them (as the apiserver's webhook does), and every event is
+/// counted once: the live report is the truth and the metrics count each
+/// 429 the clients saw.
+#[test]
+fn a_full_queue_answers_429_and_retried_batches_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, truth) = generate(dir.path(), "6M", 51, false);
+    let spool = dir.path().join("spool");
+    let server = Server::start(
+        dir.path(),
+        "http",
+        &[
+            "--spool",
+            spool.to_str().unwrap(),
+            "--max-body",
+            "64K",
+            "--queue-bytes",
+            "64K",
+            "--no-fail",
+            "-q",
+        ],
+    );
+    // Each client's events (split by auditID, in order) packed into bodies
+    // of at most 60 KB.
+    let clients: Vec<Vec<Vec<u8>>> = client_batches(&lines, CLIENTS)
+        .into_iter()
+        .map(|batches| {
+            let events: Vec<String> = batches
+                .iter()
+                .flat_map(|b| {
+                    let v: Value = serde_json::from_slice(b).unwrap();
+                    v["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let mut bodies = Vec::new();
+            let mut start = 0;
+            while start < events.len() {
+                let mut end = start + 1;
+                while end < events.len() && event_list(&events[start..=end]).len() <= 60 << 10 {
+                    end += 1;
+                }
+                bodies.push(event_list(&events[start..end]));
+                start = end;
+            }
+            bodies
+        })
+        .collect();
+    let url = format!("{}/audit", server.base);
+    let refused = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = clients
+        .into_iter()
+        .map(|bodies| {
+            let (url, refused) = (url.clone(), refused.clone());
+            std::thread::spawn(move || {
+                let agent = agent(None);
+                for body in &bodies {
+                    loop {
+                        let response = agent
+                            .post(&url)
+                            .header("Content-Type", "application/json")
+                            .send(&body[..])
+                            .unwrap();
+                        match response.status().as_u16() {
+                            200 => break,
+                            429 => {
+                                let retry = response.headers().get("Retry-After").cloned();
+                                assert_eq!(retry.unwrap(), "1");
+                                refused.fetch_add(1, Ordering::Relaxed);
+                                // Sooner than Retry-After asks: the test is bounded in time.
+                                std::thread::sleep(Duration::from_millis(5));
+                            }
+                            other => panic!("status {other}"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let refused = refused.load(Ordering::Relaxed);
+    assert!(refused > 0, "the queue never filled");
+
+    let client = agent(None);
+    let (status, live) = get(&client, &format!("{}/coverage.json", server.base), &[]);
+    assert_eq!(status, 200);
+    assert_report_is_truth(&serde_json::from_str(&live).unwrap(), &truth);
+    let metrics = scrape(&client, &server.base);
+    assert_eq!(metrics["apicov_webhook_posts_total{429}"], refused as f64);
+    assert_eq!(
+        metrics["apicov_events_total"],
+        truth["events"].as_f64().unwrap()
+    );
+}
