@@ -12,13 +12,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = apicov::cmd::Cli::parse();
-    // Temporary outputs are removed on SIGTERM/SIGINT/SIGHUP; `serve` turns
-    // those signals into a final flush of its own.
-    #[cfg(feature = "serve")]
-    let serving = matches!(cli.command, apicov::cmd::Command::Serve(_));
-    #[cfg(not(feature = "serve"))]
-    let serving = false;
-    if !serving {
+    // Temporary outputs are removed on SIGTERM/SIGINT/SIGHUP.
+    if !cli.command.handles_signals() {
         apicov_report::cleanup::install();
     }
     let status = match apicov::cmd::run(&cli.command) {

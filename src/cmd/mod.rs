@@ -133,6 +133,18 @@ pub fn build_router(spec: &SpecArgs, catalogue: &Catalogue) -> Result<Router<Any
     ))
 }
 
+impl Command {
+    /// The command turns SIGTERM/SIGINT/SIGHUP into its own ending (`serve`
+    /// flushes its outputs), so the temporary-file watcher is not installed.
+    pub fn handles_signals(&self) -> bool {
+        #[cfg(feature = "serve")]
+        if matches!(self, Command::Serve(_)) {
+            return true;
+        }
+        false
+    }
+}
+
 /// Runs one subcommand.
 pub fn run(command: &Command) -> Result<i32> {
     match command {
