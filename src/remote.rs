@@ -28,7 +28,7 @@ pub enum Fetched {
     Downloaded {
         dir: RunDir,
         key: String,
-        files: RunFiles,
+        files: StagedDir,
     },
     /// Its listing or a download failed even after retries.
     Failed { dir: RunDir },
@@ -46,102 +46,6 @@ pub struct FetchOptions {
     /// Full reports are wanted (`--reports-dir`): a cached row without its
     /// cached report is downloaded and parsed again.
     pub need_reports: bool,
-    /// Room for downloads in memory.
-    pub memory: MemoryBudget,
-}
-
-/// Where downloaded runs wait for the parse: in memory (tmpfs `/dev/shm`)
-/// while they fit in a byte budget, else in `$TMPDIR`. Writing 800 MB to a
-/// tmpfs cost 0.41 s of system time here against 1.36 s to the ext4 disk
-/// behind /tmp (dd, two runs each), and the parse maps either the same way.
-#[derive(Debug, Clone)]
-pub struct MemoryBudget {
-    /// The tmpfs, when there is one with room.
-    dir: Option<PathBuf>,
-    /// Bytes left.
-    left: Arc<Mutex<u64>>,
-}
-
-impl MemoryBudget {
-    /// `bytes`, or by default half of /dev/shm's free space, at most a
-    /// quarter of the available memory.
-    pub fn new(bytes: Option<u64>) -> MemoryBudget {
-        let shm = PathBuf::from("/dev/shm");
-        let free = free_bytes(&shm);
-        let budget = bytes.unwrap_or_else(|| (free.unwrap_or(0) / 2).min(available_memory() / 4));
-        MemoryBudget {
-            dir: free.filter(|_| budget > 0).map(|_| shm),
-            left: Arc::new(Mutex::new(budget)),
-        }
-    }
-
-    /// Holds `bytes` of the budget, if they fit.
-    fn take(&self, bytes: u64) -> Option<Held> {
-        let dir = self.dir.clone()?;
-        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
-        if *left < bytes {
-            return None;
-        }
-        *left -= bytes;
-        Some(Held {
-            dir,
-            bytes,
-            left: self.left.clone(),
-        })
-    }
-}
-
-/// Bytes of the memory budget a run's files hold, given back when dropped.
-#[derive(Debug)]
-struct Held {
-    dir: PathBuf,
-    bytes: u64,
-    left: Arc<Mutex<u64>>,
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        *self.left.lock().unwrap_or_else(|e| e.into_inner()) += self.bytes;
-    }
-}
-
-/// A downloaded run's files: removed, and their memory given back, when
-/// dropped (fields drop in this order).
-#[derive(Debug)]
-pub struct RunFiles {
-    dir: StagedDir,
-    _held: Option<Held>,
-}
-
-impl RunFiles {
-    /// The temporary directory holding the run's folder.
-    pub fn path(&self) -> &std::path::Path {
-        self.dir.path()
-    }
-}
-
-/// Free bytes of the file system at `path`, if it is there.
-fn free_bytes(path: &std::path::Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt as _;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: a NUL-terminated path and a zeroed statvfs to fill.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    Some(st.f_bavail as u64 * st.f_frsize as u64)
-}
-
-/// `MemAvailable` of /proc/meminfo in bytes (0 when unknown).
-fn available_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("MemAvailable:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// A run's cache key: a digest of the salt and of the name and generation of
@@ -340,14 +244,8 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
             row,
         };
     }
-    let run_bytes: u64 = objects.iter().filter(|o| relevant(o)).map(|o| o.size).sum();
-    let held = options.memory.take(run_bytes);
-    let staged = match &held {
-        Some(held) => StagedDir::new_in(&held.dir, "run"),
-        None => StagedDir::new("run"),
-    };
-    let files = match staged {
-        Ok(dir) => RunFiles { dir, _held: held },
+    let files = match StagedDir::new("run") {
+        Ok(files) => files,
         Err(e) => return failed(format!("a temporary directory: {e}")),
     };
     let root = files.path().join(id);

@@ -494,8 +494,6 @@ fn a_run_that_never_downloads_is_skipped_and_a_dead_endpoint_fails_cleanly() {
             .arg(&url)
             .args(spec_and_lists(&mini_spec(), &lists))
             .args(["--gcs-endpoint", &proxy.base, "--runs", &runs])
-            // On disk in $TMPDIR, where the test can see them.
-            .args(["--download-memory", "0"])
             .arg("--cache-dir")
             .arg(d.join("cache"))
             .arg("--csv")
@@ -507,9 +505,8 @@ fn a_run_that_never_downloads_is_skipped_and_a_dead_endpoint_fails_cleanly() {
             .assert()
     };
 
-    // Downloads go to `.apicov-run-*` directories (in $TMPDIR with
-    // `--download-memory 0`) while they are parsed: none may outlive the
-    // command.
+    // Downloads go to `.apicov-run-*` directories in the temporary
+    // directory while they are parsed: none may outlive the command.
     let left_behind = || -> Vec<String> {
         fs::read_dir(&tmp)
             .unwrap()
@@ -573,7 +570,6 @@ fn a_run_that_never_downloads_is_skipped_and_a_dead_endpoint_fails_cleanly() {
         .arg(&url)
         .args(spec_and_lists(&mini_spec(), &lists))
         .args(["--gcs-endpoint", &proxy.base, "--jobs", "4"])
-        .args(["--download-memory", "0"])
         .arg("--cache-dir")
         .arg(d.join("cache-all"))
         .arg("--csv")

@@ -118,13 +118,6 @@ pub struct HistoryArgs {
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub jobs: usize,
 
-    /// (gs://) How many bytes of runs downloaded ahead may be held in memory
-    /// (tmpfs /dev/shm) rather than in $TMPDIR on disk; a run that does not
-    /// fit goes to disk. Default: half of /dev/shm's free space, at most a
-    /// quarter of the memory available.
-    #[arg(long, value_parser = super::gen::parse_size, value_name = "BYTES")]
-    pub download_memory: Option<u64>,
-
     /// (gs://) The GCS JSON API endpoint (an emulator or a mirror).
     #[arg(
         long,
@@ -504,7 +497,6 @@ fn from_gcs(
         cache_dir: cache_dir.clone(),
         salt: analyser.salt(),
         need_reports: args.reports_dir.is_some(),
-        memory: remote::MemoryBudget::new(args.download_memory),
     };
     let remote_root = bucket.url();
     let mut records = Vec::with_capacity(ids.len());

@@ -114,15 +114,10 @@ pub struct StagedDir(Option<tempfile::TempDir>);
 impl StagedDir {
     /// Creates one, registered before anything is written into it.
     pub fn new(what: &str) -> std::io::Result<StagedDir> {
-        StagedDir::new_in(&std::env::temp_dir(), what)
-    }
-
-    /// [`StagedDir::new`] in `parent` rather than the temporary directory.
-    pub fn new_in(parent: &Path, what: &str) -> std::io::Result<StagedDir> {
         let mut files = staged();
         let dir = tempfile::Builder::new()
             .prefix(&format!("{TEMP_PREFIX}{what}-"))
-            .tempdir_in(parent)?;
+            .tempdir()?;
         files.push(dir.path().to_path_buf());
         Ok(StagedDir(Some(dir)))
     }
