@@ -209,9 +209,11 @@ impl SegmentTrie {
                     return Some(op);
                 }
             }
-            if let Some(child) = node.catch_all {
-                return self.nodes[child as usize].ops[method.index()];
-            }
+        }
+        // The catch-all takes the non-empty rest, which may start with an
+        // empty segment (`/logs//a`), as the other strategies have it.
+        if let (Some(child), false) = (node.catch_all, after_slash.is_empty()) {
+            return self.nodes[child as usize].ops[method.index()];
         }
         None
     }

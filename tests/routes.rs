@@ -313,3 +313,25 @@ fn ops_lists_exactly_the_operation_ids_of_each_real_spec() {
             .stdout(expected);
     }
 }
+
+/// Found by the prefilter's differential test: the trie refused a catch-all
+/// rest that starts with an empty segment (`/logs//a/b`), which the linear
+/// scan and the regex take (the rest `/a/b` is not empty).
+#[test]
+fn trie_catch_all_rest_may_start_with_an_empty_segment() {
+    let bytes = std::fs::read(common::testdata("swagger-mini.json")).unwrap();
+    let catalogue = Catalogue::from_json(&bytes, "mini").unwrap();
+    let routes = Route::all(&catalogue);
+    let linear = LinearScan::new(&routes);
+    let want = linear.lookup(Method::Get, b"/logs//a/b");
+    assert!(want.is_some());
+    assert_eq!(
+        SegmentTrie::new(&routes).lookup(Method::Get, b"/logs//a/b"),
+        want
+    );
+    assert_eq!(linear.lookup(Method::Get, b"/logs/"), None);
+    assert_eq!(
+        SegmentTrie::new(&routes).lookup(Method::Get, b"/logs/"),
+        None
+    );
+}
