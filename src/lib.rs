@@ -10,6 +10,7 @@
 //! baseline; `merge`, `history`, `remote` (runs fetched from GCS) and
 //! `columnar` combine runs; `promotions` and `near_miss` explain verdicts;
 //! `lists` reads and lints the tracking files; `gen` writes test logs;
+//! `prefilter` is an Aho-Corasick route matcher the benchmarks compare;
 //! `serve` is the audit-webhook server on the same engine; `cli` and `cmd`
 //! are the command line.
 
@@ -33,6 +34,7 @@ pub mod mapguard;
 pub mod merge;
 pub mod near_miss;
 pub mod pipeline;
+pub mod prefilter;
 pub mod progress;
 pub mod promotions;
 pub mod remote;

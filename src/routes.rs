@@ -355,6 +355,9 @@ pub enum Strategy {
     Regex,
     /// Linear scan over all templates.
     Linear,
+    /// Aho-Corasick over the literal segments, then one hash lookup per
+    /// candidate shape (src/prefilter.rs).
+    Prefilter,
 }
 
 /// One of the [`PathMatcher`] strategies, chosen at run time.
@@ -363,16 +366,20 @@ pub enum AnyMatcher {
     Trie(SegmentTrie),
     Regex(RegexDfa),
     Linear(LinearScan),
+    Prefilter(crate::prefilter::LiteralPrefilter),
 }
 
 impl AnyMatcher {
-    /// Builds the strategy's matcher (only the regex one can fail).
+    /// Builds the strategy's matcher (only regex and prefilter can fail).
     pub fn build(strategy: Strategy, catalogue: &Catalogue) -> crate::Result<AnyMatcher> {
         let routes = Route::all(catalogue);
         Ok(match strategy {
             Strategy::Trie => AnyMatcher::Trie(SegmentTrie::new(&routes)),
             Strategy::Regex => AnyMatcher::Regex(RegexDfa::new(&routes)?),
             Strategy::Linear => AnyMatcher::Linear(LinearScan::new(&routes)),
+            Strategy::Prefilter => {
+                AnyMatcher::Prefilter(crate::prefilter::LiteralPrefilter::new(&routes)?)
+            }
         })
     }
 }
@@ -383,6 +390,7 @@ impl PathMatcher for AnyMatcher {
             AnyMatcher::Trie(m) => m.lookup(method, path),
             AnyMatcher::Regex(m) => m.lookup(method, path),
             AnyMatcher::Linear(m) => m.lookup(method, path),
+            AnyMatcher::Prefilter(m) => m.lookup(method, path),
         }
     }
 }
