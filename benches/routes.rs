@@ -33,24 +33,29 @@ fn requests(catalogue: &Catalogue, shape: Shape) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
-/// Every strategy, by name.
+/// The strategies behind `--matcher`, by bench name.
+const STRATEGIES: [(&str, Strategy); 4] = [
+    ("trie", Strategy::Trie),
+    ("regex_lazy_dfa", Strategy::Regex),
+    ("linear", Strategy::Linear),
+    ("prefilter_ac_dfa", Strategy::Prefilter),
+];
+
+/// Every strategy, and the prefilter with Aho-Corasick's contiguous NFA.
 fn matchers(catalogue: &Catalogue) -> Vec<(&'static str, Box<dyn PathMatcher>)> {
-    let routes = Route::all(catalogue);
-    let mut out: Vec<(&'static str, Box<dyn PathMatcher>)> = Vec::new();
-    for (name, strategy) in [
-        ("trie", Strategy::Trie),
-        ("regex_lazy_dfa", Strategy::Regex),
-        ("linear", Strategy::Linear),
-        ("prefilter_ac_dfa", Strategy::Prefilter),
-    ] {
-        out.push((
-            name,
-            Box::new(AnyMatcher::build(strategy, catalogue).unwrap()),
-        ));
-    }
+    let mut out: Vec<(&'static str, Box<dyn PathMatcher>)> = STRATEGIES
+        .iter()
+        .map(|&(name, strategy)| {
+            let m: Box<dyn PathMatcher> = Box::new(AnyMatcher::build(strategy, catalogue).unwrap());
+            (name, m)
+        })
+        .collect();
     out.push((
         "prefilter_ac_nfa",
-        Box::new(LiteralPrefilter::with_kind(&routes, AhoCorasickKind::ContiguousNFA).unwrap()),
+        Box::new(
+            LiteralPrefilter::with_kind(&Route::all(catalogue), AhoCorasickKind::ContiguousNFA)
+                .unwrap(),
+        ),
     ));
     out
 }
@@ -73,12 +78,7 @@ fn routes(c: &mut Criterion) {
         .sample_size(10);
     for (version, catalogue) in &specs {
         let routes = Route::all(catalogue);
-        for (name, strategy) in [
-            ("trie", Strategy::Trie),
-            ("regex_lazy_dfa", Strategy::Regex),
-            ("linear", Strategy::Linear),
-            ("prefilter_ac_dfa", Strategy::Prefilter),
-        ] {
+        for (name, strategy) in STRATEGIES {
             build.bench_function(BenchmarkId::new(name, version), |b| {
                 b.iter(|| AnyMatcher::build(strategy, catalogue).unwrap())
             });

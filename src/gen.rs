@@ -242,7 +242,7 @@ pub fn generate(catalogue: &Catalogue, options: &GenOptions, out: &mut Vec<u8>) 
             Shape::CrdHeavy => (33, 35),
             _ => (4, 6),
         };
-        let planned = if roll < foreign {
+        let mut planned = if roll < foreign {
             match options.shape {
                 Shape::CrdHeavy => foreign_resource(&mut rng),
                 _ => custom_resource(&mut rng),
@@ -287,7 +287,6 @@ pub fn generate(catalogue: &Catalogue, options: &GenOptions, out: &mut Vec<u8>) 
                 *truth.conformance_operations.entry(name).or_default() += 1;
             }
         }
-        let mut planned = planned;
         if options.shape == Shape::LargeBodies {
             planned.bodies = Some(bodies::bodies(&planned, options.level, &mut rng));
         }
