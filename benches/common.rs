@@ -1,22 +1,40 @@
-//! Shared bench input: a generated Metadata-level log for the 1.34 spec
+//! Shared bench input: generated logs for the real specs in ../shared/k8s
 //! (or the bundled mini spec on a fresh clone without ../shared).
 #![allow(dead_code)] // each bench uses its part
 
-use apicov_core::gen::{generate, GenOptions, Level};
+use apicov_core::gen::{generate, GenOptions, Level, Shape};
 use apicov_core::spec::Catalogue;
 
+/// The 1.34 spec (or the mini spec).
 pub fn catalogue() -> Catalogue {
-    let shared = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/k8s/swagger-v1.34.json"
-    );
+    specs()
+        .into_iter()
+        .find(|(v, _)| v == "1.34" || v == "mini")
+        .map(|(_, c)| c)
+        .expect("1.34 or the mini spec")
+}
+
+/// The real specs 1.33–1.36 as (version, catalogue); the mini spec when
+/// ../shared is absent.
+pub fn specs() -> Vec<(String, Catalogue)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/k8s");
+    let real: Vec<(String, Catalogue)> = ["1.33", "1.34", "1.35", "1.36"]
+        .into_iter()
+        .filter_map(|v| {
+            let path = format!("{dir}/swagger-v{v}.json");
+            let bytes = std::fs::read(&path).ok()?;
+            Some((v.to_string(), Catalogue::from_json(&bytes, &path).unwrap()))
+        })
+        .collect();
+    if !real.is_empty() {
+        return real;
+    }
+    eprintln!("{dir} not present: benchmarking the mini spec");
     let mini = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/swagger-mini.json");
-    let path = if std::path::Path::new(shared).exists() {
-        shared
-    } else {
-        mini
-    };
-    Catalogue::from_json(&std::fs::read(path).unwrap(), path).unwrap()
+    vec![(
+        "mini".into(),
+        Catalogue::from_json(&std::fs::read(mini).unwrap(), mini).unwrap(),
+    )]
 }
 
 pub fn log(catalogue: &Catalogue, bytes: u64) -> Vec<u8> {
@@ -24,7 +42,15 @@ pub fn log(catalogue: &Catalogue, bytes: u64) -> Vec<u8> {
 }
 
 pub fn log_at(catalogue: &Catalogue, bytes: u64, level: Level) -> Vec<u8> {
+    shaped(catalogue, bytes, level, Shape::Default)
+}
+
+pub fn shaped(catalogue: &Catalogue, bytes: u64, level: Level, shape: Shape) -> Vec<u8> {
     let mut out = Vec::new();
-    generate(catalogue, &GenOptions::new(42, bytes, level), &mut out);
+    let options = GenOptions {
+        shape,
+        ..GenOptions::new(42, bytes, level)
+    };
+    generate(catalogue, &options, &mut out);
     out
 }

@@ -2,18 +2,28 @@
 # End-to-end throughput, side by side in one run on a warm page cache:
 # apicov parse vs `wc -l` over the same files (the memory floor) vs, when
 # REFERENCE_PARSER points at test-infra's audit_log_parser.py, the reference.
-# Data: ~190 MB of generated Metadata-level logs in two rotated files, then
-# the same files passed 4 times (4x the data) to show linear scaling.
+#
+# One table: three data shapes that real jobs produce (`apicov gen`), each
+# ~2 x SIZE in two rotated files (1x) and the same files passed 4 times (4x):
+#   metadata    Metadata level, a conformance run's mix (~1.3 KB lines)
+#   bodies      RequestResponse level with realistic bodies (--shape
+#               large-bodies: lines with a body 5-50 KB, mean ~11 KB)
+#   crd-heavy   Metadata level, a third of requests on custom resources and
+#               aggregated APIs (paths in no spec)
+# For each: wall and CPU (user+sys) of wc -l and of apicov parse, medians
+# of RUNS runs taken in turns (wc, apicov, wc, apicov, ...), their ratios,
+# and apicov's peak RSS (one extra run). Then peak RSS over one BIG_GB file.
 #
 #   scripts/bench.sh                      # apicov and wc -l
 #   REFERENCE_PARSER=/path/audit_log_parser.py scripts/bench.sh
-#   SIZE=95M RUNS=5 scripts/bench.sh
+#   SIZE=20M RUNS=3 BIG_GB=0 SERVE=0 GCS=0 scripts/bench.sh   # a quick look
 #   BIG_GB=0 scripts/bench.sh             # skip the peak-RSS run over one 5 GB file
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export LC_ALL=C   # $EPOCHREALTIME and printf with a '.' decimal point
 
 SIZE=${SIZE:-95M}          # per rotated file
-RUNS=${RUNS:-9}            # best of RUNS, commands taking turns
+RUNS=${RUNS:-9}            # median of RUNS runs, commands taking turns
 SPEC=${SPEC:-../shared/k8s/swagger-v1.34.json}
 [ -f "$SPEC" ] || SPEC=testdata/swagger-mini.json
 DATA=target/bench-data
@@ -22,44 +32,63 @@ mkdir -p "$DATA"
 cargo build --release --quiet
 APICOV=target/release/apicov
 
-for i in 1 2; do
-  f="$DATA/audit-2026-11-26T0$i-00-00.000.log"
-  if [ ! -f "$f" ] || [ "$(cat "$f.size" 2>/dev/null)" != "$SIZE" ]; then
-    "$APICOV" gen --swagger "$SPEC" -o "$f" --size "$SIZE" --seed "$i"
-    echo "$SIZE" > "$f.size"
-  fi
-done
-FILES=("$DATA"/audit-*.log)
-FILES4=("${FILES[@]}" "${FILES[@]}" "${FILES[@]}" "${FILES[@]}")
-printf -- '---\n' > "$DATA/empty.yaml"
-bytes=$(cat "${FILES[@]}" | wc -c)
-cat "${FILES[@]}" > /dev/null   # warm the page cache
-
-# Wall time of one run in ns. Outputs are removed first: a CI job writes into
-# a fresh artifacts directory, and on ext4 replacing an existing file by
-# rename forces the new file's blocks to be allocated at once (auto_da_alloc),
-# which costs ~7 ms for the 6 MB audit-operations.json.
-clock() {
-  local t0 t1
-  rm -f "$DATA"/out.*
-  t0=$(date +%s%N)
-  "$@" > /dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
-  t1=$(date +%s%N)
-  echo $((t1 - t0))
-}
-# Best wall times (s) of RUNS runs of two commands (array names), taking
-# turns so that both see the same machine: prints "a b".
-best_pair() {
-  local -n _a=$1 _b=$2
-  local ba=0 bb=0 t
-  for _ in $(seq "$RUNS"); do
-    t=$(clock "${_a[@]}"); if ((ba == 0 || t < ba)); then ba=$t; fi
-    t=$(clock "${_b[@]}"); if ((bb == 0 || t < bb)); then bb=$t; fi
+declare -A SHAPE_ARGS=(
+  [metadata]=""
+  [bodies]="--shape large-bodies --level request-response"
+  [crd-heavy]="--shape crd-heavy"
+)
+SHAPES=(metadata bodies crd-heavy)
+for shape in "${SHAPES[@]}"; do
+  mkdir -p "$DATA/$shape"
+  for i in 1 2; do
+    f="$DATA/$shape/audit-2026-11-26T0$i-00-00.000.log"
+    stamp="$SIZE ${SHAPE_ARGS[$shape]} $(basename "$SPEC")"
+    if [ ! -f "$f" ] || [ "$(cat "$f.stamp" 2>/dev/null)" != "$stamp" ]; then
+      # shellcheck disable=SC2086 # the shape's arguments are words
+      "$APICOV" gen --swagger "$SPEC" -o "$f" --size "$SIZE" --seed "$i" ${SHAPE_ARGS[$shape]}
+      echo "$stamp" > "$f.stamp"
+    fi
   done
-  echo "$(echo "scale=4; $ba / 1000000000" | bc) $(echo "scale=4; $bb / 1000000000" | bc)"
+done
+FILES=("$DATA"/metadata/audit-*.log)
+printf -- '---\n' > "$DATA/empty.yaml"
+
+# One run of a command: prints "wall_s cpu_s". CPU is user+sys of the
+# command alone: `times` in the command substitution's subshell reports its
+# children, and $EPOCHREALTIME takes the clock without a fork. Outputs are
+# removed first: a CI job writes into a fresh artifacts directory, and on
+# ext4 replacing an existing file by rename forces the new file's blocks to
+# be allocated at once (auto_da_alloc), ~7 ms for audit-operations.json.
+run1() {
+  local out
+  rm -f "$DATA"/out.*
+  out=$(
+    t0=$EPOCHREALTIME
+    "$@" > /dev/null 2>&1 || exit 1
+    t1=$EPOCHREALTIME
+    echo "$t0 $t1"
+    times
+  ) || { echo "bench: failed: $*" >&2; exit 1; }
+  awk 'function s(t) { split(t, p, "m"); return p[1] * 60 + p[2] }
+       NR == 1 { wall = $2 - $1 } NR == 3 { cpu = s($1) + s($2) }
+       END { printf "%.4f %.4f\n", wall, cpu }' <<<"$out"
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# Medians of RUNS runs of two commands (array names) taking turns, so that
+# both see the same machine: prints "wall_a cpu_a wall_b cpu_b".
+median_pair() {
+  local -n _a=$1 _b=$2
+  local wa=() ca=() wb=() cb=() w c
+  for _ in $(seq "$RUNS"); do
+    read -r w c <<<"$(run1 "${_a[@]}")"; wa+=("$w"); ca+=("$c")
+    read -r w c <<<"$(run1 "${_b[@]}")"; wb+=("$w"); cb+=("$c")
+  done
+  echo "$(printf '%s\n' "${wa[@]}" | median) $(printf '%s\n' "${ca[@]}" | median)" \
+    "$(printf '%s\n' "${wb[@]}" | median) $(printf '%s\n' "${cb[@]}" | median)"
 }
 # peak RSS in MiB of one run
 rss() {
+  rm -f "$DATA"/out.*
   /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1/1024}'
 }
 
@@ -67,22 +96,26 @@ parse_args=(parse --swagger "$SPEC" --ineligible-endpoints "$DATA/empty.yaml"
   --pending-eligible-endpoints "$DATA/empty.yaml" -o "$DATA/out.txt"
   --audit-operations-json "$DATA/out.json" --no-fail --quiet --audit-logs)
 
-wc_1=(wc -l "${FILES[@]}"); ap_1=("$APICOV" "${parse_args[@]}" "${FILES[@]}")
-wc_4=(wc -l "${FILES4[@]}"); ap_4=("$APICOV" "${parse_args[@]}" "${FILES4[@]}")
-pair=$(best_pair wc_1 ap_1); read -r wc1 ap1 <<<"$pair"
-pair=$(best_pair wc_4 ap_4); read -r wc4 ap4 <<<"$pair"
-rss1=$(rss "$APICOV" "${parse_args[@]}" "${FILES[@]}")
-rss4=$(rss "$APICOV" "${parse_args[@]}" "${FILES4[@]}")
-mb=$(echo "$bytes / 1000000" | bc -l)
+echo "$(nproc) cores, warm cache, medians of $RUNS runs taken in turns; CPU = user+sys; spec $(basename "$SPEC")"
+printf '%-10s %-3s %7s | %8s %8s | %8s %8s | %6s %6s | %7s %7s\n' \
+  shape x MB "wc wall" "wc CPU" "ap wall" "ap CPU" "wall x" "CPU x" "ap MB/s" "RSS MiB"
+for shape in "${SHAPES[@]}"; do
+  files=("$DATA/$shape"/audit-*.log)
+  bytes=$(cat "${files[@]}" | wc -c)
+  cat "${files[@]}" > /dev/null   # warm the page cache
+  for x in 1 4; do
+    set -- ; for _ in $(seq "$x"); do set -- "$@" "${files[@]}"; done
+    wc_cmd=(wc -l "$@"); ap_cmd=("$APICOV" "${parse_args[@]}" "$@")
+    read -r ww wcpu aw acpu <<<"$(median_pair wc_cmd ap_cmd)"
+    mb=$(echo "$bytes * $x / 1000000" | bc -l)
+    printf '%-10s %-3s %7.0f | %8.3f %8.3f | %8.3f %8.3f | %6.2f %6.2f | %7.0f %7s\n' \
+      "$shape" "${x}x" "$mb" "$ww" "$wcpu" "$aw" "$acpu" \
+      "$(echo "$aw / $ww" | bc -l)" "$(echo "$acpu / $wcpu" | bc -l)" \
+      "$(echo "$mb / $aw" | bc -l)" "$(rss "${ap_cmd[@]}")"
+  done
+done
 
-echo "data: $(printf %.0f "$mb") MB in ${#FILES[@]} files, $(nproc) cores, best of $RUNS, warm cache"
-printf '%-34s %10s %10s %12s %10s\n' "command" "1x (s)" "4x (s)" "MB/s (1x)" "RSS MiB"
-printf '%-34s %10.3f %10.3f %12.0f %10s\n' "wc -l" "$wc1" "$wc4" "$(echo "$mb / $wc1" | bc -l)" "-"
-printf '%-34s %10.3f %10.3f %12.0f %10s\n' "apicov parse" "$ap1" "$ap4" "$(echo "$mb / $ap1" | bc -l)" "$rss1 / $rss4"
-printf 'ratio apicov / wc -l: %.2f (1x), %.2f (4x); apicov 4x / 1x: %.2f\n' \
-  "$(echo "$ap1 / $wc1" | bc -l)" "$(echo "$ap4 / $wc4" | bc -l)" "$(echo "$ap4 / $ap1" | bc -l)"
-
-# Peak RSS over one file of BIG_GB GB (the rotated files concatenated until
+# Peak RSS over one file of BIG_GB GB (the metadata files concatenated until
 # it is that large): mapped pages are released once scanned, so resident
 # memory must not grow with the input.
 BIG_GB=${BIG_GB:-5}
@@ -96,10 +129,11 @@ if [ "$BIG_GB" != 0 ]; then
     mv "$big.part" "$big"
   fi
   big_mb=$(( $(stat -c %s "$big") / 1000000 ))
-  rss_big=$(rss "$APICOV" "${parse_args[@]}" "$big")
-  printf 'peak RSS (MiB): %s at 1x (%.0f MB), %s at 4x, %s over one %s MB file\n' \
-    "$rss1" "$mb" "$rss4" "$rss_big" "$big_mb"
+  printf 'peak RSS over one %s MB metadata file: %s MiB\n' "$big_mb" "$(rss "$APICOV" "${parse_args[@]}" "$big")"
 fi
+ap_1=("$APICOV" "${parse_args[@]}" "${FILES[@]}")
+bytes=$(cat "${FILES[@]}" | wc -c)
+mb=$(echo "$bytes / 1000000" | bc -l)
 
 # History: N runs (each the same two rotated files, as a Prow artifact tree)
 # against N single parses: the spec and matcher are built once.
@@ -111,8 +145,9 @@ for i in 1 2 3 4; do
 done
 hist_4=("$APICOV" history "$RUNS_DIR"/* --swagger "$SPEC" --ineligible-endpoints "$DATA/empty.yaml"
   --pending-eligible-endpoints "$DATA/empty.yaml" --quiet)
-pair=$(best_pair ap_1 hist_4); read -r one hist <<<"$pair"
-printf 'history over 4 runs: %.3f s = %.2f x one parse (%.3f s)\n' "$hist" "$(echo "$hist / $one" | bc -l)" "$one"
+read -r one one_cpu hist hist_cpu <<<"$(median_pair ap_1 hist_4)"
+printf 'history over 4 runs (metadata): %.3f s wall, %.3f s CPU = %.2f x / %.2f x one parse (%.3f s, %.3f s CPU)\n' \
+  "$hist" "$hist_cpu" "$(echo "$hist / $one" | bc -l)" "$(echo "$hist_cpu / $one_cpu" | bc -l)" "$one" "$one_cpu"
 
 if [ -n "${REFERENCE_PARSER:-}" ]; then
   work=$(mktemp -d)
@@ -125,7 +160,7 @@ if [ -n "${REFERENCE_PARSER:-}" ]; then
   t1=$(date +%s.%N)
   ref=$(echo "$t1 - $t0" | bc -l)
   printf '%-34s %10.3f %10s %12.0f\n' "reference audit_log_parser.py" "$ref" "-" "$(echo "$mb / $ref" | bc -l)"
-  printf 'ratio reference / apicov: %.0fx\n' "$(echo "$ref / $ap1" | bc -l)"
+  printf 'ratio reference / apicov: %.0fx\n' "$(echo "$ref / $one" | bc -l)"
   rm -rf "$work"
 fi
 

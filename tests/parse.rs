@@ -88,6 +88,23 @@ fn counts_match_the_generators_truth() {
                 ],
             ),
             (
+                "large-bodies.log",
+                vec![
+                    "--size",
+                    "2M",
+                    "--seed",
+                    "7",
+                    "--shape",
+                    "large-bodies",
+                    "--level",
+                    "request-response",
+                ],
+            ),
+            (
+                "crd-heavy.log",
+                vec!["--size", "300K", "--seed", "8", "--shape", "crd-heavy"],
+            ),
+            (
                 "rc-only.log",
                 vec![
                     "--size",

@@ -5,6 +5,7 @@
 
 mod common;
 
+use apicov_core::prefilter::LiteralPrefilter;
 use apicov_core::routes::{
     AnyMatcher, LinearScan, PathMatcher, RegexDfa, Route, Router, SegmentTrie, Strategy,
     WatchCredit,
@@ -104,6 +105,7 @@ fn check_catalogue(label: &str, catalogue: &Catalogue) {
     let trie = SegmentTrie::new(&routes);
     let regex = RegexDfa::new(&routes).unwrap();
     let linear = LinearScan::new(&routes);
+    let prefilter = LiteralPrefilter::new(&routes).unwrap();
     let router = Router::with_matcher(SegmentTrie::new(&routes), WatchCredit::Deprecated);
     let list_router = Router::with_matcher(SegmentTrie::new(&routes), WatchCredit::List);
     let mut checked = 0;
@@ -122,6 +124,7 @@ fn check_catalogue(label: &str, catalogue: &Catalogue) {
                     ("trie", &trie as &dyn PathMatcher),
                     ("regex", &regex),
                     ("linear", &linear),
+                    ("prefilter", &prefilter),
                 ] {
                     let trimmed = apicov_core::routes::split_uri(path.as_bytes()).0;
                     assert_eq!(
@@ -192,7 +195,12 @@ fn check_catalogue(label: &str, catalogue: &Catalogue) {
             None,
             "{label}: {verb} {uri}"
         );
-        for strategy in [Strategy::Trie, Strategy::Regex, Strategy::Linear] {
+        for strategy in [
+            Strategy::Trie,
+            Strategy::Regex,
+            Strategy::Linear,
+            Strategy::Prefilter,
+        ] {
             let r = Router::with_matcher(
                 AnyMatcher::build(strategy, catalogue).unwrap(),
                 WatchCredit::Deprecated,
@@ -312,4 +320,103 @@ fn ops_lists_exactly_the_operation_ids_of_each_real_spec() {
             .success()
             .stdout(expected);
     }
+}
+
+/// The Aho-Corasick prefilter (and the trie) against the linear scan, for
+/// every method, on paths made from the spec's own templates and then
+/// broken: segments replaced by other literals of the spec, by values, by
+/// empty ones; segments added or cut; long catch-all rests.
+#[test]
+fn prefilter_equals_the_linear_scan_on_mutated_paths() {
+    let mut specs = vec![("mini", common::testdata("swagger-mini.json"))];
+    specs.extend(common::real_specs());
+    for (label, path) in specs {
+        let catalogue =
+            Catalogue::from_json(&std::fs::read(&path).unwrap(), &path.display().to_string())
+                .unwrap();
+        let routes = Route::all(&catalogue);
+        let linear = LinearScan::new(&routes);
+        let trie = SegmentTrie::new(&routes);
+        let prefilter = LiteralPrefilter::new(&routes).unwrap();
+        let templates: Vec<&str> = catalogue
+            .operations()
+            .map(|(_, o)| o.template.as_str())
+            .collect();
+        let literals: Vec<&str> = templates
+            .iter()
+            .flat_map(|t| t.split('/'))
+            .filter(|s| !s.is_empty() && !s.starts_with('{'))
+            .collect();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: usize| {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+        };
+        let long_rest = "x/".repeat(300);
+        let (mut matched, mut total) = (0, 0);
+        for _ in 0..5_000 {
+            let template = templates[next(templates.len())];
+            let mut segments: Vec<String> = fill(template, "v", "a/b")
+                .split('/')
+                .skip(1)
+                .map(String::from)
+                .collect();
+            for _ in 0..next(3) {
+                let at = next(segments.len() + 1);
+                let value = match next(6) {
+                    0 => String::new(),
+                    1 => "watch".into(),
+                    2 => long_rest.clone(),
+                    _ => literals[next(literals.len())].into(),
+                };
+                match next(3) {
+                    0 if at < segments.len() => segments[at] = value,
+                    1 => segments.insert(at, value),
+                    _ => segments.truncate(at.max(1)),
+                }
+            }
+            let path = format!("/{}", segments.join("/"));
+            let trimmed = apicov_core::routes::split_uri(path.as_bytes()).0;
+            for method in Method::ALL {
+                let want = linear.lookup(method, trimmed);
+                assert_eq!(
+                    prefilter.lookup(method, trimmed),
+                    want,
+                    "{label} prefilter: {} {path}",
+                    method.as_str()
+                );
+                assert_eq!(trie.lookup(method, trimmed), want, "{label} trie: {path}");
+                matched += usize::from(want.is_some());
+                total += 1;
+            }
+        }
+        assert!(
+            matched * 10 > total / 7,
+            "{label}: {matched} of {total} matched"
+        );
+    }
+}
+
+/// Found by the prefilter's differential test: the trie refused a catch-all
+/// rest that starts with an empty segment (`/logs//a/b`), which the linear
+/// scan and the regex take (the rest `/a/b` is not empty).
+#[test]
+fn trie_catch_all_rest_may_start_with_an_empty_segment() {
+    let bytes = std::fs::read(common::testdata("swagger-mini.json")).unwrap();
+    let catalogue = Catalogue::from_json(&bytes, "mini").unwrap();
+    let routes = Route::all(&catalogue);
+    let linear = LinearScan::new(&routes);
+    let want = linear.lookup(Method::Get, b"/logs//a/b");
+    assert!(want.is_some());
+    assert_eq!(
+        SegmentTrie::new(&routes).lookup(Method::Get, b"/logs//a/b"),
+        want
+    );
+    assert_eq!(linear.lookup(Method::Get, b"/logs/"), None);
+    assert_eq!(
+        SegmentTrie::new(&routes).lookup(Method::Get, b"/logs/"),
+        None
+    );
 }

@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::args::SpecArgs;
 use apicov_core::error::{Error, Result};
-use apicov_core::gen::{self, GenOptions, Level};
+use apicov_core::gen::{self, GenOptions, Level, Shape};
 use apicov_report::report::Body;
 
 #[derive(Debug, Args)]
@@ -35,6 +35,12 @@ pub struct GenArgs {
     #[arg(long, value_enum, default_value_t = Level::Metadata)]
     pub level: Level,
 
+    /// Kind of traffic: a conformance run's mix, large request/response
+    /// bodies (with --level request or request-response), or a third of the
+    /// requests on custom resources and aggregated APIs.
+    #[arg(long, value_enum, default_value_t = Shape::Default)]
+    pub shape: Shape,
+
     /// Write no RequestReceived events (`omitStages: [RequestReceived]`).
     #[arg(long)]
     pub omit_request_received: bool,
@@ -58,6 +64,13 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
 }
 
 pub fn run(args: &GenArgs) -> Result<i32> {
+    if args.shape == Shape::LargeBodies && args.level == Level::Metadata {
+        return Err(Error::Usage(
+            "--shape large-bodies needs --level request or request-response (Metadata-level \
+             events carry no bodies)"
+                .into(),
+        ));
+    }
     let catalogue = super::load_catalogue(&args.spec)?;
     let options = GenOptions {
         seed: args.seed,
@@ -65,6 +78,7 @@ pub fn run(args: &GenArgs) -> Result<i32> {
         level: args.level,
         omit_request_received: args.omit_request_received,
         noise: args.noise,
+        shape: args.shape,
     };
     let mut log = Vec::with_capacity(args.size as usize + (64 << 10));
     let truth = gen::generate(&catalogue, &options, &mut log);

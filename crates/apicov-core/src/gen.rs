@@ -10,6 +10,12 @@
 //! operations never called, names that defeat heuristics (`status`, `watch`,
 //! `v1-app`, dotted), custom-resource and non-resource traffic, e2e.test user
 //! agents, and optional noise lines.
+//!
+//! Two more shapes of real jobs' logs, for benchmarks ([`Shape`]): large
+//! request and response bodies (`bodies.rs`), and a third of the traffic on
+//! custom resources and aggregated APIs, paths in no spec.
+
+mod bodies;
 
 use std::fmt::Write as _;
 
@@ -30,6 +36,24 @@ pub enum Level {
     RequestResponse,
 }
 
+/// The kind of traffic in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Shape {
+    /// A conformance run's mix: 4% custom resources and aggregated APIs, 2%
+    /// non-resource paths, small bodies at the Request levels.
+    #[default]
+    Default,
+    /// Realistic request and response bodies (pods, workloads, config maps,
+    /// lists; managedFields, last-applied annotations): lines of 5–50 KB
+    /// where a body is logged. Needs `--level request` or `request-response`.
+    LargeBodies,
+    /// A third of the requests on custom resources (several groups, every
+    /// verb, watches) and aggregated APIs (metrics.k8s.io, …): paths in no
+    /// spec, so the matcher's misses are exercised.
+    CrdHeavy,
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct GenOptions {
@@ -43,6 +67,8 @@ pub struct GenOptions {
     pub omit_request_received: bool,
     /// Add blank, CRLF, torn and non-event lines.
     pub noise: bool,
+    /// The kind of traffic (`--shape`).
+    pub shape: Shape,
 }
 
 impl GenOptions {
@@ -54,6 +80,7 @@ impl GenOptions {
             level,
             omit_request_received: false,
             noise: false,
+            shape: Shape::Default,
         }
     }
 }
@@ -192,6 +219,8 @@ struct Planned {
     truth_list: Option<OpId>,
     watch: bool,
     resource: Option<(String, String, String, String)>,
+    /// `--shape large-bodies`: the bodies logged with it.
+    bodies: Option<bodies::Bodies>,
 }
 
 /// Writes a log of about `options.target_bytes` into `out`; returns the truth.
@@ -222,9 +251,18 @@ pub fn generate(catalogue: &Catalogue, options: &GenOptions, out: &mut Vec<u8>) 
     while (out.len() as u64) < options.target_bytes {
         t += 1;
         let roll = rng.below(100);
-        let planned = if roll < 4 {
-            custom_resource(&mut rng)
-        } else if roll < 6 {
+        // Percent of requests outside the spec: custom resources and
+        // aggregated APIs, then non-resource paths.
+        let (foreign, non_resource_end) = match options.shape {
+            Shape::CrdHeavy => (33, 35),
+            _ => (4, 6),
+        };
+        let mut planned = if roll < foreign {
+            match options.shape {
+                Shape::CrdHeavy => foreign_resource(&mut rng),
+                _ => custom_resource(&mut rng),
+            }
+        } else if roll < non_resource_end {
             non_resource(&mut rng)
         } else {
             let x = (rng.next() >> 11) as f64 / (1u64 << 53) as f64 * total;
@@ -263,6 +301,9 @@ pub fn generate(catalogue: &Catalogue, options: &GenOptions, out: &mut Vec<u8>) 
             if who == Who::ConformanceTest {
                 *truth.conformance_operations.entry(name).or_default() += 1;
             }
+        }
+        if options.shape == Shape::LargeBodies {
+            planned.bodies = Some(bodies::bodies(&planned, options.level, &mut rng));
         }
         let mut stages: Vec<&str> = Vec::new();
         if !options.omit_request_received {
@@ -455,6 +496,7 @@ fn plan(catalogue: &Catalogue, op: OpId, rng: &mut Rng) -> Planned {
         truth_list,
         watch,
         resource,
+        bodies: None,
     }
 }
 
@@ -483,6 +525,101 @@ fn custom_resource(rng: &mut Rng) -> Planned {
         truth_list: None,
         watch: false,
         resource: None,
+        bodies: None,
+    }
+}
+
+/// Custom resources (namespaced and cluster-scoped, every verb, status
+/// subresources, watches) and aggregated APIs: what a cluster with
+/// operators and metrics-server adds to a run. No spec path matches them.
+fn foreign_resource(rng: &mut Rng) -> Planned {
+    const CRDS: &[(&str, &str, &str, bool)] = &[
+        ("example.com", "v1", "widgets", true),
+        ("stable.example.com", "v1", "crontabs", true),
+        ("cert-manager.io", "v1", "certificates", true),
+        ("monitoring.coreos.com", "v1", "servicemonitors", true),
+        ("monitoring.coreos.com", "v1", "prometheusrules", true),
+        ("snapshot.storage.k8s.io", "v1", "volumesnapshots", true),
+        ("argoproj.io", "v1alpha1", "applications", true),
+        ("example.com", "v1", "clusterwidgets", false),
+        ("crd.projectcalico.org", "v1", "ippools", false),
+        ("apiextensions.example.io", "v1beta1", "gadgets", false),
+    ];
+    const AGGREGATED: &[&str] = &[
+        "/apis/metrics.k8s.io/v1beta1/nodes",
+        "/apis/metrics.k8s.io/v1beta1/nodes/kind-worker",
+        "/apis/metrics.k8s.io/v1beta1/namespaces/kube-system/pods",
+        "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/coredns-7d9f8c6b5-x2x4z",
+        "/apis/metrics.k8s.io/v1beta1",
+        "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests",
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue_length",
+    ];
+    if rng.chance(25) {
+        let path = AGGREGATED[rng.below(AGGREGATED.len())];
+        let mut segments = path.split('/').skip(2);
+        let (group, version) = (segments.next().unwrap_or(""), segments.next().unwrap_or(""));
+        let verb = if path.ends_with("nodes") || path.ends_with("pods") {
+            "list"
+        } else {
+            "get"
+        };
+        let resource = ["nodes", "pods"]
+            .into_iter()
+            .find(|r| path.contains(&format!("/{r}")));
+        return Planned {
+            verb: verb.into(),
+            uri: format!("{path}?timeout=32s"),
+            truth: None,
+            truth_list: None,
+            watch: false,
+            resource: resource.map(|r| (group.into(), version.into(), r.into(), String::new())),
+            bodies: None,
+        };
+    }
+    let (group, version, resource, namespaced) = CRDS[rng.below(CRDS.len())];
+    let ns = NAMES[rng.below(NAMES.len())];
+    let name = NAMES[rng.below(NAMES.len())];
+    let base = if namespaced {
+        format!("/apis/{group}/{version}/namespaces/{ns}/{resource}")
+    } else {
+        format!("/apis/{group}/{version}/{resource}")
+    };
+    let rv = rng.below(900_000) + 1000;
+    let (verb, uri, watch) = match rng.below(10) {
+        0..=2 => ("get", format!("{base}/{name}"), false),
+        3 => ("list", format!("{base}?limit=500"), false),
+        4 => (
+            "watch",
+            format!("{base}?allowWatchBookmarks=true\\u0026resourceVersion={rv}\\u0026watch=true"),
+            true,
+        ),
+        5 => (
+            "create",
+            format!("{base}?fieldManager=kubectl-client-side-apply"),
+            false,
+        ),
+        6 => ("update", format!("{base}/{name}/status"), false),
+        7 => (
+            "patch",
+            format!("{base}/{name}?fieldManager=e2e.test"),
+            false,
+        ),
+        8 => ("delete", format!("{base}/{name}"), false),
+        _ => ("deletecollection", base, false),
+    };
+    Planned {
+        verb: verb.into(),
+        uri,
+        truth: None,
+        truth_list: None,
+        watch,
+        resource: Some((
+            group.into(),
+            version.into(),
+            resource.into(),
+            if namespaced { ns.into() } else { String::new() },
+        )),
+        bodies: None,
     }
 }
 
@@ -502,6 +639,7 @@ fn non_resource(rng: &mut Rng) -> Planned {
         truth_list: None,
         watch: false,
         resource: None,
+        bodies: None,
     }
 }
 
@@ -546,14 +684,25 @@ fn event_line(
     if stage != "RequestReceived" {
         let _ = write!(s, r#","responseStatus":{{"metadata":{{}},"code":200}}"#);
     }
-    if level != Level::Metadata && p.verb == "create" {
+    if let Some(bodies) = &p.bodies {
+        if let Some(body) = &bodies.request {
+            let _ = write!(s, r#","requestObject":{body}"#);
+        }
+        if let Some(body) = bodies
+            .response
+            .as_ref()
+            .filter(|_| stage == "ResponseComplete")
+        {
+            let _ = write!(s, r#","responseObject":{body}"#);
+        }
+    } else if level != Level::Metadata && p.verb == "create" {
         // An access review body holds its own verb/stage-like keys: a decoy.
         let _ = write!(
             s,
             r#","requestObject":{{"kind":"SubjectAccessReview","apiVersion":"authorization.k8s.io/v1","spec":{{"resourceAttributes":{{"namespace":"default","verb":"delete","group":"apps","resource":"deployments"}},"user":"jane","stage":"RequestReceived","requestURI":"/decoy"}},"status":{{"allowed":false}}}}"#
         );
     }
-    if level == Level::RequestResponse && stage == "ResponseComplete" {
+    if p.bodies.is_none() && level == Level::RequestResponse && stage == "ResponseComplete" {
         let mut labels = Map::new();
         labels.insert("app.kubernetes.io/name".into(), Value::from("héllo-wörld"));
         labels.insert("ratio".into(), Value::from(0.00001));

@@ -4,7 +4,8 @@
 //! The pipeline, one module a stage:
 //! [`spec`] (the operation catalogue of a swagger document) →
 //! [`routes`] (verb + request URI → operation; [`routes::PathMatcher`] is the
-//! extension point for other matching strategies);
+//! extension point for other matching strategies; [`prefilter`] is an
+//! Aho-Corasick one the benchmarks compare);
 //! [`input`] (files, streams, gzip/zstd) → [`chunk`] (newline-aligned
 //! pieces) → [`event`] (field extraction) → [`attribution`] (which test or
 //! client sent a request) → [`aggregate`] (per-chunk tallies merged in input
@@ -71,6 +72,7 @@ pub mod input;
 pub mod lists;
 pub mod mapguard;
 pub mod pipeline;
+pub mod prefilter;
 pub mod routes;
 pub mod spec;
 

@@ -215,9 +215,11 @@ impl SegmentTrie {
                     return Some(op);
                 }
             }
-            if let Some(child) = node.catch_all {
-                return self.nodes[child as usize].ops[method.index()];
-            }
+        }
+        // The catch-all takes the non-empty rest, which may start with an
+        // empty segment (`/logs//a`), as the other strategies have it.
+        if let (Some(child), false) = (node.catch_all, after_slash.is_empty()) {
+            return self.nodes[child as usize].ops[method.index()];
         }
         None
     }
@@ -361,6 +363,9 @@ pub enum Strategy {
     Regex,
     /// Linear scan over all templates.
     Linear,
+    /// Aho-Corasick over the literal segments, then one hash lookup per
+    /// candidate shape (src/prefilter.rs).
+    Prefilter,
 }
 
 /// One of the [`PathMatcher`] strategies, chosen at run time.
@@ -372,16 +377,21 @@ pub enum AnyMatcher {
     Regex(RegexDfa),
     /// [`Strategy::Linear`].
     Linear(LinearScan),
+    /// [`Strategy::Prefilter`].
+    Prefilter(crate::prefilter::LiteralPrefilter),
 }
 
 impl AnyMatcher {
-    /// Builds the strategy's matcher (only the regex one can fail).
+    /// Builds the strategy's matcher (only regex and prefilter can fail).
     pub fn build(strategy: Strategy, catalogue: &Catalogue) -> crate::Result<AnyMatcher> {
         let routes = Route::all(catalogue);
         Ok(match strategy {
             Strategy::Trie => AnyMatcher::Trie(SegmentTrie::new(&routes)),
             Strategy::Regex => AnyMatcher::Regex(RegexDfa::new(&routes)?),
             Strategy::Linear => AnyMatcher::Linear(LinearScan::new(&routes)),
+            Strategy::Prefilter => {
+                AnyMatcher::Prefilter(crate::prefilter::LiteralPrefilter::new(&routes)?)
+            }
         })
     }
 }
@@ -392,6 +402,7 @@ impl PathMatcher for AnyMatcher {
             AnyMatcher::Trie(m) => m.lookup(method, path),
             AnyMatcher::Regex(m) => m.lookup(method, path),
             AnyMatcher::Linear(m) => m.lookup(method, path),
+            AnyMatcher::Prefilter(m) => m.lookup(method, path),
         }
     }
 }
