@@ -122,9 +122,12 @@ pub struct ChunkTally {
     malformed_examples: Vec<(u64, LineIssue)>,
     events_by_stage: [u64; 4],
     ops: Vec<Hits>,
-    /// First counted lines per operation that pass a whole-line check:
-    /// (pos, line range).
-    samples: Vec<Vec<(Position, (usize, usize))>>,
+    /// Counted lines of operations not yet sampled in full when the chunk
+    /// was scanned, in chunk order: (operation, line range). Unchecked: the
+    /// run checks them whole when it absorbs the chunk, in input order and
+    /// only until it holds an operation's samples, so each operation costs
+    /// about five whole-line checks per run rather than five per chunk.
+    candidates: Vec<(OpId, (usize, usize))>,
     /// Lines were checked whole as they were read (`--validate full`); in
     /// fast mode a sample candidate is checked before it is kept.
     checked_whole: bool,
@@ -153,7 +156,7 @@ impl ChunkTally {
             malformed_examples: Vec::new(),
             events_by_stage: [0; 4],
             ops: vec![Hits::default(); n_ops],
-            samples: vec![Vec::new(); n_ops],
+            candidates: Vec::new(),
             unmatched: AHashMap::new(),
             pending: Vec::new(),
             states: AHashMap::new(),
@@ -168,7 +171,7 @@ impl ChunkTally {
         target: Target,
         stage: Stage,
         pos: Position,
-        (range, line): ((usize, usize), &[u8]),
+        range: (usize, usize),
         actor: Option<u32>,
         sampled: &SampledOps,
     ) {
@@ -178,12 +181,8 @@ impl ChunkTally {
                 if let Some(actor) = actor {
                     *self.attributed.entry((actor, op)).or_default() += 1;
                 }
-                let samples = &mut self.samples[op.index()];
-                if samples.len() < SAMPLES_PER_OP
-                    && !sampled.has(op)
-                    && (self.checked_whole || event::check_whole(line).is_ok())
-                {
-                    samples.push((pos, range));
+                if !sampled.has(op) {
+                    self.candidates.push((op, range));
                 }
             }
             Target::Unmatched(key) => self.unmatched.entry(key).or_default().add(stage, pos),
@@ -353,7 +352,7 @@ pub fn scan_chunk<M: PathMatcher>(
                 target,
                 actor,
             }),
-            _ => tally.count(target, stage, pos, (range, line), actor, sampled),
+            _ => tally.count(target, stage, pos, range, actor, sampled),
         }
     }
     tally
@@ -555,9 +554,9 @@ impl Tally {
 
         // Settled pending entries join the chunk's own counts and samples.
         let mut op_hits = chunk.ops;
-        let mut op_samples = chunk.samples;
         let mut unmatched = chunk.unmatched;
-        let mut late_samples = false;
+        // Sample candidates among the pending entries, in chunk order.
+        let mut late: Vec<(OpId, (usize, usize))> = Vec::new();
         // A pending event counts unless its request is open when the chunk starts.
         for p in chunk.pending {
             if self.open.contains(&p.id) {
@@ -566,11 +565,7 @@ impl Tally {
             match p.target {
                 Target::Op(op) => {
                     op_hits[op.index()].add(p.stage, p.pos);
-                    let line = event::trim_line(&bytes[p.line.0..p.line.1]);
-                    if chunk.checked_whole || event::check_whole(line).is_ok() {
-                        op_samples[op.index()].push((p.pos, p.line));
-                        late_samples = true;
-                    }
+                    late.push((op, p.line));
                     if let Some(actor) = p.actor {
                         *self
                             .attributed
@@ -589,22 +584,31 @@ impl Tally {
         }
 
         for (i, hits) in op_hits.iter().enumerate() {
-            if hits.total() == 0 {
-                continue;
-            }
             merge_hits(&mut self.ops[i], hits);
-            let kept = &mut self.samples[i];
+        }
+        // Samples: the first counted lines of each operation, in input order,
+        // that pass the whole-line check (the chunk's own and its settled
+        // pending entries, both in chunk order, merged).
+        let mut own = chunk.candidates.into_iter().peekable();
+        let mut late = late.into_iter().peekable();
+        loop {
+            let next = match (own.peek(), late.peek()) {
+                (Some(a), Some(b)) if b.1 .0 < a.1 .0 => late.next(),
+                (Some(_), _) => own.next(),
+                (None, _) => late.next(),
+            };
+            let Some((op, (start, end))) = next else {
+                break;
+            };
+            let kept = &mut self.samples[op.index()];
             if kept.len() >= SAMPLES_PER_OP {
                 continue;
             }
-            let candidates = &mut op_samples[i];
-            if late_samples {
-                candidates.sort_unstable_by_key(|(pos, _)| *pos);
-            }
-            for (pos, (start, end)) in candidates.iter().take(SAMPLES_PER_OP - kept.len()) {
+            let line = event::trim_line(&bytes[start..end]);
+            if chunk.checked_whole || event::check_whole(line).is_ok() {
                 kept.push(Sample {
-                    pos: *pos,
-                    line: event::trim_line(&bytes[*start..*end]).into(),
+                    pos: chunk.base + start as u64,
+                    line: line.into(),
                 });
             }
         }
