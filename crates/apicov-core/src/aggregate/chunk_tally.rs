@@ -1,0 +1,292 @@
+//! What one chunk of lines adds up to: the scan loop over a chunk's lines
+//! (extract, route, settle each request's state) into a [`ChunkTally`] built
+//! on one thread with no shared state, and the operations already sampled in
+//! full ([`SampledOps`]), which chunks stop collecting candidates for.
+
+use ahash::AHashMap;
+
+use super::keys::{lossy, normalise_unmatched_into};
+use super::*;
+use crate::attribution::{self, ActorTable};
+use crate::event::{self, LineIssue, Stage};
+use crate::routes::{PathMatcher, Router};
+use crate::spec::OpId;
+
+/// What one chunk of lines adds up to. `line` ranges index the chunk's bytes.
+#[derive(Debug)]
+pub struct ChunkTally {
+    pub(super) base: Position,
+    pub(super) lines: u64,
+    pub(super) blank_lines: u64,
+    pub(super) malformed: u64,
+    /// (line index in chunk, issue), the first few.
+    pub(super) malformed_examples: Vec<(u64, LineIssue)>,
+    pub(super) events_by_stage: [u64; 4],
+    pub(super) ops: Vec<Hits>,
+    /// Counted lines of operations not yet sampled in full when the chunk
+    /// was scanned, in chunk order: (operation, line range). Unchecked: the
+    /// run checks them whole when it absorbs the chunk, in input order and
+    /// only until it holds an operation's samples, so each operation costs
+    /// about five whole-line checks per run rather than five per chunk.
+    pub(super) candidates: Vec<(OpId, (usize, usize))>,
+    /// Lines were checked whole as they were read (`--validate full`); in
+    /// fast mode a sample candidate is checked before it is kept.
+    pub(super) checked_whole: bool,
+    pub(super) unmatched: AHashMap<UnmatchedKey, Hits>,
+    /// First events of requests not seen earlier in the chunk, in order.
+    pub(super) pending: Vec<Pending>,
+    /// Every request seen in the chunk and its state after the chunk.
+    pub(super) states: AHashMap<u128, RequestState>,
+    /// Tests and clients seen in the chunk.
+    pub(super) actors: ActorTable,
+    /// Counted requests per (actor, operation).
+    pub(super) attributed: AHashMap<(u32, OpId), u64>,
+    /// Requests `--conformance-only` left out, per (client, operation),
+    /// counted at their terminal event.
+    pub(super) left_out: AHashMap<(u32, OpId), u64>,
+}
+
+impl ChunkTally {
+    fn new(n_ops: usize, base: Position, checked_whole: bool) -> ChunkTally {
+        ChunkTally {
+            checked_whole,
+            base,
+            lines: 0,
+            blank_lines: 0,
+            malformed: 0,
+            malformed_examples: Vec::new(),
+            events_by_stage: [0; 4],
+            ops: vec![Hits::default(); n_ops],
+            candidates: Vec::new(),
+            unmatched: AHashMap::new(),
+            pending: Vec::new(),
+            states: AHashMap::new(),
+            actors: ActorTable::default(),
+            attributed: AHashMap::new(),
+            left_out: AHashMap::new(),
+        }
+    }
+
+    fn count(
+        &mut self,
+        target: Target,
+        stage: Stage,
+        pos: Position,
+        range: (usize, usize),
+        actor: Option<u32>,
+        sampled: &SampledOps,
+    ) {
+        match target {
+            Target::Op(op) => {
+                self.ops[op.index()].add(stage, pos);
+                if let Some(actor) = actor {
+                    *self.attributed.entry((actor, op)).or_default() += 1;
+                }
+                if !sampled.has(op) {
+                    self.candidates.push((op, range));
+                }
+            }
+            Target::Unmatched(key) => self.unmatched.entry(key).or_default().add(stage, pos),
+        }
+    }
+
+    /// Counts a request no operation matched. The key is built in `scratch`
+    /// and copied only the first time the chunk sees it: building it afresh
+    /// (two strings and the split path) was 12.5% of the instructions of a
+    /// parse where a third of the requests are to custom resources.
+    fn count_unmatched(
+        &mut self,
+        verb: &[u8],
+        uri: &[u8],
+        stage: Stage,
+        pos: Position,
+        scratch: &mut UnmatchedKey,
+    ) {
+        scratch.verb.clear();
+        scratch.verb.push_str(&lossy(verb));
+        normalise_unmatched_into(uri, &mut scratch.pattern);
+        match self.unmatched.get_mut(scratch) {
+            Some(hits) => hits.add(stage, pos),
+            None => self
+                .unmatched
+                .entry(scratch.clone())
+                .or_default()
+                .add(stage, pos),
+        }
+    }
+
+    fn malformed(&mut self, line_index: u64, issue: LineIssue) {
+        self.malformed += 1;
+        if self.malformed_examples.len() < MALFORMED_EXAMPLES {
+            self.malformed_examples.push((line_index, issue));
+        }
+    }
+}
+
+/// Operations whose samples the run already holds in full: a chunk scanned
+/// after that keeps (and, in fast mode, checks whole) no candidates for
+/// them. Marked by the side that absorbs chunks while later ones are
+/// scanned; a mark read late only costs work, so the result does not depend
+/// on timing. Checking sample candidates whole cost ~20% of a fast parse's
+/// CPU until the run's first wave stopped it for most operations.
+#[derive(Debug, Default)]
+pub struct SampledOps(Vec<std::sync::atomic::AtomicBool>);
+
+impl SampledOps {
+    /// None sampled yet, for `n_ops` operations.
+    pub fn new(n_ops: usize) -> SampledOps {
+        SampledOps((0..n_ops).map(|_| Default::default()).collect())
+    }
+
+    fn has(&self, op: OpId) -> bool {
+        self.0
+            .get(op.index())
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Marks every operation of which `tally` holds all its samples.
+    pub fn mark(&self, tally: &Tally) {
+        for (flag, samples) in self.0.iter().zip(&tally.samples) {
+            if samples.len() >= SAMPLES_PER_OP {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// How lines are read and attributed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// How much of each line is checked.
+    pub validation: Validation,
+    /// Whether and how requests are attributed to tests and clients.
+    pub attribution: Attribution,
+}
+
+/// Scans one newline-aligned chunk. `base` is the position of its first
+/// byte; `sampled`, the operations whose samples the run holds already.
+pub fn scan_chunk<M: PathMatcher>(
+    bytes: &[u8],
+    base: Position,
+    router: &Router<M>,
+    n_ops: usize,
+    options: ScanOptions,
+    sampled: &SampledOps,
+) -> ChunkTally {
+    let want_ua = options.attribution.needs_user_agent();
+    let mut tally = ChunkTally::new(n_ops, base, options.validation == Validation::Full);
+    let mut uri_scratch = Vec::new();
+    let mut unmatched_scratch = UnmatchedKey::default();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |k| start + k);
+        let line_index = tally.lines;
+        tally.lines += 1;
+        let raw = &bytes[start..end];
+        let line = event::trim_line(raw);
+        let pos = base + start as u64;
+        let range = (start, end);
+        start = end + 1;
+        if line.is_empty() {
+            tally.blank_lines += 1;
+            continue;
+        }
+        let fields = match event::extract(line, options.validation, want_ua) {
+            Ok(f) => f,
+            Err(issue) => {
+                tally.malformed(line_index, issue);
+                continue;
+            }
+        };
+        let stage_raw = fields.stage.map(|s| s.decode()).unwrap_or_default();
+        let Some(stage) = Stage::parse(&stage_raw) else {
+            tally.malformed(line_index, LineIssue::NotAnEvent("unknown stage"));
+            continue;
+        };
+        tally.events_by_stage[stage as usize] += 1;
+        let actor = if want_ua {
+            let ua = fields.user_agent.map(|u| u.decode());
+            let ua = ua.as_deref().map(String::from_utf8_lossy);
+            let (is_test, name) = attribution::actor_of(ua.as_deref());
+            // Every stage of a request carries the same user agent, so
+            // leaving out whole events leaves out whole requests.
+            if options.attribution.conformance_only
+                && !(is_test && attribution::is_conformance(name))
+            {
+                // Kept for the near misses of operations no test hit (a
+                // terminal event stands for its request).
+                if stage.is_terminal() {
+                    let verb = fields.verb.map(|v| v.decode()).unwrap_or_default();
+                    let uri = fields
+                        .request_uri
+                        .map(|u| u.decode_into(&mut uri_scratch))
+                        .unwrap_or(&[]);
+                    if let Some(op) = router.route(&verb, uri) {
+                        let actor = tally.actors.intern(is_test, name);
+                        *tally.left_out.entry((actor, op)).or_default() += 1;
+                    }
+                }
+                continue;
+            }
+            options
+                .attribution
+                .by_test
+                .then(|| tally.actors.intern(is_test, name))
+        } else {
+            None
+        };
+        let id = fields.audit_id.map(|a| request_key(&a.decode()));
+
+        // Is this the event at which its request counts? After any event the
+        // request's state is known (open, or closed by a terminal stage); only
+        // a request's first event in the chunk depends on earlier chunks.
+        let pending = match (stage, id) {
+            (_, None) => false,
+            (Stage::RequestReceived, Some(id)) => {
+                tally.states.insert(id, RequestState::Open);
+                false
+            }
+            (_, Some(id)) => {
+                let next = if stage.is_terminal() {
+                    RequestState::Closed
+                } else {
+                    RequestState::Open
+                };
+                match tally.states.insert(id, next) {
+                    Some(RequestState::Open) => continue, // counted at an earlier stage
+                    Some(RequestState::Closed) => false,  // a new request reusing the ID
+                    None => true,
+                }
+            }
+        };
+
+        let verb = fields.verb.map(|v| v.decode()).unwrap_or_default();
+        let uri = match &fields.request_uri {
+            Some(u) => u.decode_into(&mut uri_scratch),
+            None => &[],
+        };
+        let target = match router.route(&verb, uri) {
+            Some(op) => Target::Op(op),
+            None if pending => Target::Unmatched(UnmatchedKey {
+                verb: String::from_utf8_lossy(&verb).into_owned(),
+                pattern: normalise_unmatched(uri),
+            }),
+            None => {
+                tally.count_unmatched(&verb, uri, stage, pos, &mut unmatched_scratch);
+                continue;
+            }
+        };
+        match (pending, id) {
+            (true, Some(id)) => tally.pending.push(Pending {
+                id,
+                stage,
+                pos,
+                line: range,
+                target,
+                actor,
+            }),
+            _ => tally.count(target, stage, pos, range, actor, sampled),
+        }
+    }
+    tally
+}

@@ -1,0 +1,51 @@
+//! The canonical-head fast path: lines that begin as the apiserver writes
+//! them (`"kind":"Event","apiVersion":…,"level":…,"auditID":…,"stage":…,
+//! "requestURI":…,"verb":…`) have their head read by whole-literal
+//! comparisons before the general loop takes over. Both paths give the same
+//! fields on every line (tested).
+
+use super::scanner::Scanner;
+use super::{Fields, LineIssue};
+
+impl<'a> Scanner<'a> {
+    /// The head of an event as the apiserver's encoder writes it (struct
+    /// order, no spaces): `"kind":"Event","apiVersion":"audit.k8s.io/v1",
+    /// "level":…,"auditID":…,"stage":…,"requestURI":…,"verb":…`. Called
+    /// right after the opening brace; reads as many of those members as the
+    /// line has in that order, comparing keys as whole literals instead of
+    /// scanning and matching each one, and returns whether it read any (the
+    /// scanner then stands after a value). Values are read by
+    /// [`Scanner::string`] as on the general path; on the first difference it
+    /// stops at the last complete member, and the general loop goes on from
+    /// there, so the fields are the same either way (tested). Fast mode runs
+    /// at 1.7-2.1x the throughput with it (benches/extract.rs; see README).
+    pub(super) fn canonical_head(&mut self, fields: &mut Fields<'a>) -> Result<bool, LineIssue> {
+        const KIND: &[u8] = br#""kind":"Event","apiVersion":"audit.k8s.io/v1","level":"#;
+        const MEMBERS: [&[u8]; 4] = [
+            br#","auditID":"#,
+            br#","stage":"#,
+            br#","requestURI":"#,
+            br#","verb":"#,
+        ];
+        if !self.b[self.i..].starts_with(KIND) || self.b.get(self.i + KIND.len()) != Some(&b'"') {
+            return Ok(false);
+        }
+        self.i += KIND.len();
+        self.string()?; // level
+        for (n, key) in MEMBERS.iter().enumerate() {
+            let at = self.i + key.len();
+            if !self.b[self.i..].starts_with(key) || self.b.get(at) != Some(&b'"') {
+                break;
+            }
+            self.i = at;
+            let value = Some(self.string()?);
+            match n {
+                0 => fields.audit_id = value,
+                1 => fields.stage = value,
+                2 => fields.request_uri = value,
+                _ => fields.verb = value,
+            }
+        }
+        Ok(true)
+    }
+}
