@@ -1,7 +1,8 @@
 //! apicov: Kubernetes API coverage from kube-apiserver audit logs.
 //!
 //! The pipeline, one module a stage:
-//! `source` (documents) → `spec` (operation catalogue) → `routes` (matcher);
+//! `source` (documents) → `spec` (operation catalogue, kept compiled by
+//! `catalogue_cache`) → `routes` (matcher);
 //! `input` → `chunk` → `event` (field extraction) → `attribution` →
 //! `aggregate` (tallies) → `coverage` → `report` (one module a format).
 //! Beside it: `pipeline` drives the parallel scan, `progress` shows it,
@@ -15,6 +16,7 @@
 
 pub mod aggregate;
 pub mod attribution;
+pub mod catalogue_cache;
 pub mod chunk;
 pub mod cleanup;
 pub mod cli;
