@@ -1,7 +1,8 @@
 //! The fixed costs of a run, per real spec: the catalogue parsed
 //! (`Catalogue::from_json`) or read back from the compiled-catalogue cache,
 //! serde_json skipping the whole document (the floor of any parse that
-//! validates the JSON), the tracking lists and the router build.
+//! validates the JSON), the tracking lists (parsed or read back) and the
+//! router build.
 
 use std::time::Duration;
 
@@ -70,6 +71,10 @@ fn spec(c: &mut Criterion) {
         };
         group.bench_function(BenchmarkId::new("list", file), |b| {
             b.iter(|| EndpointList::parse(&doc).unwrap())
+        });
+        apicov::catalogue_cache::load_list_in(cache.path(), &doc).unwrap();
+        group.bench_function(BenchmarkId::new("list_cache_hit", file), |b| {
+            b.iter(|| apicov::catalogue_cache::load_list_in(cache.path(), &doc).unwrap())
         });
     }
     group.finish();

@@ -99,7 +99,7 @@ impl ListArgs {
         fetcher: &crate::source::Fetcher,
     ) -> crate::Result<(EndpointList, EndpointList)> {
         let docs = crate::source::fetch_all(fetcher, &self.wanted(), Vec::new())?;
-        ListArgs::parse(&docs)
+        ListArgs::parse(fetcher, &docs)
     }
 
     /// The two lists as documents to fetch, ineligible first.
@@ -116,11 +116,15 @@ impl ListArgs {
         ]
     }
 
-    /// Parses the two documents fetched for [`ListArgs::wanted`].
-    pub fn parse(docs: &[crate::source::Document]) -> crate::Result<(EndpointList, EndpointList)> {
+    /// Parses the two documents fetched for [`ListArgs::wanted`] (or reads
+    /// them back from the fetcher's cache directory: `catalogue_cache`).
+    pub fn parse(
+        fetcher: &crate::source::Fetcher,
+        docs: &[crate::source::Document],
+    ) -> crate::Result<(EndpointList, EndpointList)> {
         Ok((
-            EndpointList::parse(&docs[0])?,
-            EndpointList::parse(&docs[1])?,
+            crate::catalogue_cache::load_list(fetcher, &docs[0])?,
+            crate::catalogue_cache::load_list(fetcher, &docs[1])?,
         ))
     }
 }

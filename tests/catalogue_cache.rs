@@ -3,7 +3,8 @@
 //! operation field, the digest, the version and the router's answers. An
 //! entry is invalidated by any change to the spec's bytes, survives being
 //! truncated or corrupted (rebuilt, no error), and a bad spec gives the
-//! parse's error and leaves no entry.
+//! parse's error and leaves no entry. The tracking lists, kept the same
+//! way, give the entries and ignored items the YAML parse gives.
 
 mod common;
 
@@ -217,4 +218,80 @@ fn parse_runs_use_and_keep_the_cache() {
     assert_eq!(outputs[0], outputs[1]);
     let bytes = std::fs::read(common::mini_spec()).unwrap();
     assert!(entry_path_for(&cache, &bytes).is_file());
+    let list = std::fs::read(common::testdata("ineligible-mini.yaml")).unwrap();
+    assert!(apicov::catalogue_cache::list_entry_path_for(&cache, &list).is_file());
+}
+
+fn list_docs() -> Vec<apicov::source::Document> {
+    let mut paths = vec![
+        common::testdata("ineligible-mini.yaml"),
+        common::testdata("pending-mini.yaml"),
+    ];
+    for name in [
+        "ineligible_endpoints.yaml",
+        "pending_eligible_endpoints.yaml",
+    ] {
+        paths.extend(common::shared(&format!("k8s/{name}")));
+    }
+    let mut docs: Vec<apicov::source::Document> = paths
+        .iter()
+        .map(|p| apicov::source::Document {
+            name: p.display().to_string(),
+            bytes: std::fs::read(p).unwrap(),
+        })
+        .collect();
+    for (name, text) in [
+        ("empty.yaml", "---\n"),
+        ("blank.yaml", ""),
+        (
+            "odd.yaml",
+            "- endpoint: a\n  reason: yes\n  link: 3\n- 7\n- endpoint: [x]\n- reason: r\n- a\n- b\n",
+        ),
+    ] {
+        docs.push(apicov::source::Document {
+            name: name.into(),
+            bytes: text.as_bytes().to_vec(),
+        });
+    }
+    docs
+}
+
+#[test]
+fn cached_lists_are_the_parsed_ones() {
+    use apicov::catalogue_cache::{list_entry_path_for, load_list_in};
+    use apicov::lists::EndpointList;
+    let dir = tempfile::tempdir().unwrap();
+    for doc in list_docs() {
+        let parsed = EndpointList::parse(&doc).unwrap();
+        let first = load_list_in(dir.path(), &doc).unwrap();
+        let entry = list_entry_path_for(dir.path(), &doc.bytes);
+        let written = inode(&entry);
+        let hit = load_list_in(dir.path(), &doc).unwrap();
+        assert_eq!(inode(&entry), written, "{}", doc.name);
+        for list in [&first, &hit] {
+            assert_eq!(list.source, parsed.source);
+            assert_eq!(list.entries, parsed.entries, "{}", doc.name);
+            assert_eq!(list.ignored, parsed.ignored, "{}", doc.name);
+            assert_eq!(list.len(), parsed.len(), "{}", doc.name);
+            assert_eq!(list.ignored_warning(), parsed.ignored_warning());
+            for e in &parsed.entries {
+                assert!(list.contains(&e.endpoint));
+            }
+        }
+        // A damaged entry is rebuilt.
+        std::fs::write(&entry, b"junk").unwrap();
+        let rebuilt = load_list_in(dir.path(), &doc).unwrap();
+        assert_eq!(rebuilt.entries, parsed.entries, "{}", doc.name);
+    }
+    // A list that does not parse: the parse's error, no entry.
+    let bad = apicov::source::Document {
+        name: "bad.yaml".into(),
+        bytes: b"key: value\n".to_vec(),
+    };
+    let want = EndpointList::parse(&bad).unwrap_err().to_string();
+    assert_eq!(
+        load_list_in(dir.path(), &bad).unwrap_err().to_string(),
+        want
+    );
+    assert!(!list_entry_path_for(dir.path(), &bad.bytes).exists());
 }

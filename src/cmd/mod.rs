@@ -61,7 +61,7 @@ pub fn load_inputs(
     wanted.extend_from_slice(more);
     let mut docs = fetch_all(fetcher, &wanted, failed)?;
     let more = docs.split_off(3);
-    let (ineligible, pending) = ListArgs::parse(&docs[1..])?;
+    let (ineligible, pending) = ListArgs::parse(fetcher, &docs[1..])?;
     let catalogue = crate::catalogue_cache::load(fetcher, &docs[0])?;
     Ok(Loaded {
         catalogue,
