@@ -54,7 +54,7 @@ impl ListArgs {
         fetcher: &crate::source::Fetcher,
     ) -> apicov_core::Result<(EndpointList, EndpointList)> {
         let docs = crate::source::fetch_all(fetcher, &self.wanted(), Vec::new())?;
-        ListArgs::parse(&docs)
+        ListArgs::parse(fetcher, &docs)
     }
 
     /// The two lists as documents to fetch, ineligible first.
@@ -71,13 +71,15 @@ impl ListArgs {
         ]
     }
 
-    /// Parses the two documents fetched for [`ListArgs::wanted`].
+    /// Parses the two documents fetched for [`ListArgs::wanted`] (or reads
+    /// them back from the fetcher's cache directory: `catalogue_cache`).
     pub fn parse(
+        fetcher: &crate::source::Fetcher,
         docs: &[crate::source::Document],
     ) -> apicov_core::Result<(EndpointList, EndpointList)> {
         Ok((
-            EndpointList::parse(&docs[0].bytes, &docs[0].name)?,
-            EndpointList::parse(&docs[1].bytes, &docs[1].name)?,
+            crate::catalogue_cache::load_list(fetcher, &docs[0])?,
+            crate::catalogue_cache::load_list(fetcher, &docs[1])?,
         ))
     }
 }

@@ -5,12 +5,13 @@
 //! and its `run`, over the flag groups several share ([`args`]); [`outputs`] writes a
 //! run's files and console summary. Beside it:
 //! [`source`] fetches the spec and the tracking lists (paths, or http(s) URLs
-//! with the `remote` feature), [`progress`] draws the scan's progress on
+//! with the `remote` feature) and [`catalogue_cache`] keeps them compiled, [`progress`] draws the scan's progress on
 //! stderr, [`gcs`] and [`remote`] read CI runs from Google Cloud Storage
 //! (`remote` feature), and [`serve`] is the audit-webhook server on the same
 //! engine (`serve` feature).
 
 pub mod args;
+pub mod catalogue_cache;
 pub mod cmd;
 #[cfg(feature = "remote")]
 pub mod gcs;

@@ -34,7 +34,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     let promotions_failed = match &args.base_swagger {
         Some(base) => {
             let doc = parsed.fetcher.get(base)?;
-            let old = apicov_core::spec::Catalogue::from_json(&doc.bytes, &doc.name)?;
+            let old = crate::catalogue_cache::load(&parsed.fetcher, &doc)?;
             let found = apicov_report::promotions::promotions(
                 &old,
                 &parsed.catalogue,

@@ -348,7 +348,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     };
     let ineligible = list(&given[0], "ineligible")?;
     let pending = list(&given[1], "pending")?;
-    let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
+    let catalogue = crate::catalogue_cache::load(&fetcher, &spec_doc)?;
     let rules = MergeRules {
         independent: args.independent,
         allow_spec_mix: args.allow_spec_mix,

@@ -84,8 +84,9 @@ pub const EXIT_ERROR: i32 = 2;
 
 /// Loads the catalogue named by `--swagger`.
 pub fn load_catalogue(spec: &SpecArgs) -> Result<Catalogue> {
-    let doc = fetch_all(&spec.fetch.fetcher(), &[spec.wanted()], Vec::new())?.remove(0);
-    Catalogue::from_json(&doc.bytes, &doc.name)
+    let fetcher = spec.fetch.fetcher();
+    let doc = fetch_all(&fetcher, &[spec.wanted()], Vec::new())?.remove(0);
+    crate::catalogue_cache::load(&fetcher, &doc)
 }
 
 /// What most commands read before their own inputs: the spec and the two
@@ -114,8 +115,8 @@ pub fn load_inputs(
     wanted.extend_from_slice(more);
     let mut docs = fetch_all(fetcher, &wanted, failed)?;
     let more = docs.split_off(3);
-    let (ineligible, pending) = ListArgs::parse(&docs[1..])?;
-    let catalogue = Catalogue::from_json(&docs[0].bytes, &docs[0].name)?;
+    let (ineligible, pending) = ListArgs::parse(fetcher, &docs[1..])?;
+    let catalogue = crate::catalogue_cache::load(fetcher, &docs[0])?;
     Ok(Loaded {
         catalogue,
         spec_source: docs.swap_remove(0).name,

@@ -166,7 +166,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
     let (ineligible, pending) = args.lists.load(&fetcher)?;
     let spec_doc = fetcher.get(&args.spec.swagger)?;
-    let catalogue = Catalogue::from_json(&spec_doc.bytes, &spec_doc.name)?;
+    let catalogue = crate::catalogue_cache::load(&fetcher, &spec_doc)?;
     let router = crate::cmd::build_router(&args.spec, &catalogue)?;
     let by_test = args.by_test || args.out.html.is_some();
     let options = ScanOptions {

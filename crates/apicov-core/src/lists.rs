@@ -113,6 +113,22 @@ impl EndpointList {
         Ok(list)
     }
 
+    /// A list as [`EndpointList::parse`] made it before (stored by
+    /// `catalogue_cache`).
+    pub fn from_parts(
+        source: String,
+        entries: Vec<ListEntry>,
+        ignored: Vec<IgnoredEntry>,
+    ) -> EndpointList {
+        let names = entries.iter().map(|e| e.endpoint.clone()).collect();
+        EndpointList {
+            source,
+            entries,
+            ignored,
+            names,
+        }
+    }
+
     /// A list of `names` (no reasons, links or lines), e.g. as a report JSON
     /// recorded it.
     pub fn from_names(source: String, names: impl IntoIterator<Item = String>) -> EndpointList {

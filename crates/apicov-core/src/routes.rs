@@ -68,9 +68,10 @@ impl Route {
                 op,
             })
             .collect();
-        routes.sort_by(|a, b| {
-            let ranks = |r: &Route| r.segments.iter().map(Segment::rank).collect::<Vec<_>>();
-            ranks(a).cmp(&ranks(b)).then(a.op.cmp(&b.op))
+        // Keys computed once a route, not twice a comparison.
+        routes.sort_by_cached_key(|r| {
+            let ranks: Vec<u8> = r.segments.iter().map(Segment::rank).collect();
+            (ranks, r.op)
         });
         routes
     }
@@ -184,7 +185,11 @@ impl SegmentTrie {
     fn child(&mut self, node: usize, segment: &Segment) -> usize {
         let next = self.nodes.len() as u32;
         let existing = match segment {
-            Segment::Literal(lit) => *self.nodes[node].literal.entry(lit.clone()).or_insert(next),
+            // Most literals are there already: look before cloning the key.
+            Segment::Literal(lit) => match self.nodes[node].literal.get(lit) {
+                Some(&child) => child,
+                None => *self.nodes[node].literal.entry(lit.clone()).or_insert(next),
+            },
             Segment::Param => *self.nodes[node].param.get_or_insert(next),
             Segment::CatchAll => *self.nodes[node].catch_all.get_or_insert(next),
         };

@@ -148,6 +148,22 @@ pub enum OperationKind {
 }
 
 impl OperationKind {
+    /// Every kind, in declaration order (`ALL[k as usize] == k`).
+    pub const ALL: [OperationKind; 12] = [
+        OperationKind::Read,
+        OperationKind::List,
+        OperationKind::Watch,
+        OperationKind::WatchList,
+        OperationKind::Create,
+        OperationKind::Replace,
+        OperationKind::Patch,
+        OperationKind::Delete,
+        OperationKind::DeleteCollection,
+        OperationKind::Connect,
+        OperationKind::Discovery,
+        OperationKind::NonResource,
+    ];
+
     /// The kind's name in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -168,7 +184,7 @@ impl OperationKind {
 }
 
 /// One operation of the spec.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
     /// The operationId.
     pub id: String,
@@ -269,6 +285,26 @@ impl Catalogue {
             operations,
             by_name,
             version: doc.info.and_then(|i| i.version),
+        })
+    }
+
+    /// A catalogue from operations built before (by [`Catalogue::from_json`],
+    /// then stored: see `catalogue_cache`), in their order. None when an
+    /// operationId appears twice, which `from_json` never lets through.
+    pub fn from_operations(
+        operations: Vec<Operation>,
+        version: Option<String>,
+    ) -> Option<Catalogue> {
+        let mut by_name = AHashMap::with_capacity(operations.len());
+        for (i, op) in operations.iter().enumerate() {
+            if by_name.insert(op.id.clone(), OpId(i as u32)).is_some() {
+                return None;
+            }
+        }
+        Some(Catalogue {
+            operations,
+            by_name,
+            version,
         })
     }
 
