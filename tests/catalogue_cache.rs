@@ -288,7 +288,9 @@ fn cached_lists_are_the_parsed_ones() {
         name: "bad.yaml".into(),
         bytes: b"key: value\n".to_vec(),
     };
-    let want = EndpointList::parse(&bad.bytes, &bad.name).unwrap_err().to_string();
+    let want = EndpointList::parse(&bad.bytes, &bad.name)
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         load_list_in(dir.path(), &bad).unwrap_err().to_string(),
         want
