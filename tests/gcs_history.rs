@@ -298,18 +298,43 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// The 30 runs of `make_runs` in a running emulator behind the fault
+/// proxy, in a scratch directory (with empty tracking lists).
+struct FaultyBucket {
+    dir: tempfile::TempDir,
+    job: PathBuf,
+    lists: PathBuf,
+    proxy: FaultyProxy,
+    _emulator: Emulator,
+}
+
+impl FaultyBucket {
+    /// None when the emulator is not installed.
+    fn start() -> Option<FaultyBucket> {
+        let binary = emulator_binary()?;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let job = make_runs(&data);
+        let lists = empty_list(dir.path());
+        let emulator = start_emulator(&binary, &data);
+        let proxy = start_proxy(emulator.base.clone());
+        Some(FaultyBucket {
+            dir,
+            job,
+            lists,
+            proxy,
+            _emulator: emulator,
+        })
+    }
+}
+
 #[test]
 fn history_from_gcs_equals_the_local_history_and_caches_per_run() {
-    let Some(binary) = emulator_binary() else {
+    let Some(bucket) = FaultyBucket::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let data = d.join("data");
-    let job = make_runs(&data);
-    let lists = empty_list(d);
-    let emulator = start_emulator(&binary, &data);
-    let proxy = start_proxy(emulator.base.clone());
+    let (d, proxy) = (bucket.dir.path(), &bucket.proxy);
+    let (job, lists) = (bucket.job.clone(), bucket.lists.clone());
     let url = format!("gs://{BUCKET}/logs/{JOB}");
     let cache = d.join("cache");
     let first = d.join("first");
@@ -466,16 +491,11 @@ fn shards_combine_into_the_unsharded_history() {
 /// with one error line and nothing written.
 #[test]
 fn a_run_that_never_downloads_is_skipped_and_a_dead_endpoint_fails_cleanly() {
-    let Some(binary) = emulator_binary() else {
+    let Some(bucket) = FaultyBucket::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let data = d.join("data");
-    let job = make_runs(&data);
-    let lists = empty_list(d);
-    let emulator = start_emulator(&binary, &data);
-    let proxy = start_proxy(emulator.base.clone());
+    let (d, proxy) = (bucket.dir.path(), &bucket.proxy);
+    let (job, lists) = (bucket.job.clone(), bucket.lists.clone());
     let ids = [
         "1795000000000000100",
         "1795000000000000107",
