@@ -17,7 +17,6 @@
 //! - a catch-all takes the non-empty rest of the path, slashes included;
 //! - one trailing slash on either side is ignored (`/api` ≡ `/api/`).
 
-use ahash::AHashMap;
 use regex_automata::{meta, Anchored, Input, MatchKind};
 
 use crate::spec::{Catalogue, Method, OpId};
@@ -156,9 +155,15 @@ pub struct SegmentTrie {
     nodes: Vec<TrieNode>,
 }
 
+/// The trie's literal children. foldhash's fixed-seed hasher takes short
+/// keys in a couple of multiplies (ahash without AES took ~3x the
+/// instructions); the table is built once from the spec and only read, so a
+/// fixed seed gives a client nothing to aim at.
+type Children = std::collections::HashMap<Box<[u8]>, u32, foldhash::fast::FixedState>;
+
 #[derive(Debug, Default)]
 struct TrieNode {
-    literal: AHashMap<Box<[u8]>, u32>,
+    literal: Children,
     param: Option<u32>,
     catch_all: Option<u32>,
     ops: [Option<OpId>; 7],
@@ -207,7 +212,11 @@ impl SegmentTrie {
                 None
             };
         };
-        let end = memchr::memchr(b'/', after_slash).unwrap_or(after_slash.len());
+        // Segments are short: a plain loop beats memchr's set-up.
+        let end = after_slash
+            .iter()
+            .position(|&c| c == b'/')
+            .unwrap_or(after_slash.len());
         let (segment, tail) = after_slash.split_at(end);
         if let Some(&child) = node.literal.get(segment) {
             if let Some(op) = self.walk(&self.nodes[child as usize], method, tail) {

@@ -210,7 +210,11 @@ pub fn extract_with(
     user_agent: bool,
     canonical: bool,
 ) -> Result<Fields<'_>, LineIssue> {
-    let mut scanner = Scanner { b: line, i: 0 };
+    let mut scanner = Scanner {
+        b: line,
+        i: 0,
+        high: 0,
+    };
     let mut fields = Fields::default();
     // How much of the line was walked (and so gets its UTF-8 checked).
     let mut scanned = line.len();
@@ -282,7 +286,7 @@ pub fn extract_with(
     if scanner.i != line.len() {
         return Err(LineIssue::NotJson("data after the closing '}'"));
     }
-    if std::str::from_utf8(&line[..scanned]).is_err() {
+    if scanner.high != 0 && std::str::from_utf8(&line[..scanned]).is_err() {
         return Err(LineIssue::InvalidUtf8);
     }
     if fields.stage.is_none() {
@@ -548,6 +552,57 @@ mod tests {
         let cut = r#"{"auditID":"a","stage":"RequestReceived","requestURI":"/api","verb":"get","user":{"a":1}"#;
         assert!(extract(cut.as_bytes(), Validation::Fast, false).is_ok());
         assert!(extract(cut.as_bytes(), Validation::Full, false).is_err());
+    }
+
+    /// The UTF-8 check is skipped when every string walked was ASCII: a
+    /// non-ASCII byte anywhere in a string, short or long (past the inline
+    /// blocks), near the line's end or not, is still seen.
+    #[test]
+    fn non_ascii_anywhere_in_a_string_is_checked() {
+        let long = "l".repeat(300);
+        let line = format!(
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"5b4b3c2a-1d0e-4f9a-8b7c-6d5e4f3a2b1c","stage":"ResponseComplete","requestURI":"/api/v1/pods/{long}","verb":"get","userAgent":"kubectl/v1.34","x":"{long}"}}"#
+        );
+        let bytes = line.as_bytes();
+        let mut in_string = false;
+        let mut checked = 0;
+        for at in 0..bytes.len() {
+            let quote = bytes[at] == b'"';
+            if in_string && !quote {
+                checked += 1;
+                let with = |bytes_at: &[u8]| {
+                    let mut changed = bytes[..at].to_vec();
+                    changed.extend_from_slice(bytes_at);
+                    changed.extend_from_slice(&bytes[at + 1..]);
+                    changed
+                };
+                for (validation, ua) in [
+                    (Validation::Full, false),
+                    (Validation::Fast, false),
+                    (Validation::Fast, true),
+                ] {
+                    // The same change in ASCII: what the line means then
+                    // (a key may no longer be one apicov reads).
+                    let ascii = extract(&with(b"x"), validation, ua).map(|_| ());
+                    let valid = extract(&with("é".as_bytes()), validation, ua).map(|_| ());
+                    assert_eq!(valid, ascii, "{validation:?} ua {ua}: é at {at}");
+                    // Fast mode stops after the fields it needs.
+                    let stop = if ua { r#","x""# } else { r#","userAgent""# };
+                    let walked = validation == Validation::Full || at < line.find(stop).unwrap();
+                    let want = match ascii {
+                        Err(LineIssue::NotJson(_)) => ascii,
+                        _ if walked => Err(LineIssue::InvalidUtf8),
+                        _ => ascii,
+                    };
+                    let invalid = extract(&with(&[0xFF]), validation, ua).map(|_| ());
+                    assert_eq!(invalid, want, "{validation:?} ua {ua}: 0xFF at {at}");
+                }
+            }
+            if quote {
+                in_string = !in_string;
+            }
+        }
+        assert!(checked > 600, "{checked} string bytes");
     }
 
     #[test]
