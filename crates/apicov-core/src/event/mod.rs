@@ -301,6 +301,17 @@ pub fn extract_with(
     Ok(fields)
 }
 
+/// The contents of a JSON string (between its quotes, its escapes valid)
+/// with the escapes decoded; borrowed when it has none. A lone surrogate
+/// becomes U+FFFD.
+pub fn unescape(raw: &[u8]) -> Cow<'_, [u8]> {
+    JsonStr {
+        raw,
+        escaped: memchr::memchr(b'\\', raw).is_some(),
+    }
+    .decode()
+}
+
 /// Decodes JSON escapes (already validated by the scanner) into UTF-8. A lone
 /// surrogate becomes U+FFFD.
 fn decode_escapes(raw: &[u8], out: &mut Vec<u8>) {
