@@ -1,38 +1,49 @@
-//! History straight from GCS: the runs of a Prow job are fetched by a few
-//! download threads while the runs before them are parsed, in run order.
+//! History straight from GCS: the runs of a Prow job are fetched and parsed
+//! by a few threads at once, and handed on in run order.
 //!
 //! Each run's objects (`started.json`, `finished.json`,
 //! `artifacts/audit/audit*.log[.gz|.zst]`) are listed with their
 //! generations; together with the analysis's own salt (apicov version, spec
 //! digest, tracking lists, validation) they make the run's cache key. A run
-//! whose cached result has that key is not downloaded at all; any other is
-//! downloaded into a temporary directory laid out like a Prow artifact tree
-//! and handed to the same code that reads local runs. At most `window` runs
-//! are downloaded ahead of the one being parsed, so disk use is bounded
-//! whatever the number of runs.
+//! whose cached result has that key is not downloaded at all. For any other,
+//! `started.json` and `finished.json` are downloaded into a temporary
+//! directory laid out like a Prow artifact tree, with an empty file standing
+//! for each audit log, so that the run is read by the same code as a local
+//! one ([`run_dir`](apicov_report::history::run_dir)); the logs themselves
+//! are parsed as they arrive ([`Bucket::stream`]), never written to disk.
+//! At most `window` runs are in hand ahead of the one handed on, so memory
+//! is bounded whatever the number of runs.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 
 use crate::gcs::{Bucket, Object};
+use apicov_core::error::{Error, Result};
 use apicov_report::cleanup::{self, StagedDir};
-use apicov_report::history::{RunDir, RunStatus};
+use apicov_report::history::{RunDir, RunRecord, RunStatus};
 
-/// A run ready to analyse.
+/// A run ready to record.
 pub enum Fetched {
     /// Its result, from the cache: nothing was downloaded. `row` is the
     /// cached row (see [`cache_paths`](apicov_report::history::cache_paths)).
     Cached { id: String, row: PathBuf },
-    /// Its files, in a temporary directory that lives as long as this value.
-    Downloaded {
-        dir: RunDir,
+    /// Parsed as its logs arrived: the row, the report and the cache key.
+    Analysed {
+        record: RunRecord,
+        report: Vec<u8>,
         key: String,
-        files: StagedDir,
     },
     /// Its listing or a download failed even after retries.
     Failed { dir: RunDir },
+    /// Something that ends the whole history (not one run's problem).
+    Fatal(Error),
 }
+
+/// What a run's logs are made into: given the run as read from its
+/// temporary tree, its audit-log objects in the tree's order, and its cache
+/// key, the caller parses them ([`Bucket::stream`]) and returns the run.
+pub type Analyse<'a> = dyn Fn(&Bucket, &RunDir, &[&Object], &str) -> Fetched + Sync + 'a;
 
 /// How runs are fetched.
 #[derive(Debug, Clone)]
@@ -90,29 +101,43 @@ fn cached_key(path: &std::path::Path) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Shared between the download threads and the reader.
+/// Shared between the fetching threads and the one that hands runs on.
 struct Shared {
     state: Mutex<State>,
     changed: Condvar,
 }
 
 struct State {
-    /// The next run a download thread takes.
+    /// The next run a fetching thread takes.
     next_task: usize,
-    /// The run the reader waits for (runs before it are done).
+    /// The run handed on next (runs before it are done).
     reading: usize,
-    /// The reader is gone: take no new run.
+    /// Nobody takes runs any more: start no new one.
     stopped: bool,
     done: BTreeMap<usize, Fetched>,
 }
 
-/// Fetches `ids` (in that order) with `options.jobs` threads, at most
-/// `window` runs ahead of the reader; yields them in order. Dropping the
-/// iterator early (an error, `--strict`) stops the threads once their
-/// current run is fetched and removes every run fetched and not yet read:
-/// nothing is left in the temporary directory.
-pub fn fetch_runs(bucket: Bucket, ids: Vec<String>, options: FetchOptions, window: usize) -> Runs {
-    let shared = Arc::new(Shared {
+impl Shared {
+    /// The state, even if a fetching thread panicked holding it.
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Fetches and parses `ids` with `options.jobs` threads, at most `window`
+/// runs ahead of the one handed on, and hands each to `take` in order. When
+/// `take` fails (an error, `--strict`), no new run is started, the threads
+/// finish the one they are on, every run not handed on is dropped (its
+/// temporary files with it: nothing is left behind) and the error returned.
+pub fn fetch_runs(
+    bucket: &Bucket,
+    ids: &[String],
+    options: &FetchOptions,
+    window: usize,
+    analyse: &Analyse<'_>,
+    mut take: impl FnMut(Fetched) -> Result<()>,
+) -> Result<()> {
+    let shared = Shared {
         state: Mutex::new(State {
             next_task: 0,
             reading: 0,
@@ -120,16 +145,10 @@ pub fn fetch_runs(bucket: Bucket, ids: Vec<String>, options: FetchOptions, windo
             done: BTreeMap::new(),
         }),
         changed: Condvar::new(),
-    });
-    let count = ids.len();
-    let ids = Arc::new(ids);
-    let bucket = Arc::new(bucket);
-    let options = Arc::new(options);
-    let threads = (0..options.jobs.max(1))
-        .map(|_| {
-            let (shared, ids, bucket, options) =
-                (shared.clone(), ids.clone(), bucket.clone(), options.clone());
-            std::thread::spawn(move || loop {
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.max(1) {
+            scope.spawn(|| loop {
                 let task = {
                     let mut state = shared.lock();
                     while !state.stopped
@@ -147,81 +166,50 @@ pub fn fetch_runs(bucket: Bucket, ids: Vec<String>, options: FetchOptions, windo
                     state.next_task += 1;
                     state.next_task - 1
                 };
-                let fetched = fetch_one(&bucket, &ids[task], &options);
+                let fetched = fetch_one(bucket, &ids[task], options, analyse);
                 let mut state = shared.lock();
                 if state.stopped {
-                    return; // nobody reads it: its files go now
+                    return; // nobody takes it: its files go now
                 }
                 state.done.insert(task, fetched);
                 shared.changed.notify_all();
-            })
-        })
-        .collect();
-    Runs {
-        shared,
-        next: 0,
-        count,
-        threads,
-    }
-}
-
-/// The fetched runs, in order (see [`fetch_runs`]).
-pub struct Runs {
-    shared: Arc<Shared>,
-    next: usize,
-    count: usize,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl Iterator for Runs {
-    type Item = Fetched;
-
-    fn next(&mut self) -> Option<Fetched> {
-        if self.next >= self.count {
-            return None;
+            });
         }
-        let index = self.next;
-        self.next += 1;
-        let mut state = self.shared.lock();
-        state.reading = index;
-        self.shared.changed.notify_all();
-        loop {
-            if let Some(fetched) = state.done.remove(&index) {
-                return Some(fetched);
+        let handed = (0..ids.len()).try_for_each(|index| {
+            let fetched = {
+                let mut state = shared.lock();
+                state.reading = index;
+                shared.changed.notify_all();
+                loop {
+                    if let Some(fetched) = state.done.remove(&index) {
+                        break fetched;
+                    }
+                    state = shared
+                        .changed
+                        .wait(state)
+                        .unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            match fetched {
+                Fetched::Fatal(e) => Err(e),
+                fetched => take(fetched),
             }
-            state = self
-                .shared
-                .changed
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
+        });
+        if handed.is_err() {
+            let unread = {
+                let mut state = shared.lock();
+                state.stopped = true;
+                shared.changed.notify_all();
+                std::mem::take(&mut state.done)
+            };
+            drop(unread);
         }
-    }
+        handed
+    })
 }
 
-impl Drop for Runs {
-    fn drop(&mut self) {
-        let unread = {
-            let mut state = self.shared.lock();
-            state.stopped = true;
-            self.shared.changed.notify_all();
-            std::mem::take(&mut state.done)
-        };
-        drop(unread);
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Shared {
-    /// The state, even if a download thread panicked holding it.
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Lists one run, then takes it from the cache or downloads it.
-fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
+/// Lists one run, then takes it from the cache or fetches and parses it.
+fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions, analyse: &Analyse<'_>) -> Fetched {
     let prefix = format!("logs/{}/{id}/", bucket.job);
     let failed = |problem: String| Fetched::Failed {
         dir: RunDir::skipped(
@@ -249,6 +237,8 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
         Err(e) => return failed(format!("a temporary directory: {e}")),
     };
     let root = files.path().join(id);
+    // Each log is an empty file here, standing for its object.
+    let mut logs: BTreeMap<PathBuf, &Object> = BTreeMap::new();
     for object in objects.iter().filter(|o| relevant(o)) {
         let rel = &object.name[prefix.len()..];
         let dest = root.join(rel);
@@ -257,7 +247,14 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
                 return failed(format!("{}: {e}", parent.display()));
             }
         }
-        if let Err(e) = bucket.download(object, &dest) {
+        let stored = if rel.starts_with("artifacts/") {
+            logs.insert(dest.clone(), object);
+            cleanup::creating(|| std::fs::File::create(&dest).map(drop))
+                .map_err(|e| Error::input(&dest, e))
+        } else {
+            bucket.download(object, &dest)
+        };
+        if let Err(e) = stored {
             return failed(e.to_string());
         }
     }
@@ -269,7 +266,14 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions) -> Fetched {
             // Messages name the bucket, not the temporary copy.
             let local = format!("{}/", files.path().display());
             dir.problem = dir.problem.map(|p| p.replace(&local, &bucket.url()));
-            Fetched::Downloaded { dir, key, files }
+            let in_order: Vec<&Object> = dir
+                .logs
+                .iter()
+                .filter_map(|p| logs.get(p).copied())
+                .collect();
+            let fetched = analyse(bucket, &dir, &in_order, &key);
+            drop(files);
+            fetched
         }
         Err(e) => failed(e.to_string()),
     }

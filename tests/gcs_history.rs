@@ -484,8 +484,10 @@ fn shards_combine_into_the_unsharded_history() {
     }
 }
 
-/// A run whose logs never download (503 on every try) is skipped with
-/// status `download-failed` and its reason, the other runs' rows are those
+/// A run whose objects never download (503 on every try) is skipped with
+/// status `download-failed` and its reason (the first object tried:
+/// `started.json` and `finished.json` come before the logs, which are
+/// parsed as they arrive), the other runs' rows are those
 /// of a local history, and `--strict` turns it into exit 2 with nothing
 /// written. An endpoint nobody answers fails the history after its retries,
 /// with one error line and nothing written.
@@ -540,8 +542,7 @@ fn a_run_that_never_downloads_is_skipped_and_a_dead_endpoint_fails_cleanly() {
         stderr,
         format!(
             "apicov: warning: run {broken} skipped (download-failed): {url}: \
-             logs/{JOB}/{broken}/artifacts/audit/audit-2026-11-26T09-00-00.000.log.gz: \
-             HTTP status 503 (after 6 tries)\n"
+             logs/{JOB}/{broken}/finished.json: HTTP status 503 (after 6 tries)\n"
         )
     );
     let json: serde_json::Value =

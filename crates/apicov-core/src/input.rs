@@ -289,6 +289,17 @@ pub fn open(name: &InputName, mode: ReadMode) -> Result<Source> {
 
 /// Opens a stream: reads its first bytes to recognise the compression
 /// without seeking (pipes cannot seek), then puts them back in front.
+/// Opens a byte stream that is not a named file (an HTTP response body, a
+/// download read as it arrives) as the input `name`: compression is
+/// recognised as for files. `disk_bytes` is its size as stored, if known.
+pub fn from_reader(
+    name: InputName,
+    reader: Box<dyn Read + Send>,
+    disk_bytes: Option<u64>,
+) -> Result<Source> {
+    open_stream(&name, reader, disk_bytes)
+}
+
 fn open_stream(
     name: &InputName,
     mut reader: Box<dyn Read + Send>,

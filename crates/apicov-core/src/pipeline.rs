@@ -127,11 +127,30 @@ pub fn run<M: PathMatcher>(
             names.len()
         )));
     }
-    let wave = pool.current_num_threads() * 4;
     let mut sources = Vec::with_capacity(names.len());
     for name in names {
         sources.push(input::open(name, options.read_mode)?);
     }
+    run_sources(sources, router, n_ops, options, pool, open_before)
+}
+
+/// [`run`] over inputs already opened, in order: files, or streams that are
+/// not files ([`input::from_reader`]).
+pub fn run_sources<M: PathMatcher>(
+    sources: Vec<input::Source>,
+    router: &Router<M>,
+    n_ops: usize,
+    options: &EngineOptions,
+    pool: &rayon::ThreadPool,
+    open_before: &[u128],
+) -> Result<(Tally, Vec<InputInfo>)> {
+    if sources.len() >= 1 << 16 {
+        return Err(Error::Usage(format!(
+            "{} inputs: at most 65,535 in one run",
+            sources.len()
+        )));
+    }
+    let wave = pool.current_num_threads() * 4;
     let total: u64 = sources.iter().filter_map(|s| s.disk_bytes).sum();
     let bar: &dyn Progress = options.progress.as_deref().unwrap_or(&Silent);
     let start = bar.start(total);
