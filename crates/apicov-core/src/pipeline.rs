@@ -120,18 +120,22 @@ pub fn run<M: PathMatcher>(
     pool: &rayon::ThreadPool,
     open_before: &[u128],
 ) -> Result<(Tally, Vec<InputInfo>)> {
-    // Positions keep the input number in 16 bits (see aggregate::Position).
-    if names.len() >= 1 << 16 {
-        return Err(Error::Usage(format!(
-            "{} inputs: at most 65,535 in one run",
-            names.len()
-        )));
-    }
+    check_input_count(names.len())?;
     let mut sources = Vec::with_capacity(names.len());
     for name in names {
         sources.push(input::open(name, options.read_mode)?);
     }
     run_sources(sources, router, n_ops, options, pool, open_before)
+}
+
+/// Positions keep the input number in 16 bits (see aggregate::Position).
+fn check_input_count(inputs: usize) -> Result<()> {
+    if inputs >= 1 << 16 {
+        return Err(Error::Usage(format!(
+            "{inputs} inputs: at most 65,535 in one run"
+        )));
+    }
+    Ok(())
 }
 
 /// [`run`] over inputs already opened, in order: files, or streams that are
@@ -144,12 +148,7 @@ pub fn run_sources<M: PathMatcher>(
     pool: &rayon::ThreadPool,
     open_before: &[u128],
 ) -> Result<(Tally, Vec<InputInfo>)> {
-    if sources.len() >= 1 << 16 {
-        return Err(Error::Usage(format!(
-            "{} inputs: at most 65,535 in one run",
-            sources.len()
-        )));
-    }
+    check_input_count(sources.len())?;
     let wave = pool.current_num_threads() * 4;
     let total: u64 = sources.iter().filter_map(|s| s.disk_bytes).sum();
     let bar: &dyn Progress = options.progress.as_deref().unwrap_or(&Silent);
