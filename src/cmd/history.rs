@@ -2,7 +2,7 @@
 //! re-analyses many CI runs against one spec and one pair of tracking lists
 //! (built once), and writes a per-run table and a per-operation timeline as
 //! text, CSV, JSON, HTML and Parquet. Runs come from local directories, from
-//! GCS (downloaded while earlier runs are parsed, results cached per run), or
+//! GCS (parsed as they download, a few at a time, results cached per run), or
 //! from report JSONs written by `--reports-dir` (shards of a larger history).
 
 use std::path::PathBuf;
@@ -114,7 +114,7 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "DIR")]
     pub reports_dir: Option<PathBuf>,
 
-    /// (gs://) Downloads in flight; at most N+1 runs are on disk at once.
+    /// (gs://) Runs downloaded and parsed at once; at most N+1 are in hand.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub jobs: usize,
 
@@ -535,9 +535,9 @@ fn from_run_dirs(
     Ok(records)
 }
 
-/// Every selected run of a Prow job in GCS: downloaded a few at a time while
-/// the runs before them are parsed; a run whose objects have not changed
-/// since its result was cached is not downloaded again.
+/// Every selected run of a Prow job in GCS: `--jobs` runs at a time, each
+/// parsed as its logs download, the rows in run order; a run whose objects
+/// have not changed since its result was cached is not downloaded again.
 #[cfg(feature = "remote")]
 fn from_gcs(
     args: &HistoryArgs,
