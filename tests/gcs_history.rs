@@ -581,9 +581,9 @@ fn a_run_that_never_downloads_is_skipped_and_a_dead_endpoint_fails_cleanly() {
     assert!(!strict.exists());
     assert_eq!(left_behind(), Vec::<String>::new());
 
-    // SIGTERM while runs are downloaded ahead of the parse (the broken run
-    // holds the reader for its retries): the run directories go with the
-    // process, which ends by the signal.
+    // SIGTERM while runs are fetched and parsed (the broken run holds the
+    // rows back for its retries): the run directories go with the process,
+    // which ends by the signal.
     let all = d.join("all");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("apicov"))
         .env("TMPDIR", &tmp)
