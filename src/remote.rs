@@ -266,11 +266,18 @@ fn fetch_one(bucket: &Bucket, id: &str, options: &FetchOptions, analyse: &Analys
             // Messages name the bucket, not the temporary copy.
             let local = format!("{}/", files.path().display());
             dir.problem = dir.problem.map(|p| p.replace(&local, &bucket.url()));
-            let in_order: Vec<&Object> = dir
+            let Some(in_order) = dir
                 .logs
                 .iter()
-                .filter_map(|p| logs.get(p).copied())
-                .collect();
+                .map(|p| logs.get(p).copied())
+                .collect::<Option<Vec<&Object>>>()
+            else {
+                // Every log run_dir lists is one of the placeholders above.
+                return failed(format!(
+                    "{}{id}: a log that is not in the listing",
+                    bucket.url()
+                ));
+            };
             let fetched = analyse(bucket, &dir, &in_order, &key);
             drop(files);
             fetched
