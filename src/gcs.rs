@@ -509,7 +509,7 @@ struct Download {
 impl std::io::Read for Download {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let why = match self.body.read(buf) {
-            Ok(0) if self.received != self.size => {
+            Ok(0) if !buf.is_empty() && self.received != self.size => {
                 format!(
                     "{}: {} of {} bytes received",
                     self.name, self.received, self.size
