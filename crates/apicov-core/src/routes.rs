@@ -155,10 +155,11 @@ pub struct SegmentTrie {
     nodes: Vec<TrieNode>,
 }
 
-/// The trie's literal children. foldhash's fixed-seed hasher takes short
-/// keys in a couple of multiplies (ahash without AES took ~3x the
-/// instructions); the table is built once from the spec and only read, so a
-/// fixed seed gives a client nothing to aim at.
+/// The trie's literal children, hashed with foldhash's fixed-seed hasher
+/// (ahash takes its slower fallback where AES is not enabled at build time,
+/// as here; the change went in with the string search, README "Speed"). The
+/// table is built once from the spec and only read, so a fixed seed gives a
+/// client nothing to aim at.
 type Children = std::collections::HashMap<Box<[u8]>, u32, foldhash::fast::FixedState>;
 
 #[derive(Debug, Default)]
