@@ -81,28 +81,18 @@ run1() {
        END { printf "%.4f %.4f\n", wall, cpu }' <<<"$out"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# Medians of RUNS runs of two commands (array names) taking turns, so that
-# both see the same machine: prints "wall_a cpu_a wall_b cpu_b".
-median_pair() {
-  local -n _a=$1 _b=$2
-  local wa=() ca=() wb=() cb=() w c
-  for _ in $(seq "$RUNS"); do
-    read -r w c <<<"$(run1 "${_a[@]}")"; wa+=("$w"); ca+=("$c")
-    read -r w c <<<"$(run1 "${_b[@]}")"; wb+=("$w"); cb+=("$c")
-  done
-  echo "$(printf '%s\n' "${wa[@]}" | median) $(printf '%s\n' "${ca[@]}" | median)" \
-    "$(printf '%s\n' "${wb[@]}" | median) $(printf '%s\n' "${cb[@]}" | median)"
-}
 # Drops files from the page cache (written back first), without root.
 evict() { sync "$@"; for f in "$@"; do dd if="$f" iflag=nocache count=0 status=none; done; }
-# Medians of RUNS cold runs of two commands taking turns: the files are
-# dropped from the cache before each run. Prints "wall_a cpu_a wall_b cpu_b".
-median_pair_cold() {
-  local -n _ca=$1 _cb=$2
-  local files_=("${@:3}") wa=() ca=() wb=() cb=() w c
+# Medians of RUNS runs of two commands (array names) taking turns, so that
+# both see the same machine: prints "wall_a cpu_a wall_b cpu_b". Any further
+# arguments are a command run (untimed) before each run, e.g. `evict FILES`.
+median_pair() {
+  local -n _a=$1 _b=$2
+  local before=("${@:3}") wa=() ca=() wb=() cb=() w c
+  [ ${#before[@]} -gt 0 ] || before=(:)
   for _ in $(seq "$RUNS"); do
-    evict "${files_[@]}"; read -r w c <<<"$(run1 "${_ca[@]}")"; wa+=("$w"); ca+=("$c")
-    evict "${files_[@]}"; read -r w c <<<"$(run1 "${_cb[@]}")"; wb+=("$w"); cb+=("$c")
+    "${before[@]}"; read -r w c <<<"$(run1 "${_a[@]}")"; wa+=("$w"); ca+=("$c")
+    "${before[@]}"; read -r w c <<<"$(run1 "${_b[@]}")"; wb+=("$w"); cb+=("$c")
   done
   echo "$(printf '%s\n' "${wa[@]}" | median) $(printf '%s\n' "${ca[@]}" | median)" \
     "$(printf '%s\n' "${wb[@]}" | median) $(printf '%s\n' "${cb[@]}" | median)"
@@ -139,7 +129,7 @@ done
 # runs). Wall time includes the disk; CPU is what each tool spent on it.
 bytes=$(cat "${FILES[@]}" | wc -c)
 wc_cmd=(wc -l "${FILES[@]}"); ap_cmd=("$APICOV" "${parse_args[@]}" "${FILES[@]}")
-read -r ww wcpu aw acpu <<<"$(median_pair_cold wc_cmd ap_cmd "${FILES[@]}")"
+read -r ww wcpu aw acpu <<<"$(median_pair wc_cmd ap_cmd evict "${FILES[@]}")"
 mb=$(echo "$bytes / 1000000" | bc -l)
 printf '%-10s %-3s %7.0f | %8.3f %8.3f | %8.3f %8.3f | %6.2f %6.2f | %7.0f %7s\n' \
   "meta cold" "1x" "$mb" "$ww" "$wcpu" "$aw" "$acpu" \
