@@ -238,20 +238,9 @@ impl<'a> Transcoder<'a, '_> {
             self.i += 1;
             self.out.extend_from_slice(b": ");
             self.value(depth + 1)?;
-            self.ws();
-            match self.b.get(self.i)? {
-                b',' => {
-                    self.i += 1;
-                    self.out.push(b',');
-                }
-                b'}' => {
-                    self.i += 1;
-                    self.newline(depth);
-                    self.out.push(b'}');
-                    self.keys.truncate(first_key);
-                    return Some(());
-                }
-                _ => return None,
+            if !self.comma_or_close(b'}', depth)? {
+                self.keys.truncate(first_key);
+                return Some(());
             }
         }
     }
@@ -268,20 +257,28 @@ impl<'a> Transcoder<'a, '_> {
         loop {
             self.newline(depth + 1);
             self.value(depth + 1)?;
-            self.ws();
-            match self.b.get(self.i)? {
-                b',' => {
-                    self.i += 1;
-                    self.out.push(b',');
-                }
-                b']' => {
-                    self.i += 1;
-                    self.newline(depth);
-                    self.out.push(b']');
-                    return Some(());
-                }
-                _ => return None,
+            if !self.comma_or_close(b']', depth)? {
+                return Some(());
             }
+        }
+    }
+
+    /// After a member or element: a `,` (true: another follows) or `close`
+    /// (false: printed on its own line at `depth`); anything else is not
+    /// JSON (None).
+    fn comma_or_close(&mut self, close: u8, depth: usize) -> Option<bool> {
+        self.ws();
+        let c = *self.b.get(self.i)?;
+        self.i += 1;
+        if c == b',' {
+            self.out.push(b',');
+            Some(true)
+        } else if c == close {
+            self.newline(depth);
+            self.out.push(close);
+            Some(false)
+        } else {
+            None
         }
     }
 
