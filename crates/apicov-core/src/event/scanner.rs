@@ -92,19 +92,30 @@ impl<'a> Scanner<'a> {
     }
 
     /// At an opening quote: skips the string, returns its contents.
-    #[inline]
+    #[inline(always)]
     pub(super) fn string(&mut self) -> Result<JsonStr<'a>, LineIssue> {
         let start = self.i + 1;
-        let mut at = start;
+        match self.skip_string() {
+            Ok(escaped) => Ok(JsonStr {
+                raw: &self.b[start..self.i - 1],
+                escaped,
+            }),
+            Err(why) => Err(LineIssue::NotJson(why)),
+        }
+    }
+
+    /// [`Scanner::string`]'s walk: returns whether the string held escapes,
+    /// and leaves the cursor after its closing quote. Returning a flag
+    /// rather than the string keeps the result in a register.
+    #[inline]
+    fn skip_string(&mut self) -> Result<bool, &'static str> {
+        let mut at = self.i + 1;
         let mut escaped = false;
         loop {
             match quote_or_backslash(self.b, at, &mut self.high) {
                 Some(end) if self.b[end] == b'"' => {
                     self.i = end + 1;
-                    return Ok(JsonStr {
-                        raw: &self.b[start..end],
-                        escaped,
-                    });
+                    return Ok(escaped);
                 }
                 Some(k) => {
                     escaped = true;
@@ -114,15 +125,15 @@ impl<'a> Scanner<'a> {
                         Some(b'u') => {
                             let hex = self.b.get(at + 1..at + 5);
                             if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return Err(LineIssue::NotJson("bad \\u escape"));
+                                return Err("bad \\u escape");
                             }
                             at += 5;
                         }
-                        Some(_) => return Err(LineIssue::NotJson("bad escape")),
-                        None => return Err(LineIssue::NotJson("line ends inside a string")),
+                        Some(_) => return Err("bad escape"),
+                        None => return Err("line ends inside a string"),
                     }
                 }
-                None => return Err(LineIssue::NotJson("line ends inside a string")),
+                None => return Err("line ends inside a string"),
             }
         }
     }
