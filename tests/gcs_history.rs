@@ -156,7 +156,7 @@ fn start_proxy(upstream: String) -> FaultyProxy {
                 // Sent on to a socket that breaks off mid-body: by turns
                 // with a reset, and with a clean end of a body whose length
                 // only the object's listed size tells.
-                let reset = cuts.fetch_add(1, Ordering::Relaxed) % 2 == 0;
+                let reset = cuts.fetch_add(1, Ordering::Relaxed).is_multiple_of(2);
                 let location = cutter(body, reset);
                 let redirect = tiny_http::Response::empty(307)
                     .with_header(tiny_http::Header::from_bytes("Location", location).unwrap());
