@@ -212,7 +212,7 @@ impl apicov_core::routes::PathMatcher for TruncateOnFirstLookup {
 
 #[test]
 fn a_log_truncated_while_mapped_is_an_error_naming_it() {
-    use apicov_core::pipeline::{self, EngineOptions};
+    use apicov_core::pipeline::{self, Engine, EngineOptions};
     let dir = tempfile::tempdir().unwrap();
     let log = generate(dir.path(), "audit.log", "2M");
     let catalogue =
@@ -234,7 +234,14 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
     let pool = pipeline::thread_pool(1).unwrap();
     let size = fs::metadata(&log).unwrap().len();
     let names = [apicov_core::input::InputName::File(log.clone())];
-    let err = pipeline::run(&names, &router, catalogue.len(), &options, &pool, &[])
+    let engine = Engine {
+        router: &router,
+        n_ops: catalogue.len(),
+        options: &options,
+        pool: &pool,
+    };
+    let err = engine
+        .run(&names, &[])
         .expect_err("the truncation is reported");
     assert_eq!(
         err.to_string(),
@@ -246,7 +253,7 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
         )
     );
     // The process is alive and the next run of the same engine works.
-    let (tally, _) = pipeline::run(&names, &router, catalogue.len(), &options, &pool, &[]).unwrap();
+    let (tally, _) = engine.run(&names, &[]).unwrap();
     assert_eq!(tally.inputs[0].bytes, 4096);
 }
 

@@ -27,7 +27,7 @@ use apicov_core::error::{Error, Result};
 use apicov_core::event::Validation;
 use apicov_core::input::{InputName, ReadMode};
 use apicov_core::lists::EndpointList;
-use apicov_core::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
+use apicov_core::pipeline::{self, Engine, EngineOptions, DEFAULT_CHUNK_SIZE};
 use apicov_core::routes::{AnyMatcher, Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 use apicov_report::history::{self, RunDir, RunRecord, RunStatus};
@@ -304,6 +304,16 @@ impl<'a> Analyser<'a> {
         )
     }
 
+    /// The engine every run is parsed with, reading as `options` say.
+    fn engine<'s>(&'s self, options: &'s EngineOptions) -> Engine<'s, AnyMatcher> {
+        Engine {
+            router: &self.router,
+            n_ops: self.catalogue.len(),
+            options,
+            pool: &self.pool,
+        }
+    }
+
     /// Parses one run (unless its status says it cannot be) and returns its
     /// record and its report JSON (with a `run` section). `rename` maps local
     /// paths in messages and input names to where the files came from.
@@ -315,8 +325,7 @@ impl<'a> Analyser<'a> {
     ) -> Result<(RunRecord, Vec<u8>)> {
         self.analyse_with(run, cache_key, rename, || {
             let names: Vec<InputName> = run.logs.iter().cloned().map(InputName::File).collect();
-            let n_ops = self.catalogue.len();
-            pipeline::run(&names, &self.router, n_ops, &self.options, &self.pool, &[])
+            self.engine(&self.options).run(&names, &[])
         })
     }
 
@@ -393,8 +402,7 @@ impl<'a> Analyser<'a> {
                         apicov_core::input::from_reader(name, reader, Some(object.size))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let n_ops = self.catalogue.len();
-                pipeline::run_sources(sources, &self.router, n_ops, &options, &self.pool, &[])
+                self.engine(&options).run_sources(sources, &[])
             });
             // A download that failed for good makes its run's row below.
             streamed.unwrap_or_else(|e| {

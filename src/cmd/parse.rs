@@ -19,7 +19,7 @@ use apicov_core::error::{Error, Result};
 use apicov_core::event::Validation;
 use apicov_core::input::{self, ReadMode};
 use apicov_core::lists::EndpointList;
-use apicov_core::pipeline::{self, EngineOptions, DEFAULT_CHUNK_SIZE};
+use apicov_core::pipeline::{self, Engine, EngineOptions, DEFAULT_CHUNK_SIZE};
 use apicov_core::spec::Catalogue;
 
 use apicov_report::report::{self, Run};
@@ -157,12 +157,14 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         Some(path) => Some(previous_part(path, &catalogue, args.conformance_only)?),
         None => None,
     };
-    let (tally, inputs) = pipeline::run(
+    let engine = Engine {
+        router: &router,
+        n_ops: catalogue.len(),
+        options: &options,
+        pool: &pool,
+    };
+    let (tally, inputs) = engine.run(
         &names,
-        &router,
-        catalogue.len(),
-        &options,
-        &pool,
         seed.as_ref().map_or(&[][..], |(ids, _)| ids.as_slice()),
     )?;
     phases.mark("scan");

@@ -216,7 +216,13 @@ impl Engine {
                     attribution: options.attribution,
                     ..EngineOptions::default()
                 };
-                let (tally, _) = pipeline::run(&names, &router, n_ops, &engine_options, pool, &[])?;
+                let (tally, _) = pipeline::Engine {
+                    router: &router,
+                    n_ops,
+                    options: &engine_options,
+                    pool,
+                }
+                .run(&names, &[])?;
                 for path in spool.files() {
                     remember_file(&mut recent, path)?;
                 }

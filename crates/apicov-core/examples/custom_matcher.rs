@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use apicov_core::input::InputName;
-use apicov_core::pipeline::{self, EngineOptions};
+use apicov_core::pipeline::{self, Engine, EngineOptions};
 use apicov_core::routes::{PathMatcher, Route, Router, Segment, WatchCredit};
 use apicov_core::spec::{Catalogue, Method, OpId};
 
@@ -88,7 +88,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = EngineOptions::default();
 
     let custom = Router::with_matcher(ByDepth::new(&catalogue), WatchCredit::Deprecated);
-    let (tally, _) = pipeline::run(&inputs, &custom, catalogue.len(), &options, &pool, &[])?;
+    let (tally, _) = Engine {
+        router: &custom,
+        n_ops: catalogue.len(),
+        options: &options,
+        pool: &pool,
+    }
+    .run(&inputs, &[])?;
     for id in catalogue.sorted_ids() {
         let hits = tally.ops[id.index()].total();
         if hits > 0 {
@@ -97,7 +103,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let trie = Router::new(&catalogue, WatchCredit::Deprecated);
-    let (built_in, _) = pipeline::run(&inputs, &trie, catalogue.len(), &options, &pool, &[])?;
+    let (built_in, _) = Engine {
+        router: &trie,
+        n_ops: catalogue.len(),
+        options: &options,
+        pool: &pool,
+    }
+    .run(&inputs, &[])?;
     if built_in.ops != tally.ops || built_in.unmatched != tally.unmatched {
         return Err("the counts differ from the built-in trie's".into());
     }

@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use apicov_core::aggregate::ScanOptions;
-//! use apicov_core::pipeline::{self, EngineOptions, Feed};
+//! use apicov_core::pipeline::{self, Engine, EngineOptions, Feed};
 //! use apicov_core::routes::{Router, WatchCredit};
 //! use apicov_core::spec::Catalogue;
 //! use apicov_core::{coverage::Coverage, input::InputName, lists::EndpointList};
@@ -41,7 +41,9 @@
 //!
 //! let pool = pipeline::thread_pool(2)?;
 //! let inputs = [InputName::File(log.clone())];
-//! let (tally, _) = pipeline::run(&inputs, &router, catalogue.len(), &EngineOptions::default(), &pool, &[])?;
+//! let options = EngineOptions::default();
+//! let engine = Engine { router: &router, n_ops: catalogue.len(), options: &options, pool: &pool };
+//! let (tally, _) = engine.run(&inputs, &[])?;
 //! let op = catalogue.lookup("listCoreV1NamespacedPod").unwrap();
 //! assert_eq!(tally.ops[op.index()].total(), 1);
 //!

@@ -110,22 +110,217 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))
 }
 
-/// Reads every input in order and returns the run's tally. `open_before`:
-/// requests left open by an earlier part of the same log (usually none).
-pub fn run<M: PathMatcher>(
-    names: &[InputName],
-    router: &Router<M>,
-    n_ops: usize,
-    options: &EngineOptions,
-    pool: &rayon::ThreadPool,
-    open_before: &[u128],
-) -> Result<(Tally, Vec<InputInfo>)> {
-    check_input_count(names.len())?;
-    let mut sources = Vec::with_capacity(names.len());
-    for name in names {
-        sources.push(input::open(name, options.read_mode)?);
+/// What every run of the engine shares: the matcher, the catalogue's size,
+/// how inputs are read and the worker pool. `history` runs one engine over
+/// many runs; the spec and matcher are built once.
+pub struct Engine<'e, M: PathMatcher> {
+    /// Maps each request to an operation.
+    pub router: &'e Router<M>,
+    /// Operations in the catalogue the router's ids index.
+    pub n_ops: usize,
+    /// How inputs are read, split and attributed.
+    pub options: &'e EngineOptions,
+    /// The workers that scan chunks.
+    pub pool: &'e rayon::ThreadPool,
+}
+
+impl<M: PathMatcher> Engine<'_, M> {
+    /// Reads every input in order and returns the run's tally.
+    /// `open_before`: requests left open by an earlier part of the same log
+    /// (usually none).
+    pub fn run(
+        &self,
+        names: &[InputName],
+        open_before: &[u128],
+    ) -> Result<(Tally, Vec<InputInfo>)> {
+        check_input_count(names.len())?;
+        let mut sources = Vec::with_capacity(names.len());
+        for name in names {
+            sources.push(input::open(name, self.options.read_mode)?);
+        }
+        self.run_sources(sources, open_before)
     }
-    run_sources(sources, router, n_ops, options, pool, open_before)
+
+    /// [`Engine::run`] over inputs already opened, in order: files, or
+    /// streams that are not files ([`input::from_reader`]).
+    pub fn run_sources(
+        &self,
+        sources: Vec<input::Source>,
+        open_before: &[u128],
+    ) -> Result<(Tally, Vec<InputInfo>)> {
+        let (router, n_ops, options, pool) = (self.router, self.n_ops, self.options, self.pool);
+        check_input_count(sources.len())?;
+        let wave = pool.current_num_threads() * 4;
+        let total: u64 = sources.iter().filter_map(|s| s.disk_bytes).sum();
+        let bar: &dyn Progress = options.progress.as_deref().unwrap_or(&Silent);
+        let start = bar.start(total);
+
+        let mut tally = Tally::new(n_ops);
+        let sampled = SampledOps::new(n_ops);
+        tally.seed_open(open_before.iter().copied());
+        let mut infos = Vec::with_capacity(sources.len());
+        let mut done_before: u64 = 0;
+        let count = sources.len();
+        for (index, source) in sources.into_iter().enumerate() {
+            bar.input(index, count, &source.name.display());
+            infos.push(InputInfo {
+                name: source.name.display(),
+                compression: source.compression,
+                disk_bytes: source.disk_bytes,
+            });
+            let scan_options = ScanOptions {
+                validation: options.validation,
+                attribution: options.attribution,
+            };
+            let scan = |bytes: &[u8], offset: u64| -> ChunkTally {
+                scan_chunk(
+                    bytes,
+                    position(index, offset),
+                    router,
+                    n_ops,
+                    scan_options,
+                    &sampled,
+                )
+            };
+            // Each wave is scanned while the wave before it is absorbed, so the
+            // ordered merge does not leave the workers idle.
+            match source.opened {
+                Opened::Mapped(mapped) => {
+                    let path = source.name.display();
+                    let bytes = mapped.bytes();
+                    // Truncation while mapped reads as zeros under the guard
+                    // (see mapguard), and is reported once the file is done.
+                    let guard = crate::mapguard::Guard::new(bytes);
+                    if guard.is_none() && !bytes.is_empty() {
+                        return Err(Error::input(&path, "too many files mapped at once"));
+                    }
+                    let ranges = chunk::split(bytes, options.chunk_size);
+                    let mut previous: Option<(&[std::ops::Range<usize>], Vec<ChunkTally>)> = None;
+                    let mut released = 0;
+                    for group in ranges.chunks(wave) {
+                        let absorb = previous.take();
+                        let absorbed_to = absorb
+                            .as_ref()
+                            .and_then(|(r, _)| r.last())
+                            .map_or(0, |r| r.end);
+                        let tally_ref = &mut tally;
+                        let (tallies, ()) = pool.install(|| {
+                            rayon::join(
+                                || {
+                                    group
+                                        .par_iter()
+                                        .map(|r| scan(&bytes[r.clone()], r.start as u64))
+                                        .collect()
+                                },
+                                || {
+                                    if let Some((ranges, tallies)) = absorb {
+                                        absorb_wave(
+                                            tally_ref,
+                                            slices(bytes, ranges),
+                                            tallies,
+                                            &sampled,
+                                        );
+                                    }
+                                },
+                            )
+                        });
+                        // What is scanned and absorbed leaves resident memory,
+                        // in batches (see RELEASE_BATCH).
+                        if absorbed_to >= released + RELEASE_BATCH {
+                            mapped.release(released..absorbed_to);
+                            released = absorbed_to;
+                        }
+                        previous = Some((group, tallies));
+                        bar.advance(
+                            start + done_before + group.first().map_or(0, |r| r.start as u64),
+                        );
+                    }
+                    if let Some((ranges, tallies)) = previous {
+                        absorb_wave(&mut tally, slices(bytes, ranges), tallies, &sampled);
+                    }
+                    if bytes.is_empty() {
+                        tally.absorb(scan(&[], 0), &[]);
+                    }
+                    let faulted = guard.as_ref().is_some_and(|g| g.faulted());
+                    let now = mapped.len_now();
+                    if faulted || now < bytes.len() as u64 {
+                        return Err(Error::Truncated {
+                            path: path.into(),
+                            was: bytes.len() as u64,
+                            now,
+                        });
+                    }
+                    drop(guard);
+                }
+                Opened::Stream(reader) => {
+                    let path = source.name.display();
+                    let mut blocks = BlockReader::new(reader, options.chunk_size);
+                    let mut offset: u64 = 0;
+                    let mut seen_any = false;
+                    let mut previous: Option<(Vec<Block>, Vec<ChunkTally>)> = None;
+                    loop {
+                        let mut group: Vec<Block> = Vec::with_capacity(wave);
+                        while group.len() < wave {
+                            match blocks.next_block() {
+                                Ok(Some(block)) => {
+                                    let len = block.len() as u64;
+                                    group.push((offset, block));
+                                    offset += len;
+                                }
+                                Ok(None) => break,
+                                Err(e) => {
+                                    let what = if let Some(kind) = source.compression.name() {
+                                        format!("corrupt or truncated {kind} data: {e}")
+                                    } else {
+                                        e.to_string()
+                                    };
+                                    return Err(Error::input(&path, what));
+                                }
+                            }
+                        }
+                        if group.is_empty() {
+                            break;
+                        }
+                        seen_any = true;
+                        let absorb = previous.take();
+                        let tally_ref = &mut tally;
+                        let (tallies, ()) = pool.install(|| {
+                            rayon::join(
+                                || group.par_iter().map(|(off, b)| scan(b, *off)).collect(),
+                                || {
+                                    if let Some((blocks, tallies)) = absorb {
+                                        absorb_wave(
+                                            tally_ref,
+                                            blocks.iter().map(|(_, b)| &b[..]),
+                                            tallies,
+                                            &sampled,
+                                        );
+                                    }
+                                },
+                            )
+                        });
+                        previous = Some((group, tallies));
+                        bar.advance(start + done_before + source.consumed.load(Ordering::Relaxed));
+                    }
+                    if let Some((blocks, tallies)) = previous {
+                        absorb_wave(
+                            &mut tally,
+                            blocks.iter().map(|(_, b)| &b[..]),
+                            tallies,
+                            &sampled,
+                        );
+                    }
+                    if !seen_any {
+                        tally.absorb(scan(&[], 0), &[]);
+                    }
+                }
+            }
+            done_before += source.disk_bytes.unwrap_or(0);
+            bar.advance(start + done_before);
+        }
+        bar.finish();
+        Ok((tally, infos))
+    }
 }
 
 /// Positions keep the input number in 16 bits (see aggregate::Position).
@@ -136,187 +331,6 @@ fn check_input_count(inputs: usize) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// [`run`] over inputs already opened, in order: files, or streams that are
-/// not files ([`input::from_reader`]).
-pub fn run_sources<M: PathMatcher>(
-    sources: Vec<input::Source>,
-    router: &Router<M>,
-    n_ops: usize,
-    options: &EngineOptions,
-    pool: &rayon::ThreadPool,
-    open_before: &[u128],
-) -> Result<(Tally, Vec<InputInfo>)> {
-    check_input_count(sources.len())?;
-    let wave = pool.current_num_threads() * 4;
-    let total: u64 = sources.iter().filter_map(|s| s.disk_bytes).sum();
-    let bar: &dyn Progress = options.progress.as_deref().unwrap_or(&Silent);
-    let start = bar.start(total);
-
-    let mut tally = Tally::new(n_ops);
-    let sampled = SampledOps::new(n_ops);
-    tally.seed_open(open_before.iter().copied());
-    let mut infos = Vec::with_capacity(sources.len());
-    let mut done_before: u64 = 0;
-    let count = sources.len();
-    for (index, source) in sources.into_iter().enumerate() {
-        bar.input(index, count, &source.name.display());
-        infos.push(InputInfo {
-            name: source.name.display(),
-            compression: source.compression,
-            disk_bytes: source.disk_bytes,
-        });
-        let scan_options = ScanOptions {
-            validation: options.validation,
-            attribution: options.attribution,
-        };
-        let scan = |bytes: &[u8], offset: u64| -> ChunkTally {
-            scan_chunk(
-                bytes,
-                position(index, offset),
-                router,
-                n_ops,
-                scan_options,
-                &sampled,
-            )
-        };
-        // Each wave is scanned while the wave before it is absorbed, so the
-        // ordered merge does not leave the workers idle.
-        match source.opened {
-            Opened::Mapped(mapped) => {
-                let path = source.name.display();
-                let bytes = mapped.bytes();
-                // Truncation while mapped reads as zeros under the guard
-                // (see mapguard), and is reported once the file is done.
-                let guard = crate::mapguard::Guard::new(bytes);
-                if guard.is_none() && !bytes.is_empty() {
-                    return Err(Error::input(&path, "too many files mapped at once"));
-                }
-                let ranges = chunk::split(bytes, options.chunk_size);
-                let mut previous: Option<(&[std::ops::Range<usize>], Vec<ChunkTally>)> = None;
-                let mut released = 0;
-                for group in ranges.chunks(wave) {
-                    let absorb = previous.take();
-                    let absorbed_to = absorb
-                        .as_ref()
-                        .and_then(|(r, _)| r.last())
-                        .map_or(0, |r| r.end);
-                    let tally_ref = &mut tally;
-                    let (tallies, ()) = pool.install(|| {
-                        rayon::join(
-                            || {
-                                group
-                                    .par_iter()
-                                    .map(|r| scan(&bytes[r.clone()], r.start as u64))
-                                    .collect()
-                            },
-                            || {
-                                if let Some((ranges, tallies)) = absorb {
-                                    absorb_wave(
-                                        tally_ref,
-                                        slices(bytes, ranges),
-                                        tallies,
-                                        &sampled,
-                                    );
-                                }
-                            },
-                        )
-                    });
-                    // What is scanned and absorbed leaves resident memory,
-                    // in batches (see RELEASE_BATCH).
-                    if absorbed_to >= released + RELEASE_BATCH {
-                        mapped.release(released..absorbed_to);
-                        released = absorbed_to;
-                    }
-                    previous = Some((group, tallies));
-                    bar.advance(start + done_before + group.first().map_or(0, |r| r.start as u64));
-                }
-                if let Some((ranges, tallies)) = previous {
-                    absorb_wave(&mut tally, slices(bytes, ranges), tallies, &sampled);
-                }
-                if bytes.is_empty() {
-                    tally.absorb(scan(&[], 0), &[]);
-                }
-                let faulted = guard.as_ref().is_some_and(|g| g.faulted());
-                let now = mapped.len_now();
-                if faulted || now < bytes.len() as u64 {
-                    return Err(Error::Truncated {
-                        path: path.into(),
-                        was: bytes.len() as u64,
-                        now,
-                    });
-                }
-                drop(guard);
-            }
-            Opened::Stream(reader) => {
-                let path = source.name.display();
-                let mut blocks = BlockReader::new(reader, options.chunk_size);
-                let mut offset: u64 = 0;
-                let mut seen_any = false;
-                let mut previous: Option<(Vec<Block>, Vec<ChunkTally>)> = None;
-                loop {
-                    let mut group: Vec<Block> = Vec::with_capacity(wave);
-                    while group.len() < wave {
-                        match blocks.next_block() {
-                            Ok(Some(block)) => {
-                                let len = block.len() as u64;
-                                group.push((offset, block));
-                                offset += len;
-                            }
-                            Ok(None) => break,
-                            Err(e) => {
-                                let what = if let Some(kind) = source.compression.name() {
-                                    format!("corrupt or truncated {kind} data: {e}")
-                                } else {
-                                    e.to_string()
-                                };
-                                return Err(Error::input(&path, what));
-                            }
-                        }
-                    }
-                    if group.is_empty() {
-                        break;
-                    }
-                    seen_any = true;
-                    let absorb = previous.take();
-                    let tally_ref = &mut tally;
-                    let (tallies, ()) = pool.install(|| {
-                        rayon::join(
-                            || group.par_iter().map(|(off, b)| scan(b, *off)).collect(),
-                            || {
-                                if let Some((blocks, tallies)) = absorb {
-                                    absorb_wave(
-                                        tally_ref,
-                                        blocks.iter().map(|(_, b)| &b[..]),
-                                        tallies,
-                                        &sampled,
-                                    );
-                                }
-                            },
-                        )
-                    });
-                    previous = Some((group, tallies));
-                    bar.advance(start + done_before + source.consumed.load(Ordering::Relaxed));
-                }
-                if let Some((blocks, tallies)) = previous {
-                    absorb_wave(
-                        &mut tally,
-                        blocks.iter().map(|(_, b)| &b[..]),
-                        tallies,
-                        &sampled,
-                    );
-                }
-                if !seen_any {
-                    tally.absorb(scan(&[], 0), &[]);
-                }
-            }
-        }
-        done_before += source.disk_bytes.unwrap_or(0);
-        bar.advance(start + done_before);
-    }
-    bar.finish();
-    Ok((tally, infos))
 }
 
 /// A block of a stream: its offset in the (decompressed) stream and bytes.

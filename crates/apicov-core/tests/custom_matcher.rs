@@ -7,7 +7,7 @@ use std::process::Command;
 
 use apicov_core::gen::{generate, GenOptions, Level};
 use apicov_core::input::InputName;
-use apicov_core::pipeline::{self, EngineOptions};
+use apicov_core::pipeline::{self, Engine, EngineOptions};
 use apicov_core::routes::{Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 
@@ -25,15 +25,13 @@ fn trie_counts(swagger: &Path, logs: &[PathBuf]) -> String {
     let router = Router::new(&catalogue, WatchCredit::Deprecated);
     let inputs: Vec<InputName> = logs.iter().cloned().map(InputName::File).collect();
     let pool = pipeline::thread_pool(1).unwrap();
-    let (tally, _) = pipeline::run(
-        &inputs,
-        &router,
-        catalogue.len(),
-        &EngineOptions::default(),
-        &pool,
-        &[],
-    )
-    .unwrap();
+    let engine = Engine {
+        router: &router,
+        n_ops: catalogue.len(),
+        options: &EngineOptions::default(),
+        pool: &pool,
+    };
+    let (tally, _) = engine.run(&inputs, &[]).unwrap();
     let mut out = String::new();
     for id in catalogue.sorted_ids() {
         let hits = tally.ops[id.index()].total();
