@@ -361,7 +361,7 @@ fn absorb_wave<'b>(
 /// The engine fed piece by piece, for logs that are not files: a webhook's
 /// batches, events built in memory, lines from an iterator. The pieces
 /// follow one another as one input; each holds whole lines (a last line
-/// without its newline is taken as whole). Single-threaded: [`run`] is the
+/// without its newline is taken as whole). Single-threaded: [`Engine::run`] is the
 /// parallel path for files.
 pub struct Feed<'r, M: PathMatcher> {
     router: &'r Router<M>,
