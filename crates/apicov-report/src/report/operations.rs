@@ -565,16 +565,23 @@ mod tests {
             (r#"{"a\u0026b":1,"a&c":2,"x":{"a\u0026b":3}}"#, true),
         ];
         for (line, transcoded) in cases {
-            let mut fast = Vec::new();
-            assert_eq!(transcode(line.as_bytes(), &mut fast), transcoded, "{line}");
-            let (mut printed, mut slow) = (Vec::new(), Vec::new());
-            print_sample(line.as_bytes(), &mut printed);
-            print_sample_via_serde(line.as_bytes(), &mut slow);
-            assert_eq!(
-                String::from_utf8(printed).unwrap(),
-                String::from_utf8(slow).unwrap()
-            );
+            assert_prints_as_serde(line, transcoded);
         }
+    }
+
+    /// `line` is taken by the transcoder (or left to serde_json) as
+    /// `transcoded` says, and prints as serde_json prints it.
+    fn assert_prints_as_serde(line: &str, transcoded: bool) {
+        let mut fast = Vec::new();
+        assert_eq!(transcode(line.as_bytes(), &mut fast), transcoded, "{line}");
+        let (mut printed, mut slow) = (Vec::new(), Vec::new());
+        print_sample(line.as_bytes(), &mut printed);
+        print_sample_via_serde(line.as_bytes(), &mut slow);
+        assert_eq!(
+            String::from_utf8_lossy(&printed),
+            String::from_utf8_lossy(&slow),
+            "{line}"
+        );
     }
 
     /// Strings are searched sixteen bytes at a time: each kind of special
@@ -600,16 +607,7 @@ mod tests {
                     "y".repeat(40 - at),
                     "z".repeat(at)
                 );
-                let mut fast = Vec::new();
-                assert_eq!(transcode(line.as_bytes(), &mut fast), transcoded, "{line}");
-                let (mut printed, mut slow) = (Vec::new(), Vec::new());
-                print_sample(line.as_bytes(), &mut printed);
-                print_sample_via_serde(line.as_bytes(), &mut slow);
-                assert_eq!(
-                    String::from_utf8_lossy(&printed),
-                    String::from_utf8_lossy(&slow),
-                    "{line}"
-                );
+                assert_prints_as_serde(&line, transcoded);
             }
         }
     }
