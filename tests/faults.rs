@@ -234,12 +234,7 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
     let pool = pipeline::thread_pool(1).unwrap();
     let size = fs::metadata(&log).unwrap().len();
     let names = [apicov_core::input::InputName::File(log.clone())];
-    let engine = Engine {
-        router: &router,
-        n_ops: catalogue.len(),
-        options: &options,
-        pool: &pool,
-    };
+    let engine = Engine::new(&router, catalogue.len(), &options, &pool);
     let err = engine
         .run(&names, &[])
         .expect_err("the truncation is reported");

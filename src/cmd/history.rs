@@ -306,12 +306,7 @@ impl<'a> Analyser<'a> {
 
     /// The engine every run is parsed with, reading as `options` say.
     fn engine<'s>(&'s self, options: &'s EngineOptions) -> Engine<'s, AnyMatcher> {
-        Engine {
-            router: &self.router,
-            n_ops: self.catalogue.len(),
-            options,
-            pool: &self.pool,
-        }
+        Engine::new(&self.router, self.catalogue.len(), options, &self.pool)
     }
 
     /// Parses one run (unless its status says it cannot be) and returns its

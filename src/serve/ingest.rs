@@ -216,13 +216,8 @@ impl Engine {
                     attribution: options.attribution,
                     ..EngineOptions::default()
                 };
-                let (tally, _) = pipeline::Engine {
-                    router: &router,
-                    n_ops,
-                    options: &engine_options,
-                    pool,
-                }
-                .run(&names, &[])?;
+                let (tally, _) = pipeline::Engine::new(&router, n_ops, &engine_options, pool)
+                    .run(&names, &[])?;
                 for path in spool.files() {
                     remember_file(&mut recent, path)?;
                 }

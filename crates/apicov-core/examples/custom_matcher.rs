@@ -88,13 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = EngineOptions::default();
 
     let custom = Router::with_matcher(ByDepth::new(&catalogue), WatchCredit::Deprecated);
-    let (tally, _) = Engine {
-        router: &custom,
-        n_ops: catalogue.len(),
-        options: &options,
-        pool: &pool,
-    }
-    .run(&inputs, &[])?;
+    let (tally, _) = Engine::new(&custom, catalogue.len(), &options, &pool).run(&inputs, &[])?;
     for id in catalogue.sorted_ids() {
         let hits = tally.ops[id.index()].total();
         if hits > 0 {
@@ -103,13 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let trie = Router::new(&catalogue, WatchCredit::Deprecated);
-    let (built_in, _) = Engine {
-        router: &trie,
-        n_ops: catalogue.len(),
-        options: &options,
-        pool: &pool,
-    }
-    .run(&inputs, &[])?;
+    let (built_in, _) = Engine::new(&trie, catalogue.len(), &options, &pool).run(&inputs, &[])?;
     if built_in.ops != tally.ops || built_in.unmatched != tally.unmatched {
         return Err("the counts differ from the built-in trie's".into());
     }

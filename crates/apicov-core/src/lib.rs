@@ -42,7 +42,7 @@
 //! let pool = pipeline::thread_pool(2)?;
 //! let inputs = [InputName::File(log.clone())];
 //! let options = EngineOptions::default();
-//! let engine = Engine { router: &router, n_ops: catalogue.len(), options: &options, pool: &pool };
+//! let engine = Engine::new(&router, catalogue.len(), &options, &pool);
 //! let (tally, _) = engine.run(&inputs, &[])?;
 //! let op = catalogue.lookup("listCoreV1NamespacedPod").unwrap();
 //! assert_eq!(tally.ops[op.index()].total(), 1);

@@ -124,7 +124,22 @@ pub struct Engine<'e, M: PathMatcher> {
     pub pool: &'e rayon::ThreadPool,
 }
 
-impl<M: PathMatcher> Engine<'_, M> {
+impl<'e, M: PathMatcher> Engine<'e, M> {
+    /// An engine over a catalogue of `n_ops` operations.
+    pub fn new(
+        router: &'e Router<M>,
+        n_ops: usize,
+        options: &'e EngineOptions,
+        pool: &'e rayon::ThreadPool,
+    ) -> Engine<'e, M> {
+        Engine {
+            router,
+            n_ops,
+            options,
+            pool,
+        }
+    }
+
     /// Reads every input in order and returns the run's tally.
     /// `open_before`: requests left open by an earlier part of the same log
     /// (usually none).

@@ -25,12 +25,8 @@ fn trie_counts(swagger: &Path, logs: &[PathBuf]) -> String {
     let router = Router::new(&catalogue, WatchCredit::Deprecated);
     let inputs: Vec<InputName> = logs.iter().cloned().map(InputName::File).collect();
     let pool = pipeline::thread_pool(1).unwrap();
-    let engine = Engine {
-        router: &router,
-        n_ops: catalogue.len(),
-        options: &EngineOptions::default(),
-        pool: &pool,
-    };
+    let options = EngineOptions::default();
+    let engine = Engine::new(&router, catalogue.len(), &options, &pool);
     let (tally, _) = engine.run(&inputs, &[]).unwrap();
     let mut out = String::new();
     for id in catalogue.sorted_ids() {
