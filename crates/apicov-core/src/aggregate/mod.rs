@@ -491,4 +491,31 @@ mod tests {
         );
         assert_ne!(request_key(b"abc"), request_key(b"abd"));
     }
+
+    /// The word-at-a-time decoder against the plain rule, for every byte
+    /// value at every digit position (and each separator).
+    #[test]
+    fn uuid_keys_take_exactly_hex_digits() {
+        fn plain(id: &[u8]) -> Option<u128> {
+            let dashes = [8, 13, 18, 23];
+            if id.len() != 36 || dashes.iter().any(|&i| id[i] != b'-') {
+                return None;
+            }
+            let mut v: u128 = 0;
+            for (i, &c) in id.iter().enumerate() {
+                if !dashes.contains(&i) {
+                    v = (v << 4) | u128::from((c as char).to_digit(16)?);
+                }
+            }
+            Some(v)
+        }
+        let base = *b"0123abcd-4567-89ef-ABCD-0123456789ab";
+        for at in 0..base.len() {
+            for byte in 0..=255u8 {
+                let mut id = base;
+                id[at] = byte;
+                assert_eq!(keys::uuid_value(&id), plain(&id), "{:?}", id[at] as char);
+            }
+        }
+    }
 }
