@@ -184,8 +184,10 @@ pub fn scan_chunk<M: PathMatcher>(
     let mut uri_scratch = Vec::new();
     let mut unmatched_scratch = UnmatchedKey::default();
     let mut start = 0;
+    let mut prefetched = 0;
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |k| start + k);
+        prefetched = prefetch_ahead(bytes, prefetched, end);
         let line_index = tally.lines;
         tally.lines += 1;
         let raw = &bytes[start..end];
@@ -295,4 +297,36 @@ pub fn scan_chunk<M: PathMatcher>(
         }
     }
     tally
+}
+
+/// How far ahead of the scan a chunk's bytes are prefetched: a page. The
+/// hardware prefetchers stop at 4 KiB page boundaries, so the newline
+/// search took a cache miss at the start of every page. Prefetching a page
+/// ahead: 1x metadata at one thread 66.0 -> 61.7 ms CPU, two threads
+/// 68.1 -> 65.3, CRD-heavy 66.6 -> 64.2, bodies unchanged (2,048 and 4,096
+/// measured alike; 8,192 and 16,384 worse).
+const PREFETCH_DISTANCE: usize = 4096;
+
+/// Prefetches the cache lines of `bytes` from `done` (or `upto`, if later)
+/// to `upto + PREFETCH_DISTANCE`, and returns where it stopped.
+#[inline(always)]
+fn prefetch_ahead(bytes: &[u8], done: usize, upto: usize) -> usize {
+    let target = (upto + PREFETCH_DISTANCE).min(bytes.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut at = done.max(upto);
+        while at < target {
+            // SAFETY: `at < bytes.len()`, so the address is inside `bytes`;
+            // a prefetch reads nothing and never faults.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    bytes.as_ptr().add(at).cast(),
+                )
+            };
+            at += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = done;
+    target
 }
