@@ -12,11 +12,6 @@ use crate::event::{self, LineIssue, Stage};
 use crate::routes::{PathMatcher, Router};
 use crate::spec::OpId;
 
-/// Chunk bytes per request-state slot reserved up front: two events of
-/// ~1.3 KB per request at Metadata level. Growing the table from empty
-/// rehashed it ten times a 4 MiB chunk.
-const STATE_BYTES: usize = 2048;
-
 /// What one chunk of lines adds up to. `line` ranges index the chunk's bytes.
 #[derive(Debug)]
 pub struct ChunkTally {
@@ -52,7 +47,7 @@ pub struct ChunkTally {
 }
 
 impl ChunkTally {
-    fn new(n_ops: usize, base: Position, checked_whole: bool, bytes: usize) -> ChunkTally {
+    fn new(n_ops: usize, base: Position, checked_whole: bool) -> ChunkTally {
         ChunkTally {
             checked_whole,
             base,
@@ -65,7 +60,7 @@ impl ChunkTally {
             candidates: Vec::new(),
             unmatched: AHashMap::new(),
             pending: Vec::new(),
-            states: AHashMap::with_capacity(bytes / STATE_BYTES),
+            states: AHashMap::new(),
             actors: ActorTable::default(),
             attributed: AHashMap::new(),
             left_out: AHashMap::new(),
@@ -179,8 +174,7 @@ pub fn scan_chunk<M: PathMatcher>(
     sampled: &SampledOps,
 ) -> ChunkTally {
     let want_ua = options.attribution.needs_user_agent();
-    let full = options.validation == Validation::Full;
-    let mut tally = ChunkTally::new(n_ops, base, full, bytes.len());
+    let mut tally = ChunkTally::new(n_ops, base, options.validation == Validation::Full);
     let mut uri_scratch = Vec::new();
     let mut unmatched_scratch = UnmatchedKey::default();
     let mut start = 0;
