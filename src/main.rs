@@ -23,5 +23,24 @@ fn main() {
             apicov::cmd::EXIT_ERROR
         }
     };
-    std::process::exit(status);
+    exit(status)
+}
+
+/// Exits without the allocator's teardown. `std::process::exit` runs
+/// mimalloc's exit handler, which frees and returns every page it holds
+/// (~190 `madvise` calls after a 199 MB parse) just before the kernel frees
+/// them all anyway: 55.3 -> 54.1 ms CPU (21 alternating runs). Everything
+/// apicov writes is written and closed by now; stdout and stderr are
+/// flushed here.
+fn exit(status: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` ends the process; nothing runs after it.
+    #[cfg(unix)]
+    unsafe {
+        libc::_exit(status)
+    }
+    #[cfg(not(unix))]
+    std::process::exit(status)
 }
