@@ -5,7 +5,7 @@
 //! fields on every line (tested).
 
 use super::scanner::Scanner;
-use super::{Fields, LineIssue};
+use super::{Fields, JsonStr, LineIssue};
 
 impl<'a> Scanner<'a> {
     /// The head of an event as the apiserver's encoder writes it (struct
@@ -31,14 +31,21 @@ impl<'a> Scanner<'a> {
             return Ok(false);
         }
         self.i += KIND.len();
-        self.string()?; // level
+        // level
+        if self.known(&LEVELS).is_none() {
+            self.string()?;
+        }
         for (n, key) in MEMBERS.iter().enumerate() {
             let at = self.i + key.len();
             if !self.b[self.i..].starts_with(key) || self.b.get(at) != Some(&b'"') {
                 break;
             }
             self.i = at;
-            let value = Some(self.string()?);
+            let known = if n == 1 { self.known(&STAGES) } else { None };
+            let value = Some(match known {
+                Some(value) => value,
+                None => self.string()?,
+            });
             match n {
                 0 => fields.audit_id = value,
                 1 => fields.stage = value,
@@ -48,4 +55,33 @@ impl<'a> Scanner<'a> {
         }
         Ok(true)
     }
+
+    /// At an opening quote: when one of `values` (with its closing quote)
+    /// follows, steps over it and returns it; a plain ASCII string needs no
+    /// walk. The level and the stage are always one of a few words:
+    /// compared as words of the line, they skip two of the five string
+    /// walks of a canonical head: 500.7M -> 491.4M instructions for 199 MB,
+    /// CPU 55.6 -> 54.1 ms (two threads) and 53.4 -> 52.2 ms (one).
+    #[inline(always)]
+    fn known<const N: usize>(&mut self, values: &[&'static [u8]; N]) -> Option<JsonStr<'a>> {
+        let rest = &self.b[self.i + 1..];
+        let value = values
+            .iter()
+            .find(|v| rest.get(v.len()) == Some(&b'"') && rest.get(..v.len()) == Some(v))?;
+        self.i += value.len() + 2;
+        Some(JsonStr {
+            raw: &rest[..value.len()],
+            escaped: false,
+        })
+    }
 }
+
+/// Audit levels, most common first.
+const LEVELS: [&[u8]; 4] = [b"Metadata", b"RequestResponse", b"Request", b"None"];
+/// Stages, most common first.
+const STAGES: [&[u8]; 4] = [
+    b"ResponseComplete",
+    b"RequestReceived",
+    b"ResponseStarted",
+    b"Panic",
+];
