@@ -252,6 +252,59 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
     assert_eq!(tally.inputs[0].bytes, 4096);
 }
 
+/// Inputs are scanned across file boundaries, so a later input can fail
+/// before an earlier one is checked: the error is still the first in input
+/// order. The log (one piece, truncated while scanned) is checked once its
+/// piece is absorbed; by then the second worker has already read the broken
+/// gzip that follows it.
+#[test]
+fn the_first_failure_in_input_order_is_the_one_reported() {
+    use apicov_core::pipeline::{self, Engine, EngineOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let log = generate(dir.path(), "audit.log", "512K");
+    let broken = dir.path().join("later.log.gz");
+    fs::write(&broken, b"\x1f\x8b\x08\x00not deflate at all").unwrap();
+    let catalogue =
+        apicov_core::spec::Catalogue::from_json(&fs::read(mini_spec()).unwrap(), "mini").unwrap();
+    let routes = apicov_core::routes::Route::all(&catalogue);
+    let router = apicov_core::routes::Router::with_matcher(
+        TruncateOnFirstLookup {
+            inner: apicov_core::routes::SegmentTrie::new(&routes),
+            file: log.clone(),
+            done: std::sync::Once::new(),
+        },
+        apicov_core::routes::WatchCredit::Deprecated,
+    );
+    let options = EngineOptions::default();
+    let pool = pipeline::thread_pool(2).unwrap();
+    let size = fs::metadata(&log).unwrap().len();
+    let names = [
+        apicov_core::input::InputName::File(log.clone()),
+        apicov_core::input::InputName::File(broken.clone()),
+    ];
+    let err = Engine::new(&router, catalogue.len(), &options, &pool)
+        .run(&names, &[])
+        .expect_err("the truncation is reported");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}: truncated while being read ({size} bytes when opened, 4096 now;",
+            log.display()
+        )),
+        "{err}"
+    );
+    // Alone, the broken gzip is the error.
+    let err = Engine::new(&router, catalogue.len(), &options, &pool)
+        .run(&names[1..], &[])
+        .expect_err("the gzip is broken");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}: corrupt or truncated gzip data",
+            broken.display()
+        )),
+        "{err}"
+    );
+}
+
 /// SIGTERM or SIGINT while outputs are being written: the temporary files
 /// are removed, the file that was there is untouched (or, when the signal
 /// came after the renames had begun, replaced whole), and the exit status

@@ -369,8 +369,8 @@ impl<'a> Analyser<'a> {
 
     /// A run from GCS, its logs (`logs`, in order) parsed as they download
     /// ([`Bucket::stream`]). In chunks of 1 MiB rather than 4: `--jobs`
-    /// runs are parsed at once, each holding two waves of chunks (the
-    /// counts do not depend on the chunk size).
+    /// runs are parsed at once, each holding up to four chunks per worker
+    /// (the counts do not depend on the chunk size).
     #[cfg(feature = "remote")]
     fn analyse_remote(
         &self,

@@ -1,23 +1,30 @@
 //! The engine: inputs → newline-aligned chunks → parallel scans → tallies
 //! absorbed in input order.
 //!
-//! Chunks are scanned in waves of a few per thread: the wave's chunks run in
-//! parallel (rayon), each into its own [`ChunkTally`] (no locks, no shared
-//! counters), then the main thread absorbs them in order. Waves bound memory
-//! (one wave of stream blocks and pending entries at a time) and make the
-//! result independent of thread count and chunk size.
+//! Each worker of the pool (rayon) takes the next piece of input, scans it
+//! into its own [`ChunkTally`] (no locks, no shared counters) and hands it
+//! to the merge, which absorbs pieces strictly in input order on whichever
+//! worker delivers the one it waits for. Absorbing in order makes the result
+//! independent of thread count, chunk size and timing; admitting only a few
+//! pieces per worker ahead of the merge bounds memory (a few stream blocks
+//! and chunk tallies at a time).
+//!
+//! Against waves of chunks with a barrier after each (the design before):
+//! wall time 36.1 -> 32.1..33.5 ms and CPU 55.2 -> 51.4..54.1 ms for 199 MB at
+//! two threads, 89.4 -> 79.7 ms wall for 797 MB (README, "Speed").
 
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-
-use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::aggregate::{position, scan_chunk, ChunkTally, SampledOps, ScanOptions, Tally};
 use crate::attribution::Attribution;
 use crate::chunk::{self, BlockReader};
 use crate::error::{Error, Result};
 use crate::event::Validation;
-use crate::input::{self, Compression, InputName, Opened, ReadMode};
+use crate::input::{self, Compression, InputName, Mapped, Opened, ReadMode};
+use crate::mapguard;
 use crate::routes::{PathMatcher, Router};
 
 /// How the engine reads and splits its inputs.
@@ -36,8 +43,9 @@ pub struct EngineOptions {
 }
 
 /// Where the engine reports how far it has read: a progress bar, a log
-/// line, a metric. Called only from the thread that merges, between waves,
-/// so an implementation may take a lock without slowing the scan.
+/// line, a metric. Called by one worker at a time (the one merging), between
+/// pieces: an implementation may take a lock, but should be quick, as that
+/// worker scans too.
 pub trait Progress: Send + Sync {
     /// A run starts over inputs of `total` bytes on disk (compressed size
     /// for compressed inputs). Returns the position to count from: a display
@@ -86,7 +94,7 @@ impl Default for EngineOptions {
 pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
 
 /// Scanned pages of a mapped input are released from resident memory once
-/// this much is absorbed: one `madvise` a batch rather than one a wave, and
+/// this much is absorbed: one `madvise` a batch rather than one a chunk, and
 /// none for a file smaller than this (most CI logs), where releasing cost
 /// ~10 ms of a 60 ms parse of 199 MB for memory nobody was short of.
 pub const RELEASE_BATCH: usize = 64 << 20;
@@ -158,185 +166,74 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
 
     /// [`Engine::run`] over inputs already opened, in order: files, or
     /// streams that are not files ([`input::from_reader`]).
+    ///
+    /// Every worker runs the same loop: take the next [`Piece`] of input,
+    /// scan it into its own [`ChunkTally`], and deliver it to the [`Merge`],
+    /// which absorbs pieces in input order on whichever worker delivers the
+    /// one it waits for. No worker waits for a wave's slowest chunk, and one
+    /// input's last pieces are scanned while the next input's first are.
     pub fn run_sources(
         &self,
         sources: Vec<input::Source>,
         open_before: &[u128],
     ) -> Result<(Tally, Vec<InputInfo>)> {
-        let (router, n_ops, options, pool) = (self.router, self.n_ops, self.options, self.pool);
         check_input_count(sources.len())?;
-        let wave = pool.current_num_threads() * 4;
-        let total: u64 = sources.iter().filter_map(|s| s.disk_bytes).sum();
+        let options = self.options;
         let bar: &dyn Progress = options.progress.as_deref().unwrap_or(&Silent);
-        let start = bar.start(total);
-
-        let mut tally = Tally::new(n_ops);
-        let sampled = SampledOps::new(n_ops);
-        tally.seed_open(open_before.iter().copied());
-        let mut infos = Vec::with_capacity(sources.len());
-        let mut done_before: u64 = 0;
-        let count = sources.len();
-        for (index, source) in sources.into_iter().enumerate() {
-            bar.input(index, count, &source.name.display());
-            infos.push(InputInfo {
+        let total: u64 = sources.iter().filter_map(|s| s.disk_bytes).sum();
+        let infos: Vec<InputInfo> = sources
+            .iter()
+            .map(|source| InputInfo {
                 name: source.name.display(),
                 compression: source.compression,
                 disk_bytes: source.disk_bytes,
-            });
-            let scan_options = ScanOptions {
-                validation: options.validation,
-                attribution: options.attribution,
-            };
-            let scan = |bytes: &[u8], offset: u64| -> ChunkTally {
-                scan_chunk(
-                    bytes,
-                    position(index, offset),
-                    router,
-                    n_ops,
-                    scan_options,
-                    &sampled,
-                )
-            };
-            // Each wave is scanned while the wave before it is absorbed, so the
-            // ordered merge does not leave the workers idle.
-            match source.opened {
-                Opened::Mapped(mapped) => {
-                    let path = source.name.display();
-                    let bytes = mapped.bytes();
-                    // Truncation while mapped reads as zeros under the guard
-                    // (see mapguard), and is reported once the file is done.
-                    let guard = crate::mapguard::Guard::new(bytes);
-                    if guard.is_none() && !bytes.is_empty() {
-                        return Err(Error::input(&path, "too many files mapped at once"));
-                    }
-                    let ranges = chunk::split(bytes, options.chunk_size);
-                    let mut previous: Option<(&[std::ops::Range<usize>], Vec<ChunkTally>)> = None;
-                    let mut released = 0;
-                    for group in ranges.chunks(wave) {
-                        let absorb = previous.take();
-                        let absorbed_to = absorb
-                            .as_ref()
-                            .and_then(|(r, _)| r.last())
-                            .map_or(0, |r| r.end);
-                        let tally_ref = &mut tally;
-                        let (tallies, ()) = pool.install(|| {
-                            rayon::join(
-                                || {
-                                    group
-                                        .par_iter()
-                                        .map(|r| scan(&bytes[r.clone()], r.start as u64))
-                                        .collect()
-                                },
-                                || {
-                                    if let Some((ranges, tallies)) = absorb {
-                                        absorb_wave(
-                                            tally_ref,
-                                            slices(bytes, ranges),
-                                            tallies,
-                                            &sampled,
-                                        );
-                                    }
-                                },
+            })
+            .collect();
+        let mut tally = Tally::new(self.n_ops);
+        tally.seed_open(open_before.iter().copied());
+
+        let workers = self.pool.current_num_threads();
+        let pieces = Mutex::new(Pieces::new(sources, options.chunk_size));
+        let progress = Shown {
+            bar,
+            start: bar.start(total),
+            names: infos.iter().map(|i: &InputInfo| i.name.clone()).collect(),
+        };
+        let merge = Merge::new(tally, workers as u64 * IN_FLIGHT_PER_WORKER, progress);
+        let sampled = SampledOps::new(self.n_ops);
+        let scan_options = ScanOptions {
+            validation: options.validation,
+            attribution: options.attribution,
+        };
+        self.pool.scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|_| {
+                    while let Some(piece) = merge.admit(&pieces) {
+                        let chunk = piece.bytes().map(|bytes| {
+                            scan_chunk(
+                                bytes,
+                                position(piece.input, piece.offset),
+                                self.router,
+                                self.n_ops,
+                                scan_options,
+                                &sampled,
                             )
                         });
-                        // What is scanned and absorbed leaves resident memory,
-                        // in batches (see RELEASE_BATCH).
-                        if absorbed_to >= released + RELEASE_BATCH {
-                            mapped.release(released..absorbed_to);
-                            released = absorbed_to;
-                        }
-                        previous = Some((group, tallies));
-                        bar.advance(
-                            start + done_before + group.first().map_or(0, |r| r.start as u64),
-                        );
+                        merge.deliver(piece, chunk, &sampled);
                     }
-                    if let Some((ranges, tallies)) = previous {
-                        absorb_wave(&mut tally, slices(bytes, ranges), tallies, &sampled);
-                    }
-                    if bytes.is_empty() {
-                        tally.absorb(scan(&[], 0), &[]);
-                    }
-                    let faulted = guard.as_ref().is_some_and(|g| g.faulted());
-                    let now = mapped.len_now();
-                    if faulted || now < bytes.len() as u64 {
-                        return Err(Error::Truncated {
-                            path: path.into(),
-                            was: bytes.len() as u64,
-                            now,
-                        });
-                    }
-                    drop(guard);
-                }
-                Opened::Stream(reader) => {
-                    let path = source.name.display();
-                    let mut blocks = BlockReader::new(reader, options.chunk_size);
-                    let mut offset: u64 = 0;
-                    let mut seen_any = false;
-                    let mut previous: Option<(Vec<Block>, Vec<ChunkTally>)> = None;
-                    loop {
-                        let mut group: Vec<Block> = Vec::with_capacity(wave);
-                        while group.len() < wave {
-                            match blocks.next_block() {
-                                Ok(Some(block)) => {
-                                    let len = block.len() as u64;
-                                    group.push((offset, block));
-                                    offset += len;
-                                }
-                                Ok(None) => break,
-                                Err(e) => {
-                                    let what = if let Some(kind) = source.compression.name() {
-                                        format!("corrupt or truncated {kind} data: {e}")
-                                    } else {
-                                        e.to_string()
-                                    };
-                                    return Err(Error::input(&path, what));
-                                }
-                            }
-                        }
-                        if group.is_empty() {
-                            break;
-                        }
-                        seen_any = true;
-                        let absorb = previous.take();
-                        let tally_ref = &mut tally;
-                        let (tallies, ()) = pool.install(|| {
-                            rayon::join(
-                                || group.par_iter().map(|(off, b)| scan(b, *off)).collect(),
-                                || {
-                                    if let Some((blocks, tallies)) = absorb {
-                                        absorb_wave(
-                                            tally_ref,
-                                            blocks.iter().map(|(_, b)| &b[..]),
-                                            tallies,
-                                            &sampled,
-                                        );
-                                    }
-                                },
-                            )
-                        });
-                        previous = Some((group, tallies));
-                        bar.advance(start + done_before + source.consumed.load(Ordering::Relaxed));
-                    }
-                    if let Some((blocks, tallies)) = previous {
-                        absorb_wave(
-                            &mut tally,
-                            blocks.iter().map(|(_, b)| &b[..]),
-                            tallies,
-                            &sampled,
-                        );
-                    }
-                    if !seen_any {
-                        tally.absorb(scan(&[], 0), &[]);
-                    }
-                }
+                });
             }
-            done_before += source.disk_bytes.unwrap_or(0);
-            bar.advance(start + done_before);
-        }
+        });
+        let tally = merge.finish()?;
         bar.finish();
         Ok((tally, infos))
     }
 }
+
+/// Pieces scanned or waiting to be absorbed, per worker: what bounds the
+/// run's memory (each holds a chunk's tally, a stream block holds its bytes
+/// too). Four keeps every worker busy while the merge waits for a slow piece.
+const IN_FLIGHT_PER_WORKER: u64 = 4;
 
 /// Positions keep the input number in 16 bits (see aggregate::Position).
 fn check_input_count(inputs: usize) -> Result<()> {
@@ -348,29 +245,451 @@ fn check_input_count(inputs: usize) -> Result<()> {
     Ok(())
 }
 
-/// A block of a stream: its offset in the (decompressed) stream and bytes.
-type Block = (u64, Vec<u8>);
-
-/// The byte slices of `ranges` in `bytes`.
-fn slices<'b>(
-    bytes: &'b [u8],
-    ranges: &'b [std::ops::Range<usize>],
-) -> impl Iterator<Item = &'b [u8]> {
-    ranges.iter().map(move |r| &bytes[r.clone()])
+/// One unit of work: newline-aligned lines of one input, or the mark that
+/// an input is done. Numbered in input order, which is the order the merge
+/// absorbs them in.
+struct Piece {
+    seq: u64,
+    input: usize,
+    /// Offset of the first byte in the input (decompressed, for streams).
+    offset: u64,
+    /// How far the input has been read once this piece is absorbed, in the
+    /// units of [`Progress`] (bytes on disk).
+    read_to: u64,
+    kind: PieceKind,
 }
 
-/// Absorbs a scanned wave, chunk by chunk in input order, then marks the
-/// operations whose samples are now complete.
-fn absorb_wave<'b>(
-    tally: &mut Tally,
-    chunks: impl Iterator<Item = &'b [u8]>,
-    tallies: Vec<ChunkTally>,
-    sampled: &SampledOps,
-) {
-    for (bytes, chunk) in chunks.zip(tallies) {
-        tally.absorb(chunk, bytes);
+enum PieceKind {
+    /// `range` of a mapped input.
+    Mapped {
+        map: Arc<Mapped>,
+        range: Range<usize>,
+    },
+    /// A block read from a stream.
+    Block(Vec<u8>),
+    /// An input with no bytes, scanned as one empty chunk so it is counted.
+    Empty,
+    /// Every piece of the input comes before this one.
+    End(InputEnd),
+}
+
+/// What is checked and let go once an input's pieces are all absorbed.
+struct InputEnd {
+    path: String,
+    disk_bytes: u64,
+    /// A mapped input and its SIGBUS guard: truncation while it was read is
+    /// reported now, and dropping the last reference unmaps it.
+    mapped: Option<(Arc<Mapped>, mapguard::Guard)>,
+}
+
+impl Piece {
+    /// The lines to scan; None for an input's end.
+    fn bytes(&self) -> Option<&[u8]> {
+        match &self.kind {
+            PieceKind::Mapped { map, range } => Some(&map.bytes()[range.clone()]),
+            PieceKind::Block(block) => Some(block),
+            PieceKind::Empty => Some(&[]),
+            PieceKind::End(_) => None,
+        }
     }
-    sampled.mark(tally);
+}
+
+/// The inputs cut into pieces, in order, one worker at a time: a mapped
+/// input into newline-aligned ranges, a stream into blocks read (and
+/// decompressed) by the worker that asks for one, while the others scan.
+struct Pieces {
+    sources: std::iter::Enumerate<std::vec::IntoIter<input::Source>>,
+    current: Option<Current>,
+    seq: u64,
+    chunk_size: usize,
+    /// An input failed: nothing more is handed out.
+    failed: bool,
+}
+
+/// The input being cut.
+struct Current {
+    input: usize,
+    path: String,
+    disk_bytes: u64,
+    /// A piece was handed out (an input without one gets an empty piece).
+    any: bool,
+    reading: Reading,
+}
+
+enum Reading {
+    Mapped {
+        map: Arc<Mapped>,
+        guard: Option<mapguard::Guard>,
+        ranges: std::vec::IntoIter<Range<usize>>,
+    },
+    Stream {
+        blocks: BlockReader<Box<dyn std::io::Read + Send>>,
+        compression: Compression,
+        offset: u64,
+        consumed: Arc<AtomicU64>,
+    },
+}
+
+impl Pieces {
+    fn new(sources: Vec<input::Source>, chunk_size: usize) -> Pieces {
+        Pieces {
+            sources: sources.into_iter().enumerate(),
+            current: None,
+            seq: 0,
+            chunk_size,
+            failed: false,
+        }
+    }
+
+    /// The next piece; None when every input is done. An error carries the
+    /// number the failed piece would have had, and ends the handing out.
+    fn next(&mut self) -> std::result::Result<Option<Piece>, (u64, Error)> {
+        if self.failed {
+            return Ok(None);
+        }
+        match self.cut() {
+            Ok(piece) => {
+                self.seq += u64::from(piece.is_some());
+                Ok(piece)
+            }
+            Err(e) => {
+                self.failed = true;
+                Err((self.seq, e))
+            }
+        }
+    }
+
+    /// The next piece, numbered `self.seq`.
+    fn cut(&mut self) -> Result<Option<Piece>> {
+        let current = match &mut self.current {
+            Some(current) => current,
+            None => match self.sources.next() {
+                Some((input, source)) => {
+                    self.current
+                        .insert(Current::open(input, source, self.chunk_size)?)
+                }
+                None => return Ok(None),
+            },
+        };
+        let (seq, input) = (self.seq, current.input);
+        let piece = move |offset, read_to, kind| Piece {
+            seq,
+            input,
+            offset,
+            read_to,
+            kind,
+        };
+        let next = match &mut current.reading {
+            Reading::Mapped { map, ranges, .. } => ranges.next().map(|range| {
+                let (offset, read_to) = (range.start as u64, range.end as u64);
+                let map = Arc::clone(map);
+                piece(offset, read_to, PieceKind::Mapped { map, range })
+            }),
+            Reading::Stream {
+                blocks,
+                compression,
+                offset,
+                consumed,
+            } => match blocks.next_block() {
+                Ok(Some(block)) => {
+                    let at = *offset;
+                    *offset += block.len() as u64;
+                    let read_to = consumed.load(Ordering::Relaxed);
+                    Some(piece(at, read_to, PieceKind::Block(block)))
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    let what = match compression.name() {
+                        Some(kind) => format!("corrupt or truncated {kind} data: {e}"),
+                        None => e.to_string(),
+                    };
+                    return Err(Error::input(&current.path, what));
+                }
+            },
+        };
+        let first = !std::mem::replace(&mut current.any, true);
+        Ok(Some(match next {
+            Some(piece) => piece,
+            None if first => piece(0, 0, PieceKind::Empty),
+            None => {
+                let end = self.current.take().expect("an input is being cut").end();
+                piece(0, end.disk_bytes, PieceKind::End(end))
+            }
+        }))
+    }
+}
+
+impl Current {
+    fn open(input: usize, source: input::Source, chunk_size: usize) -> Result<Current> {
+        let path = source.name.display();
+        let reading = match source.opened {
+            Opened::Mapped(mapped) => {
+                let bytes = mapped.bytes();
+                // Truncation while mapped reads as zeros under the guard
+                // (see mapguard), and is reported at the input's end.
+                let guard = mapguard::Guard::new(bytes);
+                if guard.is_none() && !bytes.is_empty() {
+                    return Err(Error::input(&path, "too many files mapped at once"));
+                }
+                let ranges = chunk::split(bytes, chunk_size).into_iter();
+                Reading::Mapped {
+                    map: Arc::new(mapped),
+                    guard,
+                    ranges,
+                }
+            }
+            Opened::Stream(reader) => Reading::Stream {
+                blocks: BlockReader::new(reader, chunk_size),
+                compression: source.compression,
+                offset: 0,
+                consumed: source.consumed,
+            },
+        };
+        Ok(Current {
+            input,
+            path,
+            disk_bytes: source.disk_bytes.unwrap_or(0),
+            any: false,
+            reading,
+        })
+    }
+
+    fn end(self) -> InputEnd {
+        InputEnd {
+            path: self.path,
+            disk_bytes: self.disk_bytes,
+            mapped: match self.reading {
+                Reading::Mapped { map, guard, .. } => guard.map(|guard| (map, guard)),
+                Reading::Stream { .. } => None,
+            },
+        }
+    }
+}
+
+/// Absorbs delivered pieces into the run's tally in input order, and
+/// admits new pieces only while few enough are in flight.
+struct Merge<'b> {
+    state: Mutex<MergeState>,
+    /// Wakes workers waiting for room in the window.
+    room: Condvar,
+    /// Held only by the worker absorbing (`MergeState::absorbing`).
+    merged: Mutex<Merged>,
+    window: u64,
+    progress: Shown<'b>,
+}
+
+/// The progress display and what it is told.
+struct Shown<'b> {
+    bar: &'b dyn Progress,
+    /// Where the display counts from (see [`Progress::start`]).
+    start: u64,
+    /// Input names, by input number.
+    names: Vec<String>,
+}
+
+impl Shown<'_> {
+    /// Tells the display that the current input is read to `read_to`
+    /// (bytes on disk), unless it was told just that already.
+    fn advance(&self, merged: &mut Merged, read_to: u64) {
+        let position = self.start + merged.done_before + read_to;
+        let now = merged.input.map(|input| (input, position));
+        if now != merged.shown {
+            merged.shown = now;
+            self.bar.advance(position);
+        }
+    }
+}
+
+struct MergeState {
+    /// Pieces admitted (handed out or about to be).
+    admitted: u64,
+    /// The number of the next piece to absorb.
+    next: u64,
+    /// Scanned pieces waiting for the ones before them.
+    ready: BTreeMap<u64, (Piece, Option<ChunkTally>)>,
+    /// A worker is absorbing; a delivery leaves its piece to it.
+    absorbing: bool,
+    /// The inputs are done, or the run failed: nothing more is admitted.
+    closed: bool,
+    /// The first failure in input order: (piece number, error).
+    error: Option<(u64, Error)>,
+}
+
+/// The tally and where absorption stands in the current input.
+struct Merged {
+    tally: Tally,
+    /// Bytes of inputs before the current one (for progress).
+    done_before: u64,
+    /// The input being absorbed (told to the progress display).
+    input: Option<usize>,
+    /// The last position told to the progress display, and the input then.
+    shown: Option<(usize, u64)>,
+    /// The current mapped input is released from memory up to here.
+    released: usize,
+}
+
+impl<'b> Merge<'b> {
+    fn new(tally: Tally, window: u64, progress: Shown<'b>) -> Merge<'b> {
+        Merge {
+            state: Mutex::new(MergeState {
+                admitted: 0,
+                next: 0,
+                ready: BTreeMap::new(),
+                absorbing: false,
+                closed: false,
+                error: None,
+            }),
+            room: Condvar::new(),
+            merged: Mutex::new(Merged {
+                tally,
+                done_before: 0,
+                input: None,
+                shown: None,
+                released: 0,
+            }),
+            window,
+            progress,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, MergeState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits for room in the window, then takes the next piece; None when
+    /// the inputs are done or the run failed.
+    fn admit(&self, pieces: &Mutex<Pieces>) -> Option<Piece> {
+        let mut state = self.lock();
+        loop {
+            if state.closed {
+                return None;
+            }
+            if state.admitted < state.next + self.window {
+                break;
+            }
+            state = self
+                .room
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.admitted += 1;
+        drop(state);
+        let next = pieces.lock().unwrap_or_else(PoisonError::into_inner).next();
+        match next {
+            Ok(Some(piece)) => Some(piece),
+            Ok(None) => {
+                self.close(None);
+                None
+            }
+            Err(failure) => {
+                self.close(Some(failure));
+                None
+            }
+        }
+    }
+
+    /// Nothing more is admitted; `failure` is kept if it is the first in
+    /// input order.
+    fn close(&self, failure: Option<(u64, Error)>) {
+        let mut state = self.lock();
+        state.closed = true;
+        if let Some((seq, e)) = failure {
+            if state.error.as_ref().is_none_or(|(first, _)| seq < *first) {
+                state.error = Some((seq, e));
+            }
+        }
+        self.room.notify_all();
+    }
+
+    /// Hands over a scanned piece. The worker that delivers the piece the
+    /// merge waits for absorbs it, and every piece after it already here.
+    fn deliver(&self, piece: Piece, chunk: Option<ChunkTally>, sampled: &SampledOps) {
+        let mut state = self.lock();
+        state.ready.insert(piece.seq, (piece, chunk));
+        if state.absorbing {
+            return;
+        }
+        state.absorbing = true;
+        loop {
+            let next = state.next;
+            let Some((piece, chunk)) = state.ready.remove(&next) else {
+                break;
+            };
+            drop(state);
+            let failure = self.absorb(piece, chunk, sampled);
+            if let Some(e) = failure {
+                self.close(Some((next, e)));
+            }
+            state = self.lock();
+            state.next += 1;
+            self.room.notify_all();
+        }
+        state.absorbing = false;
+    }
+
+    /// Absorbs one piece (the next in input order); at an input's end, checks
+    /// it for truncation and lets its mapping go.
+    fn absorb(
+        &self,
+        piece: Piece,
+        chunk: Option<ChunkTally>,
+        sampled: &SampledOps,
+    ) -> Option<Error> {
+        let mut merged = self.merged.lock().unwrap_or_else(PoisonError::into_inner);
+        let merged = &mut *merged;
+        if merged.input != Some(piece.input) {
+            merged.input = Some(piece.input);
+            let Shown { bar, names, .. } = &self.progress;
+            bar.input(piece.input, names.len(), &names[piece.input]);
+            self.progress.advance(merged, 0);
+        }
+        if let Some(chunk) = chunk {
+            merged
+                .tally
+                .absorb(chunk, piece.bytes().unwrap_or_default());
+            sampled.mark(&merged.tally);
+            // What is scanned and absorbed leaves resident memory, in
+            // batches (see RELEASE_BATCH).
+            if let PieceKind::Mapped { map, range } = &piece.kind {
+                if range.end >= merged.released + RELEASE_BATCH {
+                    map.release(merged.released..range.end);
+                    merged.released = range.end;
+                }
+            }
+            self.progress.advance(merged, piece.read_to);
+            return None;
+        }
+        let PieceKind::End(end) = piece.kind else {
+            return None;
+        };
+        merged.done_before += end.disk_bytes;
+        merged.released = 0;
+        self.progress.advance(merged, 0);
+        let (map, guard) = end.mapped?;
+        let (was, now) = (map.bytes().len() as u64, map.len_now());
+        (guard.faulted() || now < was).then(|| Error::Truncated {
+            path: end.path.into(),
+            was,
+            now,
+        })
+    }
+
+    /// The run's tally, or its first failure in input order.
+    fn finish(self) -> Result<Tally> {
+        let state = self
+            .state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, e)) = state.error {
+            return Err(e);
+        }
+        debug_assert!(state.ready.is_empty(), "every delivered piece is absorbed");
+        Ok(self
+            .merged
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tally)
+    }
 }
 
 /// The engine fed piece by piece, for logs that are not files: a webhook's

@@ -125,10 +125,10 @@ impl ChunkTally {
 
 /// Operations whose samples the run already holds in full: a chunk scanned
 /// after that keeps (and, in fast mode, checks whole) no candidates for
-/// them. Marked by the side that absorbs chunks while later ones are
+/// them. Marked by the worker that absorbs chunks while later ones are
 /// scanned; a mark read late only costs work, so the result does not depend
 /// on timing. Checking sample candidates whole cost ~20% of a fast parse's
-/// CPU until the run's first wave stopped it for most operations.
+/// CPU until the run's first chunks stopped it for most operations.
 #[derive(Debug, Default)]
 pub struct SampledOps(Vec<std::sync::atomic::AtomicBool>);
 
@@ -147,7 +147,8 @@ impl SampledOps {
     /// Marks every operation of which `tally` holds all its samples.
     pub fn mark(&self, tally: &Tally) {
         for (flag, samples) in self.0.iter().zip(&tally.samples) {
-            if samples.len() >= SAMPLES_PER_OP {
+            // Stored once: the flags are read by every scanning worker.
+            if samples.len() >= SAMPLES_PER_OP && !flag.load(std::sync::atomic::Ordering::Relaxed) {
                 flag.store(true, std::sync::atomic::Ordering::Relaxed);
             }
         }
