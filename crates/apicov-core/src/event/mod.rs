@@ -449,7 +449,9 @@ mod tests {
                 assert_paths_agree(&line);
             }
         }
-        let variants: [&[u8]; 6] = [
+        let variants: [&[u8]; 8] = [
+            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"deletecollections"}"#,
+            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"lis","a":1}"#,
             br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","stage":"RequestReceived","auditID":"x","requestURI":"/api","verb":"get"}"#,
             br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":7,"stage":"RequestReceived","requestURI":"/api","verb":"get"}"#,
             br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get","verb":"list"}"#,
