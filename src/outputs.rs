@@ -67,8 +67,7 @@ pub fn write_outputs(
         files.push((path.clone(), endpoints.clone().into_bytes().into()));
     }
     if operations_json {
-        let operations =
-            pool.install(|| report::operations::render(run.catalogue, run.tally, &coverage));
+        let operations = report::operations::render(run.catalogue, run.tally, &coverage, pool);
         files.push((out.audit_operations_json.clone(), operations));
     }
     if let Some(path) = &out.report_json {
@@ -93,5 +92,6 @@ pub fn write_outputs(
         ));
     }
     report::write_all_atomic(&files)?;
+    drop(files);
     Ok((endpoints, coverage))
 }

@@ -14,46 +14,64 @@ use serde_json::Value;
 use crate::report::Body;
 use apicov_core::aggregate::Tally;
 use apicov_core::coverage::Coverage;
-use apicov_core::spec::Catalogue;
+use apicov_core::spec::{Catalogue, OpId};
 
-/// The document in pieces (`{`, one piece per operation, `}`), for
-/// [`crate::report::write_all_atomic`] to write one after another.
-pub fn render(catalogue: &Catalogue, tally: &Tally, coverage: &Coverage) -> Body {
+/// The document in pieces (`{`, one piece per operation, `}`), rendered on
+/// `pool` in batches while [`crate::report::write_all_atomic`] writes the
+/// batch before ([`Body::in_batches`]).
+pub fn render<'a>(
+    catalogue: &'a Catalogue,
+    tally: &'a Tally,
+    coverage: &'a Coverage,
+    pool: &'a rayon::ThreadPool,
+) -> Body<'a> {
     if coverage.kept.is_empty() {
         return b"{}".to_vec().into();
     }
-    // Each operation's samples are printed in parallel (a 200 MB run has
-    // ~5,000 samples, ~6 MB of JSON) into a buffer sized for them.
-    let last = coverage.kept.len() - 1;
-    let mut pieces: Vec<Vec<u8>> = coverage
-        .kept
-        .par_iter()
-        .enumerate()
-        .map(|(n, op)| {
-            let samples = &tally.samples[op.index()];
-            let lines: usize = samples.iter().map(|s| s.line.len()).sum();
-            let mut part = Vec::with_capacity(lines + lines / 2 + 128);
-            let name = Value::from(catalogue.get(*op).id.as_str());
-            part.extend_from_slice(b"  ");
-            part.extend_from_slice(&to_python_json(&name));
-            if samples.is_empty() {
-                part.extend_from_slice(b": []");
-            } else {
-                part.extend_from_slice(b": [\n");
-                for (i, sample) in samples.iter().enumerate() {
-                    part.extend_from_slice(b"    ");
-                    print_sample(&sample.line, &mut part);
-                    part.extend_from_slice(if i + 1 < samples.len() { b",\n" } else { b"\n" });
-                }
-                part.extend_from_slice(b"  ]");
-            }
-            part.extend_from_slice(if n < last { b",\n" } else { b"\n" });
-            part
-        })
-        .collect();
-    pieces.insert(0, b"{\n".to_vec());
-    pieces.push(b"}".to_vec());
-    pieces.into()
+    let kept = &coverage.kept;
+    let last = kept.len() - 1;
+    Body::in_batches(kept.len(), pool, move |range| {
+        // Each operation's samples are printed in parallel (a 200 MB run has
+        // ~5,000 samples, ~6 MB of JSON) into a buffer sized for them.
+        let (start, end) = (range.start, range.end);
+        let mut pieces: Vec<Vec<u8>> = Vec::with_capacity(range.len() + 2);
+        if start == 0 {
+            pieces.push(b"{\n".to_vec());
+        }
+        pieces.par_extend(
+            kept[range]
+                .par_iter()
+                .enumerate()
+                .map(|(i, op)| operation(catalogue, tally, *op, start + i == last)),
+        );
+        if end == kept.len() {
+            pieces.push(b"}".to_vec());
+        }
+        pieces
+    })
+}
+
+/// One operation's member of the document: its id and its samples.
+fn operation(catalogue: &Catalogue, tally: &Tally, op: OpId, last: bool) -> Vec<u8> {
+    let samples = &tally.samples[op.index()];
+    let lines: usize = samples.iter().map(|s| s.line.len()).sum();
+    let mut part = Vec::with_capacity(lines + lines / 2 + 128);
+    let name = Value::from(catalogue.get(op).id.as_str());
+    part.extend_from_slice(b"  ");
+    part.extend_from_slice(&to_python_json(&name));
+    if samples.is_empty() {
+        part.extend_from_slice(b": []");
+    } else {
+        part.extend_from_slice(b": [\n");
+        for (i, sample) in samples.iter().enumerate() {
+            part.extend_from_slice(b"    ");
+            print_sample(&sample.line, &mut part);
+            part.extend_from_slice(if i + 1 < samples.len() { b",\n" } else { b"\n" });
+        }
+        part.extend_from_slice(b"  ]");
+    }
+    part.extend_from_slice(if last { b"\n" } else { b",\n" });
+    part
 }
 
 /// Prints one sample at depth 2 (inside the object and its array), straight
