@@ -252,6 +252,75 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
     assert_eq!(tally.inputs[0].bytes, 4096);
 }
 
+/// A matcher that notes the process's mapped-file memory the first time it
+/// is asked, that is while the first lines of the first piece are scanned.
+#[cfg(target_os = "linux")]
+struct RssAtFirstLookup {
+    inner: apicov_core::routes::SegmentTrie,
+    rss_file_kib: std::sync::Arc<std::sync::OnceLock<u64>>,
+}
+
+#[cfg(target_os = "linux")]
+impl apicov_core::routes::PathMatcher for RssAtFirstLookup {
+    fn lookup(
+        &self,
+        method: apicov_core::spec::Method,
+        path: &[u8],
+    ) -> Option<apicov_core::spec::OpId> {
+        self.rss_file_kib.get_or_init(rss_file_kib);
+        self.inner.lookup(method, path)
+    }
+}
+
+/// `RssFile` of /proc/self/status, in KiB.
+#[cfg(target_os = "linux")]
+fn rss_file_kib() -> u64 {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("RssFile:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A mapped log is cut into chunks as the workers get to them, not all at
+/// once: cutting it up front touched a page at every chunk boundary of the
+/// whole file before the first line was read (where the page cache holds
+/// the file in 2 MiB folios, each touch maps a whole folio: 2.5 GiB resident
+/// for a 5.2 GB log). With 4 KiB chunks every page of this 32 MB log is a
+/// boundary, so cutting up front would map all of it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mapped_log_is_not_touched_ahead_of_the_scan() {
+    use apicov_core::pipeline::{self, Engine, EngineOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let log = generate(dir.path(), "audit.log", "32M");
+    let catalogue =
+        apicov_core::spec::Catalogue::from_json(&fs::read(mini_spec()).unwrap(), "mini").unwrap();
+    let routes = apicov_core::routes::Route::all(&catalogue);
+    let at_first_lookup = std::sync::Arc::new(std::sync::OnceLock::new());
+    let router = apicov_core::routes::Router::with_matcher(
+        RssAtFirstLookup {
+            inner: apicov_core::routes::SegmentTrie::new(&routes),
+            rss_file_kib: at_first_lookup.clone(),
+        },
+        apicov_core::routes::WatchCredit::Deprecated,
+    );
+    let options = EngineOptions {
+        chunk_size: 4096,
+        ..EngineOptions::default()
+    };
+    let pool = pipeline::thread_pool(1).unwrap();
+    let names = [apicov_core::input::InputName::File(log.clone())];
+    let before = rss_file_kib();
+    let (tally, _) = Engine::new(&router, catalogue.len(), &options, &pool)
+        .run(&names, &[])
+        .unwrap();
+    assert_eq!(tally.inputs[0].bytes, fs::metadata(&log).unwrap().len());
+    let grown = at_first_lookup.get().unwrap() - before;
+    assert!(
+        grown < 8 << 10,
+        "{grown} KiB of the log mapped before its first line was counted"
+    );
+}
+
 /// Inputs are scanned across file boundaries, so a later input can fail
 /// before an earlier one is checked: the error is still the first in input
 /// order. The log (one piece, truncated while scanned) is checked once its

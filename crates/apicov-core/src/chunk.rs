@@ -7,23 +7,30 @@ use std::ops::Range;
 /// Cuts `bytes` into ranges of about `target` bytes, each ending just after
 /// a newline (the last one may end without one: a torn last line).
 pub fn split(bytes: &[u8], target: usize) -> Vec<Range<usize>> {
-    let target = target.max(1);
-    let mut ranges = Vec::with_capacity(bytes.len() / target + 1);
+    let mut ranges = Vec::with_capacity(bytes.len() / target.max(1) + 1);
     let mut start = 0;
     while start < bytes.len() {
-        let probe = (start + target).min(bytes.len());
-        let end = if probe >= bytes.len() {
-            bytes.len()
-        } else {
-            match memchr::memchr(b'\n', &bytes[probe - 1..]) {
-                Some(k) => probe + k,
-                None => bytes.len(),
-            }
-        };
+        let end = chunk_end(bytes, start, target);
         ranges.push(start..end);
         start = end;
     }
     ranges
+}
+
+/// Where the range of [`split`] that begins at `start` ends. The engine
+/// cuts a mapping one range at a time, as it goes: cutting it all up front
+/// touched a page every `target` bytes of the whole file, and where the
+/// page cache holds a file in 2 MiB folios each touch maps a whole folio,
+/// which took the peak RSS of a 5.2 GB parse to 2.5 GiB.
+pub fn chunk_end(bytes: &[u8], start: usize, target: usize) -> usize {
+    let probe = (start + target.max(1)).min(bytes.len());
+    if probe >= bytes.len() {
+        return bytes.len();
+    }
+    match memchr::memchr(b'\n', &bytes[probe - 1..]) {
+        Some(k) => probe + k,
+        None => bytes.len(),
+    }
 }
 
 /// Reads a stream in blocks of at least `target` bytes that end at a newline.

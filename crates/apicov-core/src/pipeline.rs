@@ -320,7 +320,9 @@ enum Reading {
     Mapped {
         map: Arc<Mapped>,
         guard: Option<mapguard::Guard>,
-        ranges: std::vec::IntoIter<Range<usize>>,
+        /// Where the next range begins (see [`chunk::chunk_end`]).
+        next: usize,
+        chunk_size: usize,
     },
     Stream {
         blocks: BlockReader<Box<dyn std::io::Read + Send>>,
@@ -380,7 +382,14 @@ impl Pieces {
             kind,
         };
         let next = match &mut current.reading {
-            Reading::Mapped { map, ranges, .. } => ranges.next().map(|range| {
+            Reading::Mapped {
+                map,
+                next,
+                chunk_size,
+                ..
+            } => (*next < map.bytes().len()).then(|| {
+                let range = *next..chunk::chunk_end(map.bytes(), *next, *chunk_size);
+                *next = range.end;
                 let (offset, read_to) = (range.start as u64, range.end as u64);
                 let map = Arc::clone(map);
                 piece(offset, read_to, PieceKind::Mapped { map, range })
@@ -431,11 +440,11 @@ impl Current {
                 if guard.is_none() && !bytes.is_empty() {
                     return Err(Error::input(&path, "too many files mapped at once"));
                 }
-                let ranges = chunk::split(bytes, chunk_size).into_iter();
                 Reading::Mapped {
                     map: Arc::new(mapped),
                     guard,
-                    ranges,
+                    next: 0,
+                    chunk_size,
                 }
             }
             Opened::Stream(reader) => Reading::Stream {
