@@ -178,6 +178,18 @@ fn deep_nesting_follows_one_rule_in_fast_and_full() {
     );
 }
 
+/// The mini spec's catalogue and the segment trie over its routes, for the
+/// engine-level tests that wrap the matcher.
+fn mini_trie() -> (
+    apicov_core::spec::Catalogue,
+    apicov_core::routes::SegmentTrie,
+) {
+    let catalogue =
+        apicov_core::spec::Catalogue::from_json(&fs::read(mini_spec()).unwrap(), "mini").unwrap();
+    let trie = apicov_core::routes::SegmentTrie::new(&apicov_core::routes::Route::all(&catalogue));
+    (catalogue, trie)
+}
+
 /// A matcher that truncates the mapped log (from a second thread) the
 /// first time it is asked, so that the rest of the scan reads past the
 /// file's new end: a real SIGBUS, caught by the map guard.
@@ -215,11 +227,9 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
     use apicov_core::pipeline::{self, Engine, EngineOptions};
     let dir = tempfile::tempdir().unwrap();
     let log = generate(dir.path(), "audit.log", "2M");
-    let catalogue =
-        apicov_core::spec::Catalogue::from_json(&fs::read(mini_spec()).unwrap(), "mini").unwrap();
-    let routes = apicov_core::routes::Route::all(&catalogue);
+    let (catalogue, trie) = mini_trie();
     let matcher = TruncateOnFirstLookup {
-        inner: apicov_core::routes::SegmentTrie::new(&routes),
+        inner: trie,
         file: log.clone(),
         done: std::sync::Once::new(),
     };
@@ -292,13 +302,11 @@ fn a_mapped_log_is_not_touched_ahead_of_the_scan() {
     use apicov_core::pipeline::{self, Engine, EngineOptions};
     let dir = tempfile::tempdir().unwrap();
     let log = generate(dir.path(), "audit.log", "32M");
-    let catalogue =
-        apicov_core::spec::Catalogue::from_json(&fs::read(mini_spec()).unwrap(), "mini").unwrap();
-    let routes = apicov_core::routes::Route::all(&catalogue);
+    let (catalogue, trie) = mini_trie();
     let at_first_lookup = std::sync::Arc::new(std::sync::OnceLock::new());
     let router = apicov_core::routes::Router::with_matcher(
         RssAtFirstLookup {
-            inner: apicov_core::routes::SegmentTrie::new(&routes),
+            inner: trie,
             rss_file_kib: at_first_lookup.clone(),
         },
         apicov_core::routes::WatchCredit::Deprecated,
@@ -333,12 +341,10 @@ fn the_first_failure_in_input_order_is_the_one_reported() {
     let log = generate(dir.path(), "audit.log", "512K");
     let broken = dir.path().join("later.log.gz");
     fs::write(&broken, b"\x1f\x8b\x08\x00not deflate at all").unwrap();
-    let catalogue =
-        apicov_core::spec::Catalogue::from_json(&fs::read(mini_spec()).unwrap(), "mini").unwrap();
-    let routes = apicov_core::routes::Route::all(&catalogue);
+    let (catalogue, trie) = mini_trie();
     let router = apicov_core::routes::Router::with_matcher(
         TruncateOnFirstLookup {
-            inner: apicov_core::routes::SegmentTrie::new(&routes),
+            inner: trie,
             file: log.clone(),
             done: std::sync::Once::new(),
         },
@@ -351,27 +357,23 @@ fn the_first_failure_in_input_order_is_the_one_reported() {
         apicov_core::input::InputName::File(log.clone()),
         apicov_core::input::InputName::File(broken.clone()),
     ];
-    let err = Engine::new(&router, catalogue.len(), &options, &pool)
-        .run(&names, &[])
-        .expect_err("the truncation is reported");
-    assert!(
-        err.to_string().starts_with(&format!(
-            "{}: truncated while being read ({size} bytes when opened, 4096 now;",
-            log.display()
-        )),
-        "{err}"
+    let error_of = |names: &[apicov_core::input::InputName]| {
+        let engine = Engine::new(&router, catalogue.len(), &options, &pool);
+        engine
+            .run(names, &[])
+            .expect_err("an input fails")
+            .to_string()
+    };
+    let err = error_of(&names);
+    let truncated = format!(
+        "{}: truncated while being read ({size} bytes when opened, 4096 now;",
+        log.display()
     );
+    assert!(err.starts_with(&truncated), "{err}");
     // Alone, the broken gzip is the error.
-    let err = Engine::new(&router, catalogue.len(), &options, &pool)
-        .run(&names[1..], &[])
-        .expect_err("the gzip is broken");
-    assert!(
-        err.to_string().starts_with(&format!(
-            "{}: corrupt or truncated gzip data",
-            broken.display()
-        )),
-        "{err}"
-    );
+    let err = error_of(&names[1..]);
+    let corrupt = format!("{}: corrupt or truncated gzip data", broken.display());
+    assert!(err.starts_with(&corrupt), "{err}");
 }
 
 /// SIGTERM or SIGINT while outputs are being written: the temporary files
