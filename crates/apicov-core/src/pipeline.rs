@@ -11,7 +11,7 @@
 //!
 //! Against waves of chunks with a barrier after each (the design before):
 //! wall time 36.1 -> 32.1..33.5 ms and CPU 55.2 -> 51.4..54.1 ms for 199 MB at
-//! two threads, 89.4 -> 79.7 ms wall for 797 MB (README, "Speed").
+//! two threads, 89.4 -> 79.7 ms wall for 797 MB (README, "Benchmarks").
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -422,7 +422,7 @@ impl Pieces {
             None if first => piece(0, 0, PieceKind::Empty),
             None => {
                 let end = self.current.take().expect("an input is being cut").end();
-                piece(0, end.disk_bytes, PieceKind::End(end))
+                piece(0, 0, PieceKind::End(end))
             }
         }))
     }
