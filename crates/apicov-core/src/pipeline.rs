@@ -167,8 +167,8 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
     /// [`Engine::run`] over inputs already opened, in order: files, or
     /// streams that are not files ([`input::from_reader`]).
     ///
-    /// Every worker runs the same loop: take the next [`Piece`] of input,
-    /// scan it into its own [`ChunkTally`], and deliver it to the [`Merge`],
+    /// Every worker runs the same loop: take the next piece of input,
+    /// scan it into its own [`ChunkTally`], and deliver it to the merge,
     /// which absorbs pieces in input order on whichever worker delivers the
     /// one it waits for. No worker waits for a wave's slowest chunk, and one
     /// input's last pieces are scanned while the next input's first are.
