@@ -737,3 +737,55 @@ fn html_page_says_what_it_shows_and_every_column_fits_at_1280_px() {
         assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 2400);
     }
 }
+
+/// Standard output closed by its reader before apicov writes the endpoints
+/// text to it (`apicov parse … | head -c0`): no error line and no panic, the
+/// exit status the run earned, and the files written whole. The exit path
+/// flushes standard output and error and then ends the process without the
+/// allocator's teardown (`_exit`), so this is where a lost write would show.
+#[test]
+fn a_closed_stdout_pipe_costs_no_file_and_no_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (piped, reference) = (dir.path().join("piped.json"), dir.path().join("ref.json"));
+    let args = |ops: &Path| -> Vec<std::ffi::OsString> {
+        vec![
+            "parse".into(),
+            "--audit-logs".into(),
+            "testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log".into(),
+            "testdata/audit/kind-conformance-2026-11-26T11-00-00.000.log".into(),
+            "--swagger".into(),
+            "testdata/swagger-mini.json".into(),
+            "--ineligible-endpoints".into(),
+            "testdata/ineligible-mini.yaml".into(),
+            "--pending-eligible-endpoints".into(),
+            "testdata/pending-mini.yaml".into(),
+            "--no-fail".into(),
+            "--audit-operations-json".into(),
+            ops.into(),
+        ]
+    };
+    let bin = assert_cmd::cargo::cargo_bin("apicov");
+    let full = std::process::Command::new(&bin)
+        .current_dir(common::root())
+        .args(args(&reference))
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(0));
+    assert!(full.stdout.starts_with(b"Kubernetes API Endpoints Found"));
+
+    let mut child = std::process::Command::new(&bin)
+        .current_dir(common::root())
+        .args(args(&piped))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert!(stderr.contains("Parsing complete"), "{stderr}");
+    assert_eq!(fs::read(&piped).unwrap(), fs::read(&reference).unwrap());
+}
