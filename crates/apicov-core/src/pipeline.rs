@@ -197,7 +197,7 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
         let progress = Shown {
             bar,
             start: bar.start(total),
-            names: infos.iter().map(|i: &InputInfo| i.name.clone()).collect(),
+            inputs: &infos,
         };
         let merge = Merge::new(tally, workers as u64 * IN_FLIGHT_PER_WORKER, progress);
         let sampled = SampledOps::new(self.n_ops);
@@ -492,8 +492,8 @@ struct Shown<'b> {
     bar: &'b dyn Progress,
     /// Where the display counts from (see [`Progress::start`]).
     start: u64,
-    /// Input names, by input number.
-    names: Vec<String>,
+    /// The inputs, by input number (their names are shown).
+    inputs: &'b [InputInfo],
 }
 
 impl Shown<'_> {
@@ -648,8 +648,8 @@ impl<'b> Merge<'b> {
         let merged = &mut *merged;
         if merged.input != Some(piece.input) {
             merged.input = Some(piece.input);
-            let Shown { bar, names, .. } = &self.progress;
-            bar.input(piece.input, names.len(), &names[piece.input]);
+            let Shown { bar, inputs, .. } = &self.progress;
+            bar.input(piece.input, inputs.len(), &inputs[piece.input].name);
             self.progress.advance(merged, 0);
         }
         if let Some(chunk) = chunk {

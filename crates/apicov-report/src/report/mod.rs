@@ -93,7 +93,7 @@ impl<'a> Body<'a> {
             let mut rendered = None;
             let mut written = Ok(());
             pool.in_place_scope(|scope| {
-                if let Some(range) = next.clone() {
+                if let Some(range) = next {
                     scope.spawn(|_| rendered = Some(render(range)));
                 }
                 written = write_pieces(&current, w);
