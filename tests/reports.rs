@@ -258,3 +258,123 @@ fn samples_print_the_same_through_the_transcoder_and_serde() {
     assert!(lines.len() >= 790, "{} real events", lines.len());
     assert_eq!(assert_transcoder_matches_serde(&lines), lines.len());
 }
+
+/// The run prints each sample as it keeps it and, for a line the printer
+/// takes, skips the whole-line check (aggregate::SamplePrinter): so the
+/// printer must take no event line that the check refuses. Every line of
+/// generated logs and of the real events, and of a few of them broken at
+/// every offset (a byte replaced by each of a set of special bytes, or cut
+/// there).
+#[test]
+fn the_sample_printer_takes_only_lines_the_whole_check_takes() {
+    use apicov_core::event::{check_whole, extract, Validation};
+    use apicov_core::gen::{generate, GenOptions, Level};
+    use apicov_report::report::operations::transcode;
+    let spec = common::testdata("swagger-mini.json");
+    let catalogue =
+        apicov_core::spec::Catalogue::from_json(&std::fs::read(&spec).unwrap(), "mini").unwrap();
+    let mut logs = Vec::new();
+    for level in [Level::Metadata, Level::RequestResponse] {
+        let mut log = Vec::new();
+        generate(&catalogue, &GenOptions::new(11, 60_000, level), &mut log);
+        logs.push(log);
+    }
+    if let Some(dir) = common::shared("real-audit") {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "jsonl") {
+                logs.push(std::fs::read(path).unwrap());
+            }
+        }
+    }
+    let lines: Vec<&[u8]> = logs
+        .iter()
+        .flat_map(|log| log.split(|&b| b == b'\n'))
+        .map(|l| l.trim_ascii())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let (mut taken, mut declined) = (0, 0);
+    let mut try_line = |line: &[u8]| {
+        if extract(line, Validation::Fast, false).is_err() {
+            return; // never a sample candidate
+        }
+        let mut out = Vec::new();
+        if transcode(line, &mut out) {
+            taken += 1;
+            assert_eq!(
+                check_whole(line),
+                Ok(()),
+                "printed, but the whole check refuses: {}",
+                String::from_utf8_lossy(line)
+            );
+        } else {
+            declined += 1;
+        }
+    };
+    for line in &lines {
+        try_line(line);
+    }
+    let specials: [&[u8]; 10] = [
+        b"\"", b"\\", b"}", b"]", b"{", b"[", b",", b"\x01", b"\xff", b"\\u12",
+    ];
+    for line in lines.iter().step_by(lines.len() / 6) {
+        for at in 0..line.len() {
+            try_line(&line[..at]);
+            for special in specials {
+                try_line(&[&line[..at], special, &line[at + 1..]].concat());
+            }
+        }
+    }
+    assert!(taken > lines.len(), "{taken} lines printed");
+    assert!(declined > 100, "{declined} lines declined");
+}
+
+/// A sample line the printer declines (a surrogate pair escape, which the
+/// transcoder leaves to serde_json) is still a sample, printed the slow
+/// way, with the same bytes for one thread and two and for any chunk size.
+#[test]
+fn a_sample_the_printer_declines_prints_through_serde() {
+    use apicov_report::report::operations::{print_sample, print_sample_via_serde, transcode};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fixture = fs::read(
+        common::root().join("testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log"),
+    )
+    .unwrap();
+    let get = fixture
+        .split(|&b| b == b'\n')
+        .find(|l| l.windows(13).any(|w| w == br#""verb":"get","#))
+        .unwrap();
+    let declined = String::from_utf8(get.to_vec()).unwrap().replacen(
+        "\"userAgent\":\"",
+        "\"userAgent\":\"\\ud83d\\ude00 ",
+        1,
+    );
+    assert!(!transcode(declined.as_bytes(), &mut Vec::new()));
+    let log = d.join("audit.log");
+    fs::write(&log, format!("{declined}\n")).unwrap();
+    let empty = common::empty_list(d);
+    let spec = common::mini_spec();
+    let mut want = b"{\n  \"connectCoreV1GetNodeProxyWithPath\": [\n    ".to_vec();
+    print_sample_via_serde(declined.as_bytes(), &mut want);
+    want.extend_from_slice(b"\n  ]\n}");
+    let mut through = Vec::new();
+    print_sample(declined.as_bytes(), &mut through);
+    assert!(want.ends_with(&[&through[..], b"\n  ]\n}"].concat()));
+    for extra in [
+        &["--threads", "1"][..],
+        &["--threads", "2", "--chunk-size", "64"],
+    ] {
+        let out = d.join("out");
+        common::parse_command(&spec, &[&log], &empty, &out)
+            .arg("-q")
+            .args(extra)
+            .assert()
+            .success();
+        assert_eq!(
+            String::from_utf8(fs::read(out.join("o.json")).unwrap()).unwrap(),
+            String::from_utf8(want.clone()).unwrap(),
+            "{extra:?}"
+        );
+    }
+}

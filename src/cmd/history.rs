@@ -276,6 +276,8 @@ impl<'a> Analyser<'a> {
                 validation: args.validate,
                 attribution: Attribution::default(),
                 progress: bar.map(|b| Arc::new(b.shared()) as Arc<dyn pipeline::Progress>),
+                // history prints no samples
+                sample_printing: None,
             },
             watch_credit: args.spec.watch_credit,
             reports_dir: args.reports_dir.clone(),

@@ -14,7 +14,9 @@ use crate::progress::Progress;
 
 use crate::args::{ListArgs, OutputArgs, SpecArgs};
 use crate::outputs::{console, write_outputs};
+use apicov_core::aggregate::SamplePrinting;
 use apicov_core::attribution::Attribution;
+use apicov_core::coverage;
 use apicov_core::error::{Error, Result};
 use apicov_core::event::Validation;
 use apicov_core::input::{self, ReadMode};
@@ -151,6 +153,10 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
             conformance_only: args.conformance_only,
         },
         progress: Some(Arc::new(Progress::new(!args.quiet, 0))),
+        sample_printing: Some(SamplePrinting {
+            print: report::operations::transcode,
+            shown: coverage::shown(&catalogue, &ineligible, &pending).into(),
+        }),
     };
     let pool = pipeline::thread_pool(args.threads)?;
     let seed = match &args.continue_from {

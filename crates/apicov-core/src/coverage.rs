@@ -101,6 +101,18 @@ impl Coverage {
     }
 }
 
+/// By operation index: whether a report shows the operation when it is hit
+/// (no filter removes it).
+pub fn shown(
+    catalogue: &Catalogue,
+    ineligible: &EndpointList,
+    pending: &EndpointList,
+) -> Vec<bool> {
+    (0..catalogue.len() as u32)
+        .map(|op| filter_of(catalogue, OpId(op), ineligible, pending).is_none())
+        .collect()
+}
+
 /// The filter that removes `op`, if any.
 pub fn filter_of(
     catalogue: &Catalogue,

@@ -18,7 +18,9 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
-use crate::aggregate::{position, scan_chunk, ChunkTally, SampledOps, ScanOptions, Tally};
+use crate::aggregate::{
+    position, scan_chunk, ChunkTally, SamplePrinting, SampledOps, ScanOptions, Tally,
+};
 use crate::attribution::Attribution;
 use crate::chunk::{self, BlockReader};
 use crate::error::{Error, Result};
@@ -40,6 +42,9 @@ pub struct EngineOptions {
     pub attribution: Attribution,
     /// Told how far the run has read (a progress bar, a log line), if set.
     pub progress: Option<Arc<dyn Progress>>,
+    /// Prints samples as they are kept, when the run's samples will be
+    /// printed (see [`SamplePrinting`]).
+    pub sample_printing: Option<SamplePrinting>,
 }
 
 /// Where the engine reports how far it has read: a progress bar, a log
@@ -85,6 +90,7 @@ impl Default for EngineOptions {
             validation: Validation::Fast,
             attribution: Attribution::default(),
             progress: None,
+            sample_printing: None,
         }
     }
 }
@@ -191,6 +197,9 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
             .collect();
         let mut tally = Tally::new(self.n_ops);
         tally.seed_open(open_before.iter().copied());
+        if let Some(printing) = &options.sample_printing {
+            tally.print_samples_with(printing.clone());
+        }
 
         let workers = self.pool.current_num_threads();
         let pieces = Mutex::new(Pieces::new(sources, options.chunk_size));
@@ -200,7 +209,7 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
             inputs: &infos,
         };
         let merge = Merge::new(tally, workers as u64 * IN_FLIGHT_PER_WORKER, progress);
-        let sampled = SampledOps::new(self.n_ops);
+        let sampled = SampledOps::new(self.n_ops).with_printing(options.sample_printing.clone());
         let scan_options = ScanOptions {
             validation: options.validation,
             attribution: options.attribution,

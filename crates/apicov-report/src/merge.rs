@@ -226,6 +226,7 @@ pub fn from_json(v: &Value, catalogue: &Catalogue) -> Result<Loaded, String> {
                     .ok_or_else(|| bad("samples"))?
                     .as_bytes()
                     .into(),
+                printed: None,
             });
         }
     }

@@ -3,6 +3,8 @@
 //! on one thread with no shared state, and the operations already sampled in
 //! full ([`SampledOps`]), which chunks stop collecting candidates for.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use ahash::AHashMap;
 
 use super::keys::{lossy, normalise_unmatched_into};
@@ -25,10 +27,14 @@ pub struct ChunkTally {
     pub(super) ops: Vec<Hits>,
     /// Counted lines of operations not yet sampled in full when the chunk
     /// was scanned, in chunk order: (operation, line range). Unchecked: the
-    /// run checks them whole when it absorbs the chunk, in input order and
-    /// only until it holds an operation's samples, so each operation costs
-    /// about five whole-line checks per run rather than five per chunk.
+    /// run checks them whole (or prints them, see [`SamplePrinter`]) when it
+    /// absorbs the chunk, in input order and only until it holds an
+    /// operation's samples, so each operation costs about five whole-line
+    /// checks per run rather than five per chunk.
     pub(super) candidates: Vec<(OpId, (usize, usize))>,
+    /// Candidates printed by the scanning worker (see [`print_candidates`]):
+    /// (index in `candidates`, printed line), in order.
+    pub(super) printed: Vec<(usize, Vec<u8>)>,
     /// Lines were checked whole as they were read (`--validate full`); in
     /// fast mode a sample candidate is checked before it is kept.
     pub(super) checked_whole: bool,
@@ -58,6 +64,7 @@ impl ChunkTally {
             events_by_stage: [0; 4],
             ops: vec![Hits::default(); n_ops],
             candidates: Vec::new(),
+            printed: Vec::new(),
             unmatched: AHashMap::new(),
             pending: Vec::new(),
             states: AHashMap::new(),
@@ -123,33 +130,56 @@ impl ChunkTally {
     }
 }
 
-/// Operations whose samples the run already holds in full: a chunk scanned
-/// after that keeps (and, in fast mode, checks whole) no candidates for
-/// them. Marked by the worker that absorbs chunks while later ones are
-/// scanned; a mark read late only costs work, so the result does not depend
-/// on timing. Checking sample candidates whole cost ~20% of a fast parse's
-/// CPU until the run's first chunks stopped it for most operations.
+/// How many samples the run holds of each operation: a chunk scanned after
+/// an operation's are all held keeps (and, in fast mode, checks whole) no
+/// candidates for it, and prints no more than are missing. Marked by the
+/// worker that absorbs chunks while later ones are scanned; a mark read late
+/// only costs work, so the result does not depend on timing. Checking
+/// sample candidates whole cost ~20% of a fast parse's CPU until the run's
+/// first chunks stopped it for most operations. With [`SamplePrinting`],
+/// the workers also print their chunks' likely samples.
 #[derive(Debug, Default)]
-pub struct SampledOps(Vec<std::sync::atomic::AtomicBool>);
+pub struct SampledOps {
+    held: Vec<AtomicU8>,
+    printing: Option<SamplePrinting>,
+}
 
 impl SampledOps {
     /// None sampled yet, for `n_ops` operations.
     pub fn new(n_ops: usize) -> SampledOps {
-        SampledOps((0..n_ops).map(|_| Default::default()).collect())
+        SampledOps {
+            held: (0..n_ops).map(|_| Default::default()).collect(),
+            printing: None,
+        }
+    }
+
+    /// Chunks scanned print their likely samples with `printing`, on the
+    /// worker that scans them: the first candidates of each shown operation,
+    /// as many as the run misses when the chunk's scan ends.
+    pub fn with_printing(mut self, printing: Option<SamplePrinting>) -> SampledOps {
+        self.printing = printing;
+        self
+    }
+
+    /// Samples held of `op`.
+    fn held(&self, op: OpId) -> usize {
+        self.held
+            .get(op.index())
+            .map_or(0, |n| usize::from(n.load(Ordering::Relaxed)))
     }
 
     fn has(&self, op: OpId) -> bool {
-        self.0
-            .get(op.index())
-            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+        self.held(op) >= SAMPLES_PER_OP
     }
 
-    /// Marks every operation of which `tally` holds all its samples.
+    /// Marks how many samples `tally` holds of every operation.
     pub fn mark(&self, tally: &Tally) {
-        for (flag, samples) in self.0.iter().zip(&tally.samples) {
-            // Stored once: the flags are read by every scanning worker.
-            if samples.len() >= SAMPLES_PER_OP && !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        for (held, samples) in self.held.iter().zip(&tally.samples) {
+            // Stored when it changes: the counts are read by every
+            // scanning worker.
+            let n = samples.len().min(SAMPLES_PER_OP) as u8;
+            if held.load(Ordering::Relaxed) != n {
+                held.store(n, Ordering::Relaxed);
             }
         }
     }
@@ -291,7 +321,38 @@ pub fn scan_chunk<M: PathMatcher>(
             _ => tally.count(target, stage, pos, range, actor, sampled),
         }
     }
+    if let Some(printing) = &sampled.printing {
+        print_candidates(&mut tally, bytes, printing, sampled);
+    }
     tally
+}
+
+/// Prints, on the scanning worker, the first candidates of each operation
+/// whose samples a report shows, as many as the run misses of its samples
+/// (asked again now, after the scan), so that the serial absorb does not
+/// print them: printing on the absorbing side made it the slow one (bodies
+/// at 1x: scan 12.2 -> 18.2 ms). A candidate printed here and not kept (an
+/// earlier chunk, scanned at the same time, gave the operation its samples)
+/// is work lost: 4-29% of the prints at two threads, 6% at one, before the
+/// count of samples held replaced a flag. One kept and not printed here is
+/// printed when it is kept. Either way the samples are the same.
+fn print_candidates(
+    tally: &mut ChunkTally,
+    bytes: &[u8],
+    printing: &SamplePrinting,
+    sampled: &SampledOps,
+) {
+    let mut seen: AHashMap<OpId, usize> = AHashMap::new();
+    for (index, &(op, (start, end))) in tally.candidates.iter().enumerate() {
+        let n = seen.entry(op).or_insert_with(|| sampled.held(op));
+        if *n >= SAMPLES_PER_OP || !printing.shows(op) {
+            continue;
+        }
+        *n += 1;
+        if let Some(out) = printing.printed(op, event::trim_line(&bytes[start..end])) {
+            tally.printed.push((index, out));
+        }
+    }
 }
 
 /// How far ahead of the scan a chunk's bytes are prefetched: a page. The

@@ -1,6 +1,7 @@
 //! Output files and the console summary, one module a format. Files are
 //! written through a temporary file and a rename, never half-written.
 
+use std::borrow::Cow;
 use std::io::{IoSlice, Write};
 use std::path::Path;
 
@@ -19,7 +20,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub struct Body<'a>(Contents<'a>);
 
 enum Contents<'a> {
-    Pieces(Vec<Vec<u8>>),
+    /// Rendered already; borrowed pieces are written from where they are
+    /// (samples printed as the run kept them, see `operations::render`).
+    Pieces(Vec<Cow<'a, [u8]>>),
     Batches {
         /// Items to render, in order.
         count: usize,
@@ -110,9 +113,12 @@ impl<'a> Body<'a> {
 /// Writes `pieces`, in order, with as few system calls as it takes and at
 /// most [`crate::cleanup::WRITE_PIECE`] bytes a call, so that a signal stops
 /// a long write promptly.
-fn write_pieces(pieces: &[Vec<u8>], w: &mut impl Write) -> std::io::Result<()> {
+fn write_pieces(pieces: &[impl AsRef<[u8]>], w: &mut impl Write) -> std::io::Result<()> {
     let limit = crate::cleanup::WRITE_PIECE;
-    let slices: Vec<&[u8]> = pieces.iter().flat_map(|p| p.chunks(limit)).collect();
+    let slices: Vec<&[u8]> = pieces
+        .iter()
+        .flat_map(|p| p.as_ref().chunks(limit))
+        .collect();
     let mut rest = &slices[..];
     while !rest.is_empty() {
         crate::cleanup::stop_if_terminating();
@@ -140,12 +146,20 @@ fn write_pieces(pieces: &[Vec<u8>], w: &mut impl Write) -> std::io::Result<()> {
 
 impl From<Vec<u8>> for Body<'_> {
     fn from(bytes: Vec<u8>) -> Self {
-        Body(Contents::Pieces(vec![bytes]))
+        Body(Contents::Pieces(vec![bytes.into()]))
     }
 }
 
 impl From<Vec<Vec<u8>>> for Body<'_> {
     fn from(pieces: Vec<Vec<u8>>) -> Self {
+        Body(Contents::Pieces(
+            pieces.into_iter().map(Cow::Owned).collect(),
+        ))
+    }
+}
+
+impl<'a> From<Vec<Cow<'a, [u8]>>> for Body<'a> {
+    fn from(pieces: Vec<Cow<'a, [u8]>>) -> Self {
         Body(Contents::Pieces(pieces))
     }
 }

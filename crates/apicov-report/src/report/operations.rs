@@ -12,13 +12,17 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::Value;
 
 use crate::report::Body;
-use apicov_core::aggregate::Tally;
+use apicov_core::aggregate::{Sample, Tally, SAMPLES_PER_OP};
 use apicov_core::coverage::Coverage;
 use apicov_core::spec::{Catalogue, OpId};
 
-/// The document in pieces (`{`, one piece per operation, `}`), rendered on
-/// `pool` in batches while [`crate::report::write_all_atomic`] writes the
-/// batch before ([`Body::in_batches`]).
+/// The document in pieces (`{`, one piece per operation, `}`). When the run
+/// printed every sample as it kept it (see
+/// [`apicov_core::aggregate::SamplePrinter`]), the samples are written from
+/// where they are, between short pieces of punctuation; otherwise the
+/// operations are rendered on `pool` in batches while
+/// [`crate::report::write_all_atomic`] writes the batch before
+/// ([`Body::in_batches`]).
 pub fn render<'a>(
     catalogue: &'a Catalogue,
     tally: &'a Tally,
@@ -30,6 +34,14 @@ pub fn render<'a>(
     }
     let kept = &coverage.kept;
     let last = kept.len() - 1;
+    let printed = kept.iter().all(|op| {
+        tally.samples[op.index()]
+            .iter()
+            .all(|s| s.printed.is_some())
+    });
+    if printed {
+        return Body::from(printed_pieces(catalogue, tally, kept));
+    }
     Body::in_batches(kept.len(), pool, move |range| {
         // Each operation's samples are printed in parallel (a 200 MB run has
         // ~5,000 samples, ~6 MB of JSON) into a buffer sized for them.
@@ -51,27 +63,94 @@ pub fn render<'a>(
     })
 }
 
-/// One operation's member of the document: its id and its samples.
-fn operation(catalogue: &Catalogue, tally: &Tally, op: OpId, last: bool) -> Vec<u8> {
-    let samples = &tally.samples[op.index()];
-    let lines: usize = samples.iter().map(|s| s.line.len()).sum();
-    let mut part = Vec::with_capacity(lines + lines / 2 + 128);
-    let name = Value::from(catalogue.get(op).id.as_str());
-    part.extend_from_slice(b"  ");
-    part.extend_from_slice(&to_python_json(&name));
-    if samples.is_empty() {
-        part.extend_from_slice(b": []");
-    } else {
-        part.extend_from_slice(b": [\n");
-        for (i, sample) in samples.iter().enumerate() {
-            part.extend_from_slice(b"    ");
-            print_sample(&sample.line, &mut part);
-            part.extend_from_slice(if i + 1 < samples.len() { b",\n" } else { b"\n" });
-        }
-        part.extend_from_slice(b"  ]");
+/// The document with the samples borrowed from the tally (every one
+/// printed already), between owned pieces of punctuation and names.
+fn printed_pieces<'a>(
+    catalogue: &Catalogue,
+    tally: &'a Tally,
+    kept: &[OpId],
+) -> Vec<Cow<'a, [u8]>> {
+    let mut sink = Borrowing {
+        pieces: Vec::with_capacity(kept.len() * (2 * SAMPLES_PER_OP + 1) + 1),
+        text: b"{\n".to_vec(),
+    };
+    for (i, op) in kept.iter().enumerate() {
+        member(catalogue, tally, *op, i + 1 == kept.len(), &mut sink);
     }
-    part.extend_from_slice(if last { b"\n" } else { b",\n" });
+    sink.text.push(b'}');
+    sink.pieces.push(Cow::Owned(sink.text));
+    sink.pieces
+}
+
+/// One operation's member of the document, rendered whole.
+fn operation(catalogue: &Catalogue, tally: &Tally, op: OpId, last: bool) -> Vec<u8> {
+    let lines: usize = tally.samples[op.index()].iter().map(|s| s.line.len()).sum();
+    let mut part = Vec::with_capacity(lines + lines / 2 + 128);
+    member(catalogue, tally, op, last, &mut part);
     part
+}
+
+/// Where a member of the document goes: its text, and its samples.
+trait Sink<'a> {
+    fn text(&mut self, bytes: &[u8]);
+    fn sample(&mut self, sample: &'a Sample);
+}
+
+/// Renders: samples printed now unless printed already.
+impl Sink<'_> for Vec<u8> {
+    fn text(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn sample(&mut self, sample: &Sample) {
+        match &sample.printed {
+            Some(printed) => self.extend_from_slice(printed),
+            None => print_sample(&sample.line, self),
+        }
+    }
+}
+
+/// Pieces that borrow the printed samples.
+struct Borrowing<'a> {
+    pieces: Vec<Cow<'a, [u8]>>,
+    /// Text since the last sample.
+    text: Vec<u8>,
+}
+
+impl<'a> Sink<'a> for Borrowing<'a> {
+    fn text(&mut self, bytes: &[u8]) {
+        self.text.extend_from_slice(bytes);
+    }
+    fn sample(&mut self, sample: &'a Sample) {
+        self.pieces.push(Cow::Owned(std::mem::take(&mut self.text)));
+        let printed = sample.printed.as_deref().expect("every sample printed");
+        self.pieces.push(Cow::Borrowed(printed));
+    }
+}
+
+/// One operation's member of the document: its id and its samples.
+fn member<'a>(
+    catalogue: &Catalogue,
+    tally: &'a Tally,
+    op: OpId,
+    last: bool,
+    sink: &mut impl Sink<'a>,
+) {
+    let samples = &tally.samples[op.index()];
+    let name = Value::from(catalogue.get(op).id.as_str());
+    sink.text(b"  ");
+    sink.text(&to_python_json(&name));
+    if samples.is_empty() {
+        sink.text(b": []");
+    } else {
+        sink.text(b": [\n");
+        for (i, sample) in samples.iter().enumerate() {
+            sink.text(b"    ");
+            sink.sample(sample);
+            sink.text(if i + 1 < samples.len() { b",\n" } else { b"\n" });
+        }
+        sink.text(b"  ]");
+    }
+    sink.text(if last { b"\n" } else { b",\n" });
 }
 
 /// Prints one sample at depth 2 (inside the object and its array), straight
@@ -88,8 +167,12 @@ pub fn print_sample(line: &[u8], out: &mut Vec<u8>) {
 }
 
 /// The transcoder's part of [`print_sample`]: prints `line` and returns
-/// true, or prints nothing and returns false when it declines the line.
-fn transcode(line: &[u8], out: &mut Vec<u8>) -> bool {
+/// true, or prints nothing and returns false when it declines the line. It
+/// accepts only what [`apicov_core::event::check_whole`] accepts (the same
+/// grammar, nesting bound and UTF-8 rule, and no duplicate keys), so it is
+/// the run's [`apicov_core::aggregate::SamplePrinter`]: samples are printed
+/// as they are kept.
+pub fn transcode(line: &[u8], out: &mut Vec<u8>) -> bool {
     let mark = out.len();
     let mut t = Transcoder {
         b: line,
