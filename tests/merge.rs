@@ -91,6 +91,7 @@ fn tally(
     let printing = printer.map(|print| SamplePrinting {
         print,
         shown: (0..catalogue.len()).map(|i| i != hidden).collect(),
+        keep_lines: true,
     });
     let sampled = SampledOps::new(catalogue.len()).with_printing(printing.clone());
     let tallies: Vec<_> = pool.install(|| {

@@ -156,6 +156,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         sample_printing: Some(SamplePrinting {
             print: report::operations::transcode,
             shown: coverage::shown(&catalogue, &ineligible, &pending).into(),
+            keep_lines: args.out.report_json.is_some(),
         }),
     };
     let pool = pipeline::thread_pool(args.threads)?;

@@ -134,7 +134,8 @@ impl Hits {
 pub struct Sample {
     /// Where the event is in the input.
     pub pos: Position,
-    /// The event's line as logged, without its newline.
+    /// The event's line as logged, without its newline; empty for a printed
+    /// sample of a run whose [`SamplePrinting::keep_lines`] was false.
     pub line: Box<[u8]>,
     /// The line as audit-operations.json prints it, when the tally was given
     /// a [`SamplePrinter`] for its operation and the printer took it.
@@ -159,6 +160,12 @@ pub struct SamplePrinting {
     pub print: SamplePrinter,
     /// By operation index: whether its samples are shown.
     pub shown: std::sync::Arc<[bool]>,
+    /// Whether a printed sample keeps its raw line too, for an output that
+    /// holds raw lines (the report JSON, and so `merge` and
+    /// `--continue-from`). Without it a printed sample's `line` is empty:
+    /// the copy and its fresh pages were 1.8 ms of a 1x Metadata parse's
+    /// 53.6 ms of CPU.
+    pub keep_lines: bool,
 }
 
 impl SamplePrinting {
@@ -354,7 +361,10 @@ impl Tally {
             if printed.is_some() || chunk.checked_whole || event::check_whole(line).is_ok() {
                 kept.push(Sample {
                     pos: chunk.base + start as u64,
-                    line: line.into(),
+                    line: match (&printed, &self.printing) {
+                        (Some(_), Some(p)) if !p.keep_lines => Box::default(),
+                        _ => line.into(),
+                    },
                     printed,
                 });
             }
