@@ -63,8 +63,9 @@ pub fn render<'a>(
     })
 }
 
-/// The document with the samples borrowed from the tally (every one
-/// printed already), between owned pieces of punctuation and names.
+/// The document with the samples borrowed from the tally (`render` takes
+/// this way when every one is printed already), between owned pieces of
+/// punctuation and names.
 fn printed_pieces<'a>(
     catalogue: &Catalogue,
     tally: &'a Tally,
@@ -84,8 +85,11 @@ fn printed_pieces<'a>(
 
 /// One operation's member of the document, rendered whole.
 fn operation(catalogue: &Catalogue, tally: &Tally, op: OpId, last: bool) -> Vec<u8> {
-    let lines: usize = tally.samples[op.index()].iter().map(|s| s.line.len()).sum();
-    let mut part = Vec::with_capacity(lines + lines / 2 + 128);
+    let size: usize = tally.samples[op.index()]
+        .iter()
+        .map(|s| s.printed.as_ref().map_or(s.line.len() * 3 / 2, Vec::len))
+        .sum();
+    let mut part = Vec::with_capacity(size + 128);
     member(catalogue, tally, op, last, &mut part);
     part
 }
@@ -109,7 +113,7 @@ impl Sink<'_> for Vec<u8> {
     }
 }
 
-/// Pieces that borrow the printed samples.
+/// Pieces that borrow the printed samples (and print any other here).
 struct Borrowing<'a> {
     pieces: Vec<Cow<'a, [u8]>>,
     /// Text since the last sample.
@@ -121,9 +125,13 @@ impl<'a> Sink<'a> for Borrowing<'a> {
         self.text.extend_from_slice(bytes);
     }
     fn sample(&mut self, sample: &'a Sample) {
-        self.pieces.push(Cow::Owned(std::mem::take(&mut self.text)));
-        let printed = sample.printed.as_deref().expect("every sample printed");
-        self.pieces.push(Cow::Borrowed(printed));
+        match &sample.printed {
+            Some(printed) => {
+                self.pieces.push(Cow::Owned(std::mem::take(&mut self.text)));
+                self.pieces.push(Cow::Borrowed(printed));
+            }
+            None => print_sample(&sample.line, &mut self.text),
+        }
     }
 }
 
