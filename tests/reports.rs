@@ -197,15 +197,44 @@ fn assert_transcoder_matches_serde(lines: &[&[u8]]) -> usize {
     checked
 }
 
-#[test]
-fn samples_print_the_same_through_the_transcoder_and_serde() {
-    use apicov_core::gen::{generate, GenOptions, Level};
+/// A log of about `size` bytes generated with the bundled mini spec.
+fn generated(seed: u64, size: u64, level: apicov_core::gen::Level) -> Vec<u8> {
+    use apicov_core::gen::{generate, GenOptions};
     let spec = common::testdata("swagger-mini.json");
     let catalogue =
         apicov_core::spec::Catalogue::from_json(&std::fs::read(&spec).unwrap(), "mini").unwrap();
+    let mut log = Vec::new();
+    generate(&catalogue, &GenOptions::new(seed, size, level), &mut log);
+    log
+}
+
+/// The real events of `../shared/real-audit`, one a line, when it is there.
+fn real_audit() -> Option<Vec<u8>> {
+    let dir = common::shared("real-audit")?;
+    let mut real = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            real.extend(std::fs::read(path).unwrap());
+            real.push(b'\n');
+        }
+    }
+    Some(real)
+}
+
+/// The non-blank lines of `log`, trimmed.
+fn event_lines(log: &[u8]) -> Vec<&[u8]> {
+    log.split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn samples_print_the_same_through_the_transcoder_and_serde() {
+    use apicov_core::gen::Level;
     for level in [Level::Metadata, Level::Request, Level::RequestResponse] {
-        let mut log = Vec::new();
-        generate(&catalogue, &GenOptions::new(7, 400_000, level), &mut log);
+        let log = generated(7, 400_000, level);
         let lines: Vec<&[u8]> = log
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
@@ -239,22 +268,10 @@ fn samples_print_the_same_through_the_transcoder_and_serde() {
         adversarial.len()
     );
 
-    let Some(dir) = common::shared("real-audit") else {
+    let Some(real) = real_audit() else {
         return;
     };
-    let mut real = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "jsonl") {
-            real.extend(std::fs::read(path).unwrap());
-            real.push(b'\n');
-        }
-    }
-    let lines: Vec<&[u8]> = real
-        .split(|&b| b == b'\n')
-        .map(|l| l.trim_ascii())
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines = event_lines(&real);
     assert!(lines.len() >= 790, "{} real events", lines.len());
     assert_eq!(assert_transcoder_matches_serde(&lines), lines.len());
 }
@@ -268,31 +285,14 @@ fn samples_print_the_same_through_the_transcoder_and_serde() {
 #[test]
 fn the_sample_printer_takes_only_lines_the_whole_check_takes() {
     use apicov_core::event::{check_whole, extract, Validation};
-    use apicov_core::gen::{generate, GenOptions, Level};
+    use apicov_core::gen::Level;
     use apicov_report::report::operations::transcode;
-    let spec = common::testdata("swagger-mini.json");
-    let catalogue =
-        apicov_core::spec::Catalogue::from_json(&std::fs::read(&spec).unwrap(), "mini").unwrap();
-    let mut logs = Vec::new();
-    for level in [Level::Metadata, Level::RequestResponse] {
-        let mut log = Vec::new();
-        generate(&catalogue, &GenOptions::new(11, 60_000, level), &mut log);
-        logs.push(log);
-    }
-    if let Some(dir) = common::shared("real-audit") {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "jsonl") {
-                logs.push(std::fs::read(path).unwrap());
-            }
-        }
-    }
-    let lines: Vec<&[u8]> = logs
-        .iter()
-        .flat_map(|log| log.split(|&b| b == b'\n'))
-        .map(|l| l.trim_ascii())
-        .filter(|l| !l.is_empty())
-        .collect();
+    let mut logs = vec![
+        generated(11, 60_000, Level::Metadata),
+        generated(11, 60_000, Level::RequestResponse),
+    ];
+    logs.extend(real_audit());
+    let lines: Vec<&[u8]> = logs.iter().flat_map(|log| event_lines(log)).collect();
     let (mut taken, mut declined) = (0, 0);
     let mut try_line = |line: &[u8]| {
         if extract(line, Validation::Fast, false).is_err() {

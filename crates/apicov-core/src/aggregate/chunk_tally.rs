@@ -331,7 +331,7 @@ pub fn scan_chunk<M: PathMatcher>(
 /// whose samples a report shows, as many as the run misses of its samples
 /// (asked again now, after the scan), so that the serial absorb does not
 /// print them: printing on the absorbing side made it the slow one (bodies
-/// at 1x: scan 12.2 -> 18.2 ms). A candidate printed here and not kept (an
+/// at 1x: scan 10.9 -> 18.2 ms). A candidate printed here and not kept (an
 /// earlier chunk, scanned at the same time, gave the operation its samples)
 /// is work lost: 4-29% of the prints at two threads, 6% at one, before the
 /// count of samples held replaced a flag. One kept and not printed here is
