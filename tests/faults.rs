@@ -224,42 +224,54 @@ impl apicov_core::routes::PathMatcher for TruncateOnFirstLookup {
 
 #[test]
 fn a_log_truncated_while_mapped_is_an_error_naming_it() {
+    use apicov_core::aggregate::SamplePrinting;
     use apicov_core::pipeline::{self, Engine, EngineOptions};
     let dir = tempfile::tempdir().unwrap();
-    let log = generate(dir.path(), "audit.log", "2M");
-    let (catalogue, trie) = mini_trie();
-    let matcher = TruncateOnFirstLookup {
-        inner: trie,
-        file: log.clone(),
-        done: std::sync::Once::new(),
+    // With samples printed as they are kept too: the worker prints a
+    // chunk's candidates from its mapped bytes after the scan.
+    let (catalogue, _) = mini_trie();
+    let printing = SamplePrinting {
+        print: apicov_report::report::operations::transcode,
+        shown: vec![true; catalogue.len()].into(),
+        keep_lines: false,
     };
-    let router = apicov_core::routes::Router::with_matcher(
-        matcher,
-        apicov_core::routes::WatchCredit::Deprecated,
-    );
-    let options = EngineOptions {
-        chunk_size: 64 << 10,
-        ..EngineOptions::default()
-    };
-    let pool = pipeline::thread_pool(1).unwrap();
-    let size = fs::metadata(&log).unwrap().len();
-    let names = [apicov_core::input::InputName::File(log.clone())];
-    let engine = Engine::new(&router, catalogue.len(), &options, &pool);
-    let err = engine
-        .run(&names, &[])
-        .expect_err("the truncation is reported");
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "{}: truncated while being read ({size} bytes when opened, 4096 now; logrotate \
-             copytruncate?): no result written; run again on the rotated copy, or read a live \
-             log with --read-mode stream",
-            log.display()
-        )
-    );
-    // The process is alive and the next run of the same engine works.
-    let (tally, _) = engine.run(&names, &[]).unwrap();
-    assert_eq!(tally.inputs[0].bytes, 4096);
+    for (n, sample_printing) in [None, Some(printing)].into_iter().enumerate() {
+        let log = generate(dir.path(), &format!("audit-{n}.log"), "2M");
+        let (catalogue, trie) = mini_trie();
+        let matcher = TruncateOnFirstLookup {
+            inner: trie,
+            file: log.clone(),
+            done: std::sync::Once::new(),
+        };
+        let router = apicov_core::routes::Router::with_matcher(
+            matcher,
+            apicov_core::routes::WatchCredit::Deprecated,
+        );
+        let options = EngineOptions {
+            chunk_size: 64 << 10,
+            sample_printing,
+            ..EngineOptions::default()
+        };
+        let pool = pipeline::thread_pool(1).unwrap();
+        let size = fs::metadata(&log).unwrap().len();
+        let names = [apicov_core::input::InputName::File(log.clone())];
+        let engine = Engine::new(&router, catalogue.len(), &options, &pool);
+        let err = engine
+            .run(&names, &[])
+            .expect_err("the truncation is reported");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: truncated while being read ({size} bytes when opened, 4096 now; logrotate \
+                 copytruncate?): no result written; run again on the rotated copy, or read a live \
+                 log with --read-mode stream",
+                log.display()
+            )
+        );
+        // The process is alive and the next run of the same engine works.
+        let (tally, _) = engine.run(&names, &[]).unwrap();
+        assert_eq!(tally.inputs[0].bytes, 4096);
+    }
 }
 
 /// A matcher that notes the process's mapped-file memory the first time it
