@@ -561,8 +561,9 @@ mod tests {
         assert_ne!(request_key(b"abc"), request_key(b"abd"));
     }
 
-    /// The word-at-a-time decoder against the plain rule, for every byte
-    /// value at every digit position (and each separator).
+    /// The decoder (and the word-at-a-time one, where SSE2 is used) against
+    /// the plain rule, for every byte value at every digit position (and
+    /// each separator).
     #[test]
     fn uuid_keys_take_exactly_hex_digits() {
         fn plain(id: &[u8]) -> Option<u128> {
@@ -583,7 +584,10 @@ mod tests {
             for byte in 0..=255u8 {
                 let mut id = base;
                 id[at] = byte;
-                assert_eq!(keys::uuid_value(&id), plain(&id), "{:?}", id[at] as char);
+                let want = plain(&id);
+                assert_eq!(keys::uuid_value(&id), want, "{:?}", id[at] as char);
+                let swar = keys::uuid_words(&id).and_then(keys::hex32_swar);
+                assert_eq!(swar, want, "{:?}", id[at] as char);
             }
         }
     }
