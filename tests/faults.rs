@@ -445,6 +445,49 @@ fn a_signal_during_the_write_leaves_no_temporary_file() {
     }
 }
 
+/// Outputs are written all or none, audit-operations.json on one worker
+/// while the others are written on another: whichever of them cannot be
+/// written, the run names it in one line, exits 2, and leaves every output
+/// as it was and no temporary file.
+#[test]
+fn an_output_that_cannot_be_written_leaves_every_output_as_it_was() {
+    const NAMES: [&str; 4] = ["e.txt", "o.json", "r.json", "x.xml"];
+    let dir = tempfile::tempdir().unwrap();
+    let log = generate(dir.path(), "audit.log", "300K");
+    for broken in NAMES {
+        let out = dir.path().join(format!("out-{broken}"));
+        fs::create_dir_all(&out).unwrap();
+        for name in NAMES {
+            if name == broken {
+                fs::create_dir(out.join(name)).unwrap(); // where the file should go
+            } else {
+                fs::write(out.join(name), "old\n").unwrap();
+            }
+        }
+        let assert = parse_into(&[&log], &out)
+            .arg("--junit")
+            .arg(out.join("x.xml"))
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert_eq!(
+            stderr,
+            format!(
+                "apicov: error: {}: cannot write: is a directory\n",
+                out.join(broken).display()
+            )
+        );
+        for name in NAMES.iter().filter(|&&n| n != broken) {
+            assert_eq!(
+                fs::read(out.join(name)).unwrap(),
+                b"old\n",
+                "{broken}: {name}"
+            );
+        }
+        assert_eq!(leftovers(&out), Vec::<String>::new(), "{broken}");
+    }
+}
+
 /// FIFOs, process substitution and pipes cannot be mapped or sought: they
 /// are read as streams, with the same bytes out as the file itself.
 #[test]

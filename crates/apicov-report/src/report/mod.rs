@@ -261,33 +261,54 @@ pub mod summary;
 /// written first, then all are renamed.
 pub fn write_all_atomic(files: &[(std::path::PathBuf, Body<'_>)]) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let out_err = |source| Error::Output {
-            path: path.clone(),
-            source,
-        };
-        if path.is_dir() {
-            return Err(out_err(std::io::Error::other("is a directory")));
-        }
-        let mut tmp = Staged(Some(crate::cleanup::temp_file_in(dir).map_err(out_err)?));
-        let file = tmp.0.as_mut().expect("staged until renamed");
-        bytes.write_to(file).map_err(out_err)?;
-        readable(file).map_err(out_err)?;
-        staged.push((path, tmp));
+    for (path, body) in files {
+        staged.push(stage(path, body)?);
     }
+    commit(staged)
+}
+
+/// A file written in full under a temporary name in its directory, which
+/// [`commit`] renames into place; dropped instead, it is removed. Files
+/// staged on different threads are written at the same time (writes to one
+/// file take its inode's lock in turn).
+pub struct StagedFile<'p> {
+    path: &'p Path,
+    tmp: Staged,
+}
+
+/// Writes `body` to a temporary file beside `path` (the first step of
+/// [`write_all_atomic`]).
+pub fn stage<'p>(path: &'p Path, body: &Body<'_>) -> Result<StagedFile<'p>> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let out_err = |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path.is_dir() {
+        return Err(out_err(std::io::Error::other("is a directory")));
+    }
+    let mut tmp = Staged(Some(crate::cleanup::temp_file_in(dir).map_err(out_err)?));
+    let file = tmp.0.as_mut().expect("staged until renamed");
+    body.write_to(file).map_err(out_err)?;
+    readable(file).map_err(out_err)?;
+    Ok(StagedFile { path, tmp })
+}
+
+/// Renames staged files into place, in order (the second step of
+/// [`write_all_atomic`]); after a failed rename the rest are removed.
+pub fn commit(files: Vec<StagedFile<'_>>) -> Result<()> {
     let mut renaming = crate::cleanup::renaming();
     let mut result = Ok(());
-    for (path, mut tmp) in staged {
+    for StagedFile { path, mut tmp } in files {
         let tmp = tmp.0.take().expect("staged until renamed");
         let tmp_path = tmp.path().to_path_buf();
         if result.is_ok() {
             if let Err(e) = tmp.persist(path) {
                 result = Err(Error::Output {
-                    path: path.clone(),
+                    path: path.to_path_buf(),
                     source: e.error,
                 });
             }
