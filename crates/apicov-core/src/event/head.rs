@@ -20,44 +20,52 @@ impl<'a> Scanner<'a> {
     /// there, so the fields are the same either way (tested). Fast mode runs
     /// at 1.7-2.1x the throughput with it (benches/extract.rs; see README).
     pub(super) fn canonical_head(&mut self, fields: &mut Fields<'a>) -> Result<bool, LineIssue> {
-        const KIND: &[u8] = br#""kind":"Event","apiVersion":"audit.k8s.io/v1","level":"#;
-        const MEMBERS: [&[u8]; 4] = [
-            br#","auditID":"#,
-            br#","stage":"#,
-            br#","requestURI":"#,
-            br#","verb":"#,
-        ];
-        if !self.b[self.i..].starts_with(KIND) || self.b.get(self.i + KIND.len()) != Some(&b'"') {
+        if !self.member(br#""kind":"Event","apiVersion":"audit.k8s.io/v1","level":"#) {
             return Ok(false);
         }
-        self.i += KIND.len();
-        // level
         if self.known(&LEVELS).is_none() {
             self.string()?;
         }
-        for (n, key) in MEMBERS.iter().enumerate() {
-            let at = self.i + key.len();
-            if !self.b[self.i..].starts_with(key) || self.b.get(at) != Some(&b'"') {
-                break;
-            }
-            self.i = at;
-            let known = match n {
-                1 => self.known(&STAGES),
-                3 => self.known(&VERBS),
-                _ => None,
-            };
-            let value = Some(match known {
-                Some(value) => value,
-                None => self.string()?,
-            });
-            match n {
-                0 => fields.audit_id = value,
-                1 => fields.stage = value,
-                2 => fields.request_uri = value,
-                _ => fields.verb = value,
-            }
+        if !self.member(br#","auditID":"#) {
+            return Ok(true);
         }
+        fields.audit_id = Some(self.string()?);
+        if !self.member(br#","stage":"#) {
+            return Ok(true);
+        }
+        fields.stage = Some(match self.known(&STAGES) {
+            Some(value) => value,
+            None => self.string()?,
+        });
+        if !self.member(br#","requestURI":"#) {
+            return Ok(true);
+        }
+        fields.request_uri = Some(self.string()?);
+        if !self.member(br#","verb":"#) {
+            return Ok(true);
+        }
+        fields.verb = Some(match self.known(&VERBS) {
+            Some(value) => value,
+            None => self.string()?,
+        });
         Ok(true)
+    }
+
+    /// When `key` (a literal up to the colon) and a string's opening quote
+    /// follow, steps over the key and returns true. Each key is its own
+    /// call with its own length, so the compiler compares it inline in a
+    /// few wide loads; a loop over the keys called `memcmp` for each:
+    /// 477.9M -> 452.8M instructions for 199 MB (CRD-heavy, one thread),
+    /// CPU 46.2 -> 45.1 and 47.1 -> 45.7 ms (Metadata, one thread, both
+    /// orders).
+    #[inline(always)]
+    fn member<const N: usize>(&mut self, key: &[u8; N]) -> bool {
+        let found =
+            self.b.get(self.i..self.i + N) == Some(key) && self.b.get(self.i + N) == Some(&b'"');
+        if found {
+            self.i += N;
+        }
+        found
     }
 
     /// At an opening quote: when one of `values` (with its closing quote)
