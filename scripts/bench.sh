@@ -19,7 +19,9 @@
 #               aggregated APIs (paths in no spec)
 # For each: wall and CPU (user+sys) of wc -l and of apicov parse, medians
 # of RUNS runs taken in turns (wc, apicov, wc, apicov, ...) after one untimed
-# apicov run, their ratios,
+# apicov run, their ratios, back to back (1x, 4x) and with a PAUSE before
+# each run (1xp: what one CI job's single run meets, where memory freed
+# seconds ago may have gone back to a VM's host and comes back page by page),
 # and apicov's peak RSS (one extra run). Then peak RSS over one BIG_GB file.
 #
 #   scripts/bench.sh                      # apicov and wc -l
@@ -32,6 +34,7 @@ export LC_ALL=C   # $EPOCHREALTIME and printf with a '.' decimal point
 
 SIZE=${SIZE:-95M}          # per rotated file
 RUNS=${RUNS:-9}            # median of RUNS runs, commands taking turns
+PAUSE=${PAUSE:-3}          # seconds before each run of the "1xp" rows
 SPEC=${SPEC:-../shared/k8s/swagger-v1.34.json}
 [ -f "$SPEC" ] || SPEC=testdata/swagger-mini.json
 DATA=target/bench-data
@@ -115,18 +118,22 @@ for shape in "${SHAPES[@]}"; do
   files=("$DATA/$shape"/audit-*.log)
   bytes=$(cat "${files[@]}" | wc -c)
   evict "${files[@]}"; cat "${files[@]}" > /dev/null   # a set cache state: read back once
-  for x in 1 4; do
-    set -- ; for _ in $(seq "$x"); do set -- "$@" "${files[@]}"; done
+  for x in 1 4 1p; do
+    set -- ; for _ in $(seq "${x%p}"); do set -- "$@" "${files[@]}"; done
     wc_cmd=(wc -l "$@"); ap_cmd=("$APICOV" "${parse_args[@]}" "$@")
     # One untimed run first: the 1x row of the first shapes measured
     # 0.047-0.066 s where the same parse took 0.029-0.031 s later in the
     # same bench (a medians-of-9 row, so a slow period of a second or more
     # after the build and the cache reset, not one outlier).
     run1 "${ap_cmd[@]}" > /dev/null
-    read -r ww wcpu aw acpu <<<"$(median_pair wc_cmd ap_cmd)"
-    mb=$(echo "$bytes * $x / 1000000" | bc -l)
+    if [ "$x" = 1p ]; then
+      read -r ww wcpu aw acpu <<<"$(median_pair wc_cmd ap_cmd sleep "$PAUSE")"
+    else
+      read -r ww wcpu aw acpu <<<"$(median_pair wc_cmd ap_cmd)"
+    fi
+    mb=$(echo "$bytes * ${x%p} / 1000000" | bc -l)
     printf '%-10s %-3s %7.0f | %8.3f %8.3f | %8.3f %8.3f | %6.2f %6.2f | %7.0f %7s\n' \
-      "$shape" "${x}x" "$mb" "$ww" "$wcpu" "$aw" "$acpu" \
+      "$shape" "${x%p}x${x//[0-9]/}" "$mb" "$ww" "$wcpu" "$aw" "$acpu" \
       "$(echo "$aw / $ww" | bc -l)" "$(echo "$acpu / $wcpu" | bc -l)" \
       "$(echo "$mb / $aw" | bc -l)" "$(rss "${ap_cmd[@]}")"
   done

@@ -7,6 +7,12 @@ use clap::Parser;
 // Chunk tallies are built on one worker and freed on another; glibc's
 // per-thread arenas handle that poorly. mimalloc: whole `apicov parse` of
 // 200 MB 2-6% faster (min and median of two sets of 25 alternating runs).
+// Built without its huge-page advice on the heap (`no_thp`): on a VM that
+// reports free memory to its host, a fresh 2 MiB page comes back from the
+// host on first touch, and one parse after a pause took 85.6 ms of CPU
+// instead of 51.9 (171.4 instead of 61.7 with bodies); back to back, when
+// the pages freed by the run before are reused, 4 KiB pages cost 4-8 ms
+// more (README, "Speed").
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
