@@ -47,7 +47,7 @@ pub fn console(
 /// audit-operations.json, by far the largest file (6 MB for 199 MB of
 /// Metadata lines, 2 ms of writing), is rendered and written on one worker
 /// while the other renders and writes the rest; then all are renamed, in
-/// the order of the flags.
+/// one order (endpoints, operations, report JSON, JUnit, HTML).
 pub fn write_outputs(
     run: &Run,
     out: &OutputArgs,
@@ -75,9 +75,11 @@ pub fn write_outputs(
                 .as_deref()
                 .map(|path| report::stage(path, &vec![Cow::Borrowed(endpoints.as_bytes())].into()))
                 .transpose();
-            let later = output
-                .is_ok()
-                .then(|| later_outputs(run, coverage_ref, out));
+            // Not rendered once an earlier file failed: that error is the one reported.
+            let later = match output {
+                Ok(_) => later_outputs(run, coverage_ref, out),
+                Err(_) => Ok(Vec::new()),
+            };
             (endpoints, output, later)
         },
         || {
@@ -94,7 +96,7 @@ pub fn write_outputs(
     let (endpoints, output, later) = rest;
     let mut staged: Vec<_> = output?.into_iter().collect();
     staged.extend(operations?);
-    staged.extend(later.expect("rendered when the output was staged")?);
+    staged.extend(later?);
     report::commit(staged)?;
     Ok((endpoints, coverage))
 }

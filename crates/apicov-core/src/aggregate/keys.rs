@@ -113,8 +113,8 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 #[cfg(any(not(target_arch = "x86_64"), test))]
 const HIGH: u64 = ONES * 0x80;
 
-#[cfg(any(not(target_arch = "x86_64"), test))]
 /// Nonzero unless all eight bytes of `w` are ASCII hex digits.
+#[cfg(any(not(target_arch = "x86_64"), test))]
 #[inline(always)]
 fn not_hex(w: u64) -> u64 {
     // Per byte below 0x80 (so no sum carries into the next byte): the high
@@ -128,9 +128,9 @@ fn not_hex(w: u64) -> u64 {
     (w & HIGH) | (!(digit | letter) & HIGH)
 }
 
-#[cfg(any(not(target_arch = "x86_64"), test))]
 /// Eight hex digits (checked by [`not_hex`]), the first in the lowest byte
 /// (as read from memory, little-endian), as their value.
+#[cfg(any(not(target_arch = "x86_64"), test))]
 #[inline(always)]
 fn hex8(w: u64) -> u32 {
     // A digit's value is its low four bits, plus 9 for a letter (bit 6).

@@ -47,6 +47,7 @@ impl Stage {
     ];
 
     /// The stage named by `raw` (its JSON string content).
+    ///
     /// Picks the one candidate by length (and a letter), then compares it
     /// as a fixed-size array, which compiles to two word compares: the match
     /// on byte strings it replaces called `memcmp` per candidate, 46
