@@ -176,12 +176,24 @@ impl SamplePrinting {
 
     /// `line`, a sample of `op`, printed: `None` if `op`'s samples are not
     /// shown or the printer declines the line.
+    ///
+    /// Printed into the thread's scratch buffer, then copied out at its
+    /// exact size. A printed body can take 1.1-2.3x its compact line (the
+    /// indentation of deep managedFields), so a buffer reserved up front
+    /// either wastes memory or grows by doubling; with the heap in 4 KiB
+    /// pages each page touched is a fault: bodies 8,673 -> 7,908 faults,
+    /// CPU 55.5 -> 53.9 and 55.6 -> 53.9 ms (15 runs in turns, both orders).
     pub fn printed(&self, op: OpId, line: &[u8]) -> Option<Vec<u8>> {
         if !self.shows(op) {
             return None;
         }
-        let mut out = Vec::with_capacity(line.len() + line.len() / 2 + 64);
-        (self.print)(line, &mut out).then_some(out)
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.clear();
+            (self.print)(line, scratch).then(|| scratch.to_vec())
+        })
     }
 }
 
