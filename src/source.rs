@@ -262,7 +262,7 @@ pub fn fetch_all(
 }
 
 fn read_local(name: &str, path: &Path) -> Result<Document> {
-    match fs::read(path) {
+    match read_populated(path) {
         Ok(bytes) => Ok(Document {
             name: name.to_string(),
             bytes,
@@ -272,6 +272,48 @@ fn read_local(name: &str, path: &Path) -> Result<Document> {
             message: e.to_string(),
         }),
     }
+}
+
+/// `fs::read`, with the buffer's pages faulted in by one `madvise` first.
+/// The heap is in 4 KiB pages (see src/main.rs), and the 4 MB spec read
+/// into fresh memory took a page fault a page. `MADV_POPULATE_WRITE` (Linux
+/// 5.14) fills them in one call, where it is missing the read faults them
+/// in as before: "spec, lists, router" 3.3 -> 2.9 ms (medians of 15), a
+/// Metadata parse's page faults 4,493 -> 3,576, its wall 36.1 -> 35.2 and
+/// 37.1 -> 36.6 ms (21 runs in turns, both orders).
+fn read_populated(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let len = file.metadata().map_or(0, |m| m.len());
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    populate(bytes.spare_capacity_mut());
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Faults in the whole pages of `buffer` at once (best effort).
+fn populate(buffer: &mut [std::mem::MaybeUninit<u8>]) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = buffer.as_mut_ptr() as usize;
+        let first = start.next_multiple_of(PAGE);
+        let end = (start + buffer.len()) / PAGE * PAGE;
+        if end > first {
+            // SAFETY: [first, end) lies inside `buffer`, memory this process
+            // owns; MADV_POPULATE_WRITE only faults its pages in, writable,
+            // and changes no byte of them.
+            unsafe {
+                libc::madvise(
+                    first as *mut libc::c_void,
+                    end - first,
+                    libc::MADV_POPULATE_WRITE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buffer;
 }
 
 /// Validators kept beside a cached body.
@@ -304,6 +346,20 @@ fn cache_key(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pages faulted in ahead change nothing read: every size around a
+    /// page boundary reads back byte for byte.
+    #[test]
+    fn a_populated_read_is_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for size in [0, 1, 4095, 4096, 4097, 8191, 65_537, 1 << 20] {
+            let path = dir.path().join(format!("f{size}"));
+            let bytes: Vec<u8> = (0..size).map(|i| (i * 7 + size) as u8).collect();
+            fs::write(&path, &bytes).unwrap();
+            assert_eq!(read_populated(&path).unwrap(), bytes, "{size} bytes");
+        }
+        assert!(read_populated(&dir.path().join("missing")).is_err());
+    }
 
     #[test]
     fn cache_keys_differ_per_url_and_are_stable() {
