@@ -11,7 +11,7 @@ use clap::Parser;
 // reports free memory to its host, a fresh 2 MiB page comes back from the
 // host on first touch, and one parse after a pause took 85.6 ms of CPU
 // instead of 51.9 (171.4 instead of 61.7 with bodies); back to back, when
-// the pages freed by the run before are reused, 4 KiB pages cost 4-8 ms
+// the pages freed by the run before are reused, 4 KiB pages cost 4-9 ms
 // more (README, "Speed").
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
