@@ -47,28 +47,14 @@ impl Stage {
     ];
 
     /// The stage named by `raw` (its JSON string content).
-    ///
-    /// Picks the one candidate by length (and a letter), then compares it
-    /// as a fixed-size array, which compiles to two word compares: the match
-    /// on byte strings it replaces called `memcmp` per candidate, 46
-    /// instructions a line.
     pub fn parse(raw: &[u8]) -> Option<Stage> {
-        fn is<const N: usize>(raw: &[u8], word: &[u8; N]) -> bool {
-            <&[u8; N]>::try_from(raw).is_ok_and(|raw| raw == word)
-        }
-        let stage = match raw.len() {
-            16 => Stage::ResponseComplete,
-            15 if raw[2] == b'q' => Stage::RequestReceived,
-            15 => Stage::ResponseStarted,
-            _ => Stage::Panic,
-        };
-        let known = match stage {
-            Stage::ResponseComplete => is(raw, b"ResponseComplete"),
-            Stage::RequestReceived => is(raw, b"RequestReceived"),
-            Stage::ResponseStarted => is(raw, b"ResponseStarted"),
-            Stage::Panic => is(raw, b"Panic"),
-        };
-        known.then_some(stage)
+        Some(match raw {
+            b"RequestReceived" => Stage::RequestReceived,
+            b"ResponseStarted" => Stage::ResponseStarted,
+            b"ResponseComplete" => Stage::ResponseComplete,
+            b"Panic" => Stage::Panic,
+            _ => return None,
+        })
     }
 
     /// The stage's name as logged.
