@@ -52,8 +52,18 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 16 + 8 + 16;
 /// and this build, else parsed (and stored for next time). Errors are
 /// [`Catalogue::from_json`]'s; a cache that cannot be read or written costs
 /// only the parse.
+///
+/// A hit needs only the spec's hash: a large local spec is hashed through a
+/// mapping, not read (see [`Document::with_mapped`]). A miss parses the bytes
+/// read, which are hashed again, so the entry stored is keyed by the bytes
+/// parsed even if the file changed in between.
 pub fn load(fetcher: &Fetcher, doc: &Document) -> Result<Catalogue> {
-    load_in(fetcher.cache_dir(), &doc.bytes, &doc.name)
+    let dir = fetcher.cache_dir();
+    let hit = doc.with_mapped(|spec| lookup(dir, &Key::of(Rules::Spec, spec), decode_catalogue));
+    if let Some(Some(catalogue)) = hit {
+        return Ok(catalogue);
+    }
+    load_in(dir, doc.bytes()?, &doc.name)
 }
 
 /// [`load`] with an explicit cache directory.
@@ -75,12 +85,13 @@ pub fn load_list(fetcher: &Fetcher, doc: &Document) -> Result<EndpointList> {
 
 /// [`load_list`] with an explicit cache directory.
 pub fn load_list_in(cache_dir: &Path, doc: &Document) -> Result<EndpointList> {
+    let bytes = doc.bytes()?;
     cached(
         cache_dir,
-        &Key::of(Rules::List, &doc.bytes),
+        &Key::of(Rules::List, bytes),
         encode_list,
         |r| decode_list(r, &doc.name),
-        || EndpointList::parse(&doc.bytes, &doc.name),
+        || EndpointList::parse(bytes, &doc.name),
     )
 }
 
@@ -92,16 +103,18 @@ fn cached<T>(
     decode: impl Fn(&mut Reader) -> Option<T>,
     build: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
-    let path = entry_path(cache_dir, key);
-    if let Some(value) = fs::read(&path)
-        .ok()
-        .and_then(|e| decode_entry(&e, key, &decode))
-    {
+    if let Some(value) = lookup(cache_dir, key, decode) {
         return Ok(value);
     }
     let value = build()?;
-    store(&path, &entry(key, &encode(&value)));
+    store(&entry_path(cache_dir, key), &entry(key, &encode(&value)));
     Ok(value)
+}
+
+/// The value stored for `key`, if the cache holds a sound entry for it.
+fn lookup<T>(cache_dir: &Path, key: &Key, decode: impl Fn(&mut Reader) -> Option<T>) -> Option<T> {
+    let entry = fs::read(entry_path(cache_dir, key)).ok()?;
+    decode_entry(&entry, key, decode)
 }
 
 /// Where the entry for `spec` lives.
@@ -448,6 +461,50 @@ mod tests {
         assert!(decode(&entry, &other).is_none());
         // The same bytes read as a list are another entry.
         assert_ne!(Key::of(Rules::List, &spec).spec_hash, key.spec_hash);
+    }
+
+    /// A large local spec is looked up by the hash of its mapping, never
+    /// read (the entry found is used: here one planted for its bytes); once
+    /// its bytes change it is read, parsed and stored again.
+    #[test]
+    fn a_large_spec_is_looked_up_through_its_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let fetcher = Fetcher::new(Some(dir.path().join("cache")), true);
+        let mut spec = mini();
+        spec.resize(crate::source::MAP_AT_LEAST as usize + 10, b' ');
+        let path = dir.path().join("swagger.json");
+        fs::write(&path, &spec).unwrap();
+        let location = path.to_str().unwrap();
+        let parsed = Catalogue::from_json(&spec, "swagger.json").unwrap();
+
+        let doc = fetcher.get(location).unwrap();
+        same(&load(&fetcher, &doc).unwrap(), &parsed);
+        assert!(doc.was_read(), "a miss reads the spec");
+
+        // Another catalogue planted under the spec's key: a hit returns it.
+        let mut value: serde_json::Value = serde_json::from_slice(&mini()).unwrap();
+        let paths = value["paths"].as_object_mut().unwrap();
+        let first = paths.keys().next().unwrap().clone();
+        paths.remove(&first);
+        let other = Catalogue::from_json(&serde_json::to_vec(&value).unwrap(), "other").unwrap();
+        assert!(other.len() < parsed.len());
+        let key = Key::of(Rules::Spec, &spec);
+        fs::write(
+            entry_path(fetcher.cache_dir(), &key),
+            entry(&key, &encode_catalogue(&other)),
+        )
+        .unwrap();
+        let doc = fetcher.get(location).unwrap();
+        same(&load(&fetcher, &doc).unwrap(), &other);
+        assert!(!doc.was_read(), "a hit hashes the mapping only");
+
+        // One byte changed in place: a miss, parsed from the bytes read.
+        let at = spec.len() - 1;
+        spec[at] = b'\n';
+        fs::write(&path, &spec).unwrap();
+        let doc = fetcher.get(location).unwrap();
+        same(&load(&fetcher, &doc).unwrap(), &parsed);
+        assert!(doc.was_read());
     }
 
     #[test]

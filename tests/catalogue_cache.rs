@@ -235,9 +235,8 @@ fn list_docs() -> Vec<apicov::source::Document> {
     }
     let mut docs: Vec<apicov::source::Document> = paths
         .iter()
-        .map(|p| apicov::source::Document {
-            name: p.display().to_string(),
-            bytes: std::fs::read(p).unwrap(),
+        .map(|p| {
+            apicov::source::Document::from_bytes(p.display().to_string(), std::fs::read(p).unwrap())
         })
         .collect();
     for (name, text) in [
@@ -248,10 +247,10 @@ fn list_docs() -> Vec<apicov::source::Document> {
             "- endpoint: a\n  reason: yes\n  link: 3\n- 7\n- endpoint: [x]\n- reason: r\n- a\n- b\n",
         ),
     ] {
-        docs.push(apicov::source::Document {
-            name: name.into(),
-            bytes: text.as_bytes().to_vec(),
-        });
+        docs.push(apicov::source::Document::from_bytes(
+            name,
+            text.as_bytes().to_vec(),
+        ));
     }
     docs
 }
@@ -262,9 +261,9 @@ fn cached_lists_are_the_parsed_ones() {
     use apicov_core::lists::EndpointList;
     let dir = tempfile::tempdir().unwrap();
     for doc in list_docs() {
-        let parsed = EndpointList::parse(&doc.bytes, &doc.name).unwrap();
+        let parsed = EndpointList::parse(doc.bytes().unwrap(), &doc.name).unwrap();
         let first = load_list_in(dir.path(), &doc).unwrap();
-        let entry = list_entry_path_for(dir.path(), &doc.bytes);
+        let entry = list_entry_path_for(dir.path(), doc.bytes().unwrap());
         let written = inode(&entry);
         let hit = load_list_in(dir.path(), &doc).unwrap();
         assert_eq!(inode(&entry), written, "{}", doc.name);
@@ -284,16 +283,13 @@ fn cached_lists_are_the_parsed_ones() {
         assert_eq!(rebuilt.entries, parsed.entries, "{}", doc.name);
     }
     // A list that does not parse: the parse's error, no entry.
-    let bad = apicov::source::Document {
-        name: "bad.yaml".into(),
-        bytes: b"key: value\n".to_vec(),
-    };
-    let want = EndpointList::parse(&bad.bytes, &bad.name)
+    let bad = apicov::source::Document::from_bytes("bad.yaml", b"key: value\n".to_vec());
+    let want = EndpointList::parse(bad.bytes().unwrap(), &bad.name)
         .unwrap_err()
         .to_string();
     assert_eq!(
         load_list_in(dir.path(), &bad).unwrap_err().to_string(),
         want
     );
-    assert!(!list_entry_path_for(dir.path(), &bad.bytes).exists());
+    assert!(!list_entry_path_for(dir.path(), bad.bytes().unwrap()).exists());
 }

@@ -122,7 +122,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         .try_into()
         .map_err(|_| Error::Usage("internal: baseline documents missing".into()))?;
     let pull =
-        RunOperations::parse(&pull_doc.bytes, &catalogue).map_err(|message| Error::Source {
+        RunOperations::parse(pull_doc.bytes()?, &catalogue).map_err(|message| Error::Source {
             source_name: pull_doc.name.clone(),
             message,
         })?;
@@ -228,7 +228,7 @@ pub fn compare(
     pull_name: &str,
     log: &mut String,
 ) -> Result<Comparison> {
-    let ci = RunOperations::parse(&ci_doc.bytes, catalogue).map_err(|message| Error::Source {
+    let ci = RunOperations::parse(ci_doc.bytes()?, catalogue).map_err(|message| Error::Source {
         source_name: ci_doc.name.clone(),
         message,
     })?;

@@ -48,7 +48,7 @@ pub fn run(args: &LintListsArgs) -> Result<i32> {
                 message,
             };
             let report: Value =
-                serde_json::from_slice(&doc.bytes).map_err(|e| bad(e.to_string()))?;
+                serde_json::from_slice(doc.bytes()?).map_err(|e| bad(e.to_string()))?;
             let ops = report
                 .get("operations")
                 .and_then(Value::as_object)

@@ -343,7 +343,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         .as_ref()
         .and_then(|_| docs.next())
     {
-        Some(doc) => EndpointList::parse(&doc.bytes, &doc.name),
+        Some(doc) => EndpointList::parse(doc.bytes()?, &doc.name),
         None => recorded_list(&reports, which, flag),
     };
     let ineligible = list(&given[0], "ineligible")?;
