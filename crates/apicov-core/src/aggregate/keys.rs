@@ -156,6 +156,104 @@ pub(super) fn normalise_unmatched_into(uri: &[u8], out: &mut String) {
     out.clear();
     let (path, _) = crate::routes::split_uri(uri);
     let path = lossy(path);
+    // The segments are what follows each slash (as `path.split('/')
+    // .skip(1)`); no rule below looks past the ninth, nor tells 12 of them
+    // from more, so the first KEPT + 1 slashes are all it needs.
+    const KEPT: usize = 12;
+    let mut slashes = [0usize; KEPT + 1];
+    let found = find_slashes(path.as_bytes(), &mut slashes);
+    let count = found.min(KEPT);
+    let end = |k: usize| {
+        if k + 1 < found {
+            slashes[k + 1]
+        } else {
+            path.len()
+        }
+    };
+    let segment = |k: usize| &path[slashes[k] + 1..end(k)];
+    // The group/version prefix, copied as it is, and the index of the first
+    // segment after it.
+    let resource_start = match (count, count.checked_sub(1).map(|_| segment(0))) {
+        (2.., Some("api")) => 2,
+        (3.., Some("apis")) => 3,
+        _ => {
+            out.push_str(&path);
+            return;
+        }
+    };
+    out.push_str(&path[slashes[0]..end(resource_start - 1)]);
+    let mut resource = resource_start;
+    if count - resource_start >= 2 && segment(resource_start) == "namespaces" {
+        if count - resource_start == 2 {
+            out.push_str("/namespaces/{name}");
+            return;
+        }
+        out.push_str("/namespaces/{namespace}");
+        resource += 2;
+    }
+    if resource >= count {
+        return;
+    }
+    out.push('/');
+    out.push_str(segment(resource));
+    if resource + 1 < count {
+        out.push_str("/{name}");
+    }
+    if resource + 2 < count {
+        out.push('/');
+        out.push_str(segment(resource + 2));
+        if resource + 3 < count {
+            out.push_str("/{path}");
+        }
+    }
+}
+
+/// Fills `at` with the indices of the first `at.len()` slashes of `path`,
+/// in order, and returns how many it found: sixteen bytes at a time with
+/// SSE2, each slash found by its bit in the compare mask, where a byte loop
+/// took ~5 instructions a byte.
+fn find_slashes(path: &[u8], at: &mut [usize]) -> usize {
+    let mut found = 0;
+    let mut from = 0;
+    #[cfg(target_arch = "x86_64")]
+    while from + 16 <= path.len() {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is always present on x86_64, and the unaligned load
+        // reads path[from..from + 16], inside `path` (checked above).
+        let mut mask = unsafe {
+            let v = _mm_loadu_si128(path.as_ptr().add(from).cast::<__m128i>());
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'/' as i8))) as u32
+        };
+        while mask != 0 {
+            let Some(slot) = at.get_mut(found) else {
+                return found;
+            };
+            *slot = from + mask.trailing_zeros() as usize;
+            found += 1;
+            mask &= mask - 1;
+        }
+        from += 16;
+    }
+    for (i, &byte) in path.iter().enumerate().skip(from) {
+        if byte == b'/' {
+            let Some(slot) = at.get_mut(found) else {
+                return found;
+            };
+            *slot = i;
+            found += 1;
+        }
+    }
+    found
+}
+
+/// The rule as first written, segment by segment: the oracle of the tests.
+#[cfg(test)]
+pub(super) fn normalise_unmatched_plain(uri: &[u8], out: &mut String) {
+    out.clear();
+    let (path, _) = crate::routes::split_uri(uri);
+    let path = lossy(path);
     // The segments after the first '/' (as `path.split('/').skip(1)`, in a
     // plain byte loop: the str iterator cost ~900 instructions a path): the
     // first KEPT of them, and how many there are. No rule below looks past
