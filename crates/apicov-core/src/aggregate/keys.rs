@@ -173,7 +173,7 @@ pub(super) fn normalise_unmatched_into(uri: &[u8], out: &mut String) {
     let segment = |k: usize| &path[slashes[k] + 1..end(k)];
     // The group/version prefix, copied as it is, and the index of the first
     // segment after it.
-    let resource_start = match (count, count.checked_sub(1).map(|_| segment(0))) {
+    let resource_start = match (count, (count > 0).then(|| segment(0))) {
         (2.., Some("api")) => 2,
         (3.., Some("apis")) => 3,
         _ => {
