@@ -278,6 +278,7 @@ fn copy_plain(
             _mm_storeu_si128(out.as_mut_ptr().add(len + i - from).cast::<__m128i>(), v);
             let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
             let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            // Unsigned v <= 0x1F: max(v, 0x1F) is 0x1F.
             let limit = _mm_set1_epi8(0x1F);
             let control = _mm_cmpeq_epi8(_mm_max_epu8(v, limit), limit);
             let special = _mm_or_si128(_mm_or_si128(quote, backslash), control);
