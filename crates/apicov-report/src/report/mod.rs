@@ -144,6 +144,100 @@ fn write_pieces(pieces: &[impl AsRef<[u8]>], w: &mut impl Write) -> std::io::Res
     Ok(())
 }
 
+/// A fresh file written with the blocks of each write allocated just before
+/// it, where that measured faster. ext4 reserves a new file's blocks as its
+/// pages are written (delayed allocation: a reservation, buffer heads and an
+/// extent-cache entry per 4 KiB page); one `fallocate` for a batch's range
+/// first took a 20 MB file written in 5 MB batches from 4.5 to 3.2 ms
+/// (21 runs in turns), and a 199 MB parse with bodies 34.0 -> 33.2 and
+/// 35.8 -> 34.0 ms wall, 47.8 -> 46.2 and 50.1 -> 48.8 ms CPU (README,
+/// "Benchmarks"). On tmpfs the same write took 7.8 -> 8.2 ms (pages zeroed,
+/// then overwritten), so other file systems are written as they were.
+struct Preallocating<W> {
+    inner: W,
+    /// Bytes written so far, from the start of the (empty) file.
+    written: u64,
+    /// End of the range allocated so far.
+    allocated: u64,
+    /// Off where the file system gains nothing or cannot allocate ahead.
+    enabled: bool,
+}
+
+/// A file that can have a range's blocks allocated ahead of writing it.
+trait Allocate {
+    /// Allocates `len` bytes at `offset`, extending the file; false if the
+    /// file system declined (the write that follows reports any real error,
+    /// such as a full disk, itself).
+    fn allocate(&mut self, offset: u64, len: u64) -> bool;
+}
+
+impl Allocate for &std::fs::File {
+    fn allocate(&mut self, offset: u64, len: u64) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+                return false;
+            };
+            // SAFETY: plain system call on an open descriptor.
+            unsafe { libc::fallocate(self.as_raw_fd(), 0, offset, len) == 0 }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (offset, len);
+            false
+        }
+    }
+}
+
+impl<'f> Preallocating<&'f std::fs::File> {
+    /// `file`, new and empty, preallocated if it is on ext4.
+    fn new(file: &'f std::fs::File) -> Self {
+        #[cfg(target_os = "linux")]
+        let enabled = {
+            use std::os::fd::AsRawFd;
+            const EXT4_SUPER_MAGIC: libc::c_long = 0xEF53;
+            let mut fs = std::mem::MaybeUninit::<libc::statfs>::uninit();
+            // SAFETY: fstatfs fills `fs` when it returns 0.
+            let known = unsafe { libc::fstatfs(file.as_raw_fd(), fs.as_mut_ptr()) } == 0;
+            // SAFETY: initialised by the successful call (checked first).
+            known && unsafe { fs.assume_init() }.f_type as libc::c_long == EXT4_SUPER_MAGIC
+        };
+        #[cfg(not(target_os = "linux"))]
+        let enabled = false;
+        Preallocating {
+            inner: file,
+            written: 0,
+            allocated: 0,
+            enabled,
+        }
+    }
+}
+
+impl<W: Write + Allocate> Write for Preallocating<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+        let end = self.written + bufs.iter().map(|b| b.len() as u64).sum::<u64>();
+        if self.enabled && end > self.allocated {
+            // Short writes leave part of a range allocated: only what lies
+            // beyond it is asked for.
+            let from = self.allocated.max(self.written);
+            self.enabled = self.inner.allocate(from, end - from);
+            self.allocated = end;
+        }
+        let n = self.inner.write_vectored(bufs)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 impl From<Vec<u8>> for Body<'_> {
     fn from(bytes: Vec<u8>) -> Self {
         Body(Contents::Pieces(vec![bytes.into()]))
@@ -292,7 +386,8 @@ pub fn stage<'p>(path: &'p Path, body: &Body<'_>) -> Result<StagedFile<'p>> {
     }
     let mut tmp = Staged(Some(crate::cleanup::temp_file_in(dir).map_err(out_err)?));
     let file = tmp.0.as_mut().expect("staged until renamed");
-    body.write_to(file).map_err(out_err)?;
+    body.write_to(&mut Preallocating::new(file.as_file()))
+        .map_err(out_err)?;
     readable(file).map_err(out_err)?;
     Ok(StagedFile { path, tmp })
 }
@@ -393,6 +488,90 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// Records what is allocated; writes at most 7 bytes a call.
+    struct Allocations {
+        written: Vec<u8>,
+        allocated: Vec<(u64, u64)>,
+        declines: bool,
+    }
+
+    impl Write for Allocations {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(7);
+            self.written.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Allocate for Allocations {
+        fn allocate(&mut self, offset: u64, len: u64) -> bool {
+            self.allocated.push((offset, len));
+            !self.declines
+        }
+    }
+
+    fn recording(declines: bool) -> Preallocating<Allocations> {
+        Preallocating {
+            inner: Allocations {
+                written: Vec::new(),
+                allocated: Vec::new(),
+                declines,
+            },
+            written: 0,
+            allocated: 0,
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn each_byte_is_allocated_once_before_it_is_written() {
+        let pieces: Vec<Vec<u8>> = (0..3000u32)
+            .map(|i| i.to_string().repeat((i % 7) as usize).into_bytes())
+            .collect();
+        let want = pieces.concat();
+        for declines in [false, true] {
+            let mut out = recording(declines);
+            Body::from(pieces.clone()).write_to(&mut out).unwrap();
+            assert_eq!(out.inner.written, want);
+            let allocated = &out.inner.allocated;
+            if declines {
+                // Asked once, never again.
+                assert_eq!(allocated.len(), 1);
+                continue;
+            }
+            // Ranges one after another from 0 to the end, none empty: all
+            // of the file and nothing past it, each byte once.
+            let mut end = 0;
+            for &(offset, len) in allocated {
+                assert_eq!(offset, end);
+                assert!(len > 0);
+                end += len;
+            }
+            assert_eq!(end, want.len() as u64);
+            assert!(allocated.len() > 1, "{} calls", allocated.len());
+        }
+        // A caller that, after a short write, passes more than was left.
+        let mut out = recording(false);
+        assert_eq!(out.write_vectored(&[IoSlice::new(&[1; 10])]).unwrap(), 7);
+        assert_eq!(out.write_vectored(&[IoSlice::new(&[2; 20])]).unwrap(), 7);
+        assert_eq!(out.inner.allocated, [(0, 10), (10, 17)]);
+    }
+
+    #[test]
+    fn a_staged_file_holds_exactly_its_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        let pieces: Vec<Vec<u8>> = (0..5000u32)
+            .map(|i| format!("{i:>w$}", w = 1 + (i % 3000) as usize).into_bytes())
+            .collect();
+        let want = pieces.concat();
+        commit(vec![stage(&path, &Body::from(pieces)).unwrap()]).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), want);
     }
 
     #[test]
