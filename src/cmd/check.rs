@@ -35,10 +35,12 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         Some(base) => {
             let doc = parsed.fetcher.get(base)?;
             let old = crate::catalogue_cache::load(&parsed.fetcher, &doc)?;
+            let hits =
+                apicov_report::promotions::RunHits::from_tally(&parsed.catalogue, &parsed.tally);
             let found = apicov_report::promotions::promotions(
                 &old,
                 &parsed.catalogue,
-                &parsed.hits,
+                &hits,
                 &parsed.ineligible,
                 &parsed.pending,
             );
