@@ -515,6 +515,16 @@ mod tests {
         }
     }
 
+    /// `count` pieces, piece `i` its number `i % period` times (so some are
+    /// empty), and all of them in one.
+    fn numbered_pieces(count: u32, period: u32) -> (Vec<Vec<u8>>, Vec<u8>) {
+        let pieces: Vec<Vec<u8>> = (0..count)
+            .map(|i| i.to_string().repeat((i % period) as usize).into_bytes())
+            .collect();
+        let all = pieces.concat();
+        (pieces, all)
+    }
+
     fn recording(declines: bool) -> Preallocating<Allocations> {
         Preallocating {
             inner: Allocations {
@@ -530,10 +540,7 @@ mod tests {
 
     #[test]
     fn each_byte_is_allocated_once_before_it_is_written() {
-        let pieces: Vec<Vec<u8>> = (0..3000u32)
-            .map(|i| i.to_string().repeat((i % 7) as usize).into_bytes())
-            .collect();
-        let want = pieces.concat();
+        let (pieces, want) = numbered_pieces(3000, 7);
         for declines in [false, true] {
             let mut out = recording(declines);
             Body::from(pieces.clone()).write_to(&mut out).unwrap();
@@ -577,10 +584,7 @@ mod tests {
     #[test]
     fn a_body_is_written_whole_and_in_order() {
         // More pieces than one batch of slices, empty ones among them.
-        let pieces: Vec<Vec<u8>> = (0..2500u32)
-            .map(|i| i.to_string().repeat((i % 5) as usize).into_bytes())
-            .collect();
-        let want = pieces.concat();
+        let (pieces, want) = numbered_pieces(2500, 5);
         let body = Body::from(pieces);
         let mut trickle = Trickle(Vec::new());
         body.write_to(&mut trickle).unwrap();
