@@ -208,8 +208,9 @@ impl std::hash::Hash for ShortKey {
     }
 }
 
-/// Multiplies the one word [`ShortKey`] writes (the table's keys are the
-/// spec's literals, fixed when it is built).
+/// Multiplies the one word [`ShortKey`] writes. Unseeded on purpose: the
+/// tables hold the spec's literals, built once; a log's paths only look
+/// them up, so they cannot crowd a bucket.
 #[derive(Debug, Clone, Copy, Default)]
 struct ShortKeyHasher;
 

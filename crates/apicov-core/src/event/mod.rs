@@ -435,6 +435,7 @@ fn hex4(h: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     /// The decoder as first written: the oracle for [`decode_escapes`].
     fn decode_escapes_plain(raw: &[u8], out: &mut Vec<u8>) {
         let mut i = 0;
