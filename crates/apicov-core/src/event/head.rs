@@ -94,8 +94,11 @@ impl<'a> Scanner<'a> {
     /// orders).
     #[inline(always)]
     fn member<const N: usize>(&mut self, key: &[u8; N]) -> bool {
-        let found =
-            self.b.get(self.i..self.i + N) == Some(key) && self.b.get(self.i + N) == Some(&b'"');
+        let found = self
+            .b
+            .get(self.i..self.i + N)
+            .is_some_and(|at| same(at, key))
+            && self.b.get(self.i + N) == Some(&b'"');
         if found {
             self.i += N;
         }
@@ -117,5 +120,57 @@ impl<'a> Scanner<'a> {
             raw: &self.b[at..at + N],
             escaped: false,
         })
+    }
+}
+
+/// `at == key` (`at` holds `N` bytes), for keys of 16 bytes or more as
+/// 16-byte words XOR-ed and OR-ed, the last one overlapping: the slice
+/// comparison calls `memcmp` for the head's first member (51 bytes), once a
+/// line.
+#[inline(always)]
+fn same<const N: usize>(at: &[u8], key: &[u8; N]) -> bool {
+    if N < 16 || at.len() != N {
+        return at == key;
+    }
+    let word = |b: &[u8], i: usize| u128::from_le_bytes(b[i..i + 16].try_into().expect("16 bytes"));
+    let mut diff = word(at, N - 16) ^ word(key, N - 16);
+    let mut i = 0;
+    while i + 16 < N {
+        diff |= word(at, i) ^ word(key, i);
+        i += 16;
+    }
+    diff == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    /// Equal, and unequal at each byte by each bit, for key lengths around
+    /// the 16-byte words (the head's first member is 51 bytes).
+    fn check<const N: usize>() {
+        let key: [u8; N] = std::array::from_fn(|i| b'a' + (i % 26) as u8);
+        assert!(same(&key, &key), "{N}");
+        assert!(!same(&key[..N - 1], &key), "{N}: shorter");
+        for at in 0..N {
+            for bit in 0..8 {
+                let mut other = key;
+                other[at] ^= 1 << bit;
+                assert!(!same(&other, &key), "{N}: byte {at} bit {bit}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_member_key_is_the_same_only_when_every_byte_is() {
+        check::<1>();
+        check::<15>();
+        check::<16>();
+        check::<17>();
+        check::<31>();
+        check::<32>();
+        check::<33>();
+        check::<51>();
+        check::<64>();
     }
 }
