@@ -125,7 +125,7 @@ impl<'a> Scanner<'a> {
 
 /// `at == key` (`at` holds `N` bytes), for keys of 16 bytes or more as
 /// 16-byte words XOR-ed and OR-ed, the last one overlapping: the slice
-/// comparison calls `memcmp` for the head's first member (51 bytes), once a
+/// comparison calls `memcmp` for the head's first member (54 bytes), once a
 /// line.
 #[inline(always)]
 fn same<const N: usize>(at: &[u8], key: &[u8; N]) -> bool {
@@ -147,7 +147,7 @@ mod tests {
     use super::same;
 
     /// Equal, and unequal at each byte by each bit, for key lengths around
-    /// the 16-byte words (the head's first member is 51 bytes).
+    /// the 16-byte words (the head's first member is 54 bytes).
     fn check<const N: usize>() {
         let key: [u8; N] = std::array::from_fn(|i| b'a' + (i % 26) as u8);
         assert!(same(&key, &key), "{N}");
@@ -171,6 +171,7 @@ mod tests {
         check::<32>();
         check::<33>();
         check::<51>();
+        check::<54>();
         check::<64>();
     }
 }
