@@ -488,6 +488,56 @@ fn an_output_that_cannot_be_written_leaves_every_output_as_it_was() {
     }
 }
 
+/// A write the file system refuses partway (here a file-size limit, as a
+/// full disk would): the outputs' blocks are asked for ahead of each write
+/// (`fallocate` on ext4), and a refusal there or in the write itself is one
+/// error naming the file, every output left as it was and no temporary file.
+#[test]
+fn a_write_refused_partway_leaves_every_output_as_it_was() {
+    const NAMES: [&str; 3] = ["e.txt", "o.json", "r.json"];
+    let dir = tempfile::tempdir().unwrap();
+    let log = generate(dir.path(), "audit.log", "300K");
+    let out = dir.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    for name in NAMES {
+        fs::write(out.join(name), "old\n").unwrap();
+    }
+    let empty = empty_list(&out);
+    // 64 blocks of 512 bytes: the endpoints text fits, audit-operations.json
+    // does not. SIGXFSZ ignored, so the write fails with EFBIG instead of
+    // killing the process (an ignored signal stays ignored across exec).
+    let mut limited = std::process::Command::new("bash");
+    limited
+        .args(["-c", r#"trap "" XFSZ; ulimit -f 64; exec "$@""#, "bash"])
+        .arg(assert_cmd::cargo::cargo_bin("apicov"))
+        .args(["parse", "-q", "--no-fail", "--audit-logs"])
+        .arg(&log)
+        .args(spec_and_lists(&mini_spec(), &empty))
+        .arg("-o")
+        .arg(out.join("e.txt"))
+        .arg("--audit-operations-json")
+        .arg(out.join("o.json"))
+        .arg("--report-json")
+        .arg(out.join("r.json"))
+        .env_remove("APICOV_CACHE_DIR");
+    let assert = Command::from(limited).assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr,
+        format!(
+            "apicov: error: {}: cannot write: File too large (os error 27)\n",
+            out.join("o.json").display()
+        )
+    );
+    for name in NAMES {
+        assert_eq!(fs::read(out.join(name)).unwrap(), b"old\n", "{name}");
+    }
+    assert_eq!(leftovers(&out), Vec::<String>::new());
+    // Without the limit the same run writes them all.
+    parse_into(&[&log], &out).assert().success();
+    assert!(fs::metadata(out.join("o.json")).unwrap().len() > 64 * 512);
+}
+
 /// FIFOs, process substitution and pipes cannot be mapped or sought: they
 /// are read as streams, with the same bytes out as the file itself.
 #[test]
