@@ -17,6 +17,7 @@ use clap::Parser;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    ignore_file_size_signal();
     let cli = apicov::cmd::Cli::parse();
     // Temporary outputs are removed on SIGTERM/SIGINT/SIGHUP.
     if !cli.command.handles_signals() {
@@ -30,6 +31,19 @@ fn main() {
         }
     };
     exit(status)
+}
+
+/// A write past the file-size limit (`ulimit -f`) fails with EFBIG, which
+/// apicov reports naming the file and cleans up after; the kernel also sends
+/// SIGXFSZ, whose default action would kill the process first and leave the
+/// staged `.apicov-*.tmp` files behind. Ignored here, as Rust's runtime
+/// ignores SIGPIPE so that a closed pipe is an error, not a death.
+fn ignore_file_size_signal() {
+    // SAFETY: installing SIG_IGN runs no code in the handler's context.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// Exits without the allocator's teardown. `std::process::exit` runs
