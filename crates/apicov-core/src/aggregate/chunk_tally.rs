@@ -206,6 +206,12 @@ pub fn scan_chunk<M: PathMatcher>(
 ) -> ChunkTally {
     let want_ua = options.attribution.needs_user_agent();
     let mut tally = ChunkTally::new(n_ops, base, options.validation == Validation::Full);
+    // Room for one request per 2.4 KB (a Metadata request's two events take
+    // ~2.6 KB): a 4 MiB chunk's map is sized once instead of growing through
+    // ten rehashes (callgrind, one thread over 199 MB: 402.5M -> 397.4M
+    // instructions). Longer lines leave it mostly empty; only its control
+    // bytes are touched.
+    tally.states.reserve(bytes.len() / 2400);
     let mut uri_scratch = Vec::new();
     let mut unmatched_scratch = UnmatchedKey::default();
     let mut start = 0;
