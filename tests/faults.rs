@@ -516,15 +516,8 @@ fn a_write_refused_partway_leaves_every_output_as_it_was() {
         limited
             .args(["-c", script, "bash"])
             .arg(assert_cmd::cargo::cargo_bin("apicov"))
-            .args(["parse", "-q", "--no-fail", "--audit-logs"])
-            .arg(&log)
-            .args(spec_and_lists(&mini_spec(), &empty))
-            .arg("-o")
-            .arg(out.join("e.txt"))
-            .arg("--audit-operations-json")
-            .arg(out.join("o.json"))
-            .arg("--report-json")
-            .arg(out.join("r.json"))
+            .args(common::parse_args(&mini_spec(), &[&log], &empty, &out))
+            .arg("-q")
             .env_remove("APICOV_CACHE_DIR");
         let assert = Command::from(limited).assert().code(2);
         let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();

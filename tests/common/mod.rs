@@ -63,16 +63,31 @@ pub fn parse_command(
 ) -> assert_cmd::Command {
     std::fs::create_dir_all(out).unwrap();
     let mut cmd = apicov();
-    cmd.arg("parse").arg("--audit-logs").args(logs);
-    cmd.args(spec_and_lists(spec, empty))
-        .arg("-o")
-        .arg(out.join("e.txt"))
-        .arg("--audit-operations-json")
-        .arg(out.join("o.json"))
-        .arg("--report-json")
-        .arg(out.join("r.json"))
-        .arg("--no-fail");
+    cmd.args(parse_args(spec, logs, empty, out));
     cmd
+}
+
+/// [`parse_command`]'s arguments, for a command run some other way (under
+/// a shell that sets limits first).
+pub fn parse_args(
+    spec: &std::path::Path,
+    logs: &[&std::path::Path],
+    empty: &std::path::Path,
+    out: &std::path::Path,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec!["parse".into(), "--audit-logs".into()];
+    args.extend(logs.iter().map(|log| log.into()));
+    args.extend(spec_and_lists(spec, empty));
+    for (flag, name) in [
+        ("-o", "e.txt"),
+        ("--audit-operations-json", "o.json"),
+        ("--report-json", "r.json"),
+    ] {
+        args.push(flag.into());
+        args.push(out.join(name).into());
+    }
+    args.push("--no-fail".into());
+    args
 }
 
 /// `--swagger SPEC` with `lists` as both tracking lists.
