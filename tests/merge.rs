@@ -7,7 +7,7 @@
 mod common;
 
 use apicov_core::aggregate::{
-    position, scan_chunk, SamplePrinter, SamplePrinting, SampledOps, ScanOptions, Tally,
+    position, scan_chunk, SamplePrinter, SamplePrinting, SampledOps, ScanOptions, Tally, Window,
 };
 use apicov_core::attribution::Attribution;
 use apicov_core::chunk;
@@ -81,6 +81,29 @@ fn tally(
     by_test: bool,
     printer: Option<SamplePrinter>,
 ) -> Tally {
+    tally_in_window(
+        bytes,
+        chunk_size,
+        threads,
+        catalogue,
+        validation,
+        by_test,
+        printer,
+        Window::DEFAULT,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tally_in_window(
+    bytes: &[u8],
+    chunk_size: usize,
+    threads: usize,
+    catalogue: &Catalogue,
+    validation: Validation,
+    by_test: bool,
+    printer: Option<SamplePrinter>,
+    window: Window,
+) -> Tally {
     let router = Router::new(catalogue, WatchCredit::Deprecated);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -110,6 +133,7 @@ fn tally(
                             by_test,
                             conformance_only: false,
                         },
+                        window,
                     },
                     &sampled,
                 )
@@ -163,6 +187,12 @@ proptest! {
             }
         }
         prop_assert_eq!(&whole.unmatched, &cut.unmatched);
+        let open = |t: &Tally| {
+            let mut ids: Vec<u128> = t.open_requests().collect();
+            ids.sort_unstable();
+            ids
+        };
+        prop_assert_eq!(open(&whole), open(&cut));
         prop_assert_eq!(&whole.events_by_stage, &cut.events_by_stage);
         prop_assert_eq!(&whole.malformed_examples, &cut.malformed_examples);
         prop_assert_eq!(whole.malformed_lines, cut.malformed_lines);
@@ -175,5 +205,140 @@ proptest! {
             v
         };
         prop_assert_eq!(named(&whole), named(&cut));
+    }
+}
+
+/// A log of `requests` (target, logged stages as a 4-bit mask, 0 taken as
+/// RequestReceived and ResponseComplete), one distinct auditID each, a
+/// request's events in stage order and requests one after another.
+fn ordered_log(requests: &[(u8, u8)]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (n, &(target, stages)) in requests.iter().enumerate() {
+        let stages = if stages & 15 == 0 { 0b101 } else { stages & 15 };
+        let (verb, uri) = REQUESTS[target as usize % REQUESTS.len()];
+        for (s, stage) in STAGES.iter().enumerate() {
+            if stages & (1 << s) != 0 {
+                lines.push(format!(
+                    "{{\"auditID\":\"r-{n}\",\"stage\":\"{stage}\",\"verb\":\"{verb}\",\"requestURI\":\"{uri}\"}}"
+                ));
+            }
+        }
+    }
+    lines
+}
+
+/// Requests per operation and per unmatched group, whatever the stage.
+fn totals(t: &Tally) -> (Vec<u64>, Vec<(String, String, u64)>) {
+    let mut unmatched: Vec<_> = t
+        .unmatched
+        .iter()
+        .map(|(k, h)| (k.verb.clone(), k.pattern.clone(), h.total()))
+        .collect();
+    unmatched.sort();
+    (t.ops.iter().map(|h| h.total()).collect(), unmatched)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// The apiserver's batch backends post batches from concurrent
+    /// goroutines, so a request's stages arrive in any order: any
+    /// permutation of a log's lines within the window counts each request
+    /// once, the same operation by operation as the ordered log, for every
+    /// chunk size and thread count.
+    #[test]
+    fn any_order_within_the_window_counts_each_request_once(
+        requests in prop::collection::vec((any::<u8>(), any::<u8>()), 1..50),
+        keys in prop::collection::vec(any::<u32>(), 200),
+        block in 1usize..40,
+        chunk_size in 1usize..600,
+        threads in 1usize..4,
+    ) {
+        let catalogue = Catalogue::from_json(
+            &std::fs::read(common::testdata("swagger-mini.json")).unwrap(), "mini").unwrap();
+        let ordered = ordered_log(&requests);
+        // Shuffled within blocks of `block` lines: a request's events (at
+        // most 4, adjacent) end up at most 2 * block + 4 lines apart.
+        let mut shuffled: Vec<(usize, u32, &String)> = ordered
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i / block, keys[i % keys.len()], l))
+            .collect();
+        shuffled.sort_by_key(|&(b, k, _)| (b, k));
+        let window = Window(2 * block as u64 + 4);
+        let text = |lines: Vec<&String>| lines.into_iter().map(|l| format!("{l}\n")).collect::<String>();
+        let ordered_text = text(ordered.iter().collect());
+        let shuffled_text = text(shuffled.iter().map(|&(_, _, l)| l).collect());
+        let want = tally_in_window(ordered_text.as_bytes(), usize::MAX / 2, 1, &catalogue,
+            Validation::Fast, false, None, window);
+        prop_assert_eq!(want.requests(), requests.len() as u64);
+        for (chunk, threads) in [(usize::MAX / 2, 1), (chunk_size, threads)] {
+            let got = tally_in_window(shuffled_text.as_bytes(), chunk, threads, &catalogue,
+                Validation::Fast, false, None, window);
+            prop_assert_eq!(totals(&got), totals(&want));
+            prop_assert_eq!(got.events(), ordered.len() as u64);
+        }
+    }
+}
+
+/// A request's stages in each order count once; the same ID again past
+/// the window is a new request; a batch posted twice counts once.
+#[test]
+fn stages_in_any_order_count_once_and_the_window_ends_a_request() {
+    let catalogue = Catalogue::from_json(
+        &std::fs::read(common::testdata("swagger-mini.json")).unwrap(),
+        "mini",
+    )
+    .unwrap();
+    let event = |id: &str, stage: &str| {
+        format!(
+            "{{\"auditID\":\"{id}\",\"stage\":\"{stage}\",\"verb\":\"get\",\"requestURI\":\"/api/v1/namespaces/ns/pods/p\"}}\n"
+        )
+    };
+    let count = |stages: &[(&str, &str)], window: u64, chunk: usize| {
+        let text: String = stages.iter().map(|(id, s)| event(id, s)).collect();
+        let t = tally_in_window(
+            text.as_bytes(),
+            chunk,
+            2,
+            &catalogue,
+            Validation::Fast,
+            false,
+            None,
+            Window(window),
+        );
+        (
+            t.requests(),
+            t.ops
+                .iter()
+                .map(|h| h.by_stage)
+                .find(|s| s.iter().sum::<u64>() > 0),
+        )
+    };
+    let (rr, rs, rc) = ("RequestReceived", "ResponseStarted", "ResponseComplete");
+    for chunk in [1, 120, 1 << 20] {
+        // Counted once, at the stage first seen.
+        assert_eq!(
+            count(&[("a", rr), ("a", rc), ("a", rs)], 100, chunk),
+            (1, Some([1, 0, 0, 0]))
+        );
+        assert_eq!(
+            count(&[("a", rc), ("a", rr)], 100, chunk),
+            (1, Some([0, 0, 1, 0]))
+        );
+        assert_eq!(
+            count(&[("a", rc), ("a", rs), ("a", rr)], 100, chunk),
+            (1, Some([0, 0, 1, 0]))
+        );
+        // A batch replayed: once.
+        let batch = [("a", rr), ("b", rr), ("a", rc), ("b", rc)];
+        let twice: Vec<_> = batch.iter().chain(&batch).copied().collect();
+        assert_eq!(count(&twice, 100, chunk).0, 2);
+        // Window of 2 events: the ID 3 events after its last is a new request.
+        let spread = [("a", rr), ("b", rr), ("c", rr), ("a", rc)];
+        assert_eq!(count(&spread, 2, chunk).0, 4);
+        assert_eq!(count(&spread, 3, chunk).0, 3);
+        // The window runs from a request's last event, not its first.
+        let chained = [("a", rr), ("b", rr), ("a", rs), ("c", rr), ("a", rc)];
+        assert_eq!(count(&chained, 2, chunk).0, 3);
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -73,22 +73,81 @@ fn event_list(events: &[String]) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Splits a log among `clients` by auditID (a request's events stay with one
-/// client and in order, as one apiserver sends them), then into batches.
-fn client_batches(lines: &[String], clients: usize) -> Vec<Vec<Vec<u8>>> {
-    let mut streams: Vec<Vec<String>> = vec![Vec::new(); clients];
-    for line in lines {
-        let v: Value = serde_json::from_str(line).unwrap();
-        let id = v["auditID"].as_str().unwrap();
-        let k = id
-            .bytes()
-            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-        streams[k % clients].push(line.clone());
+/// The log as the apiserver's batch backends send it
+/// (`k8s.io/apiserver/plugin/pkg/audit/buffered`): consecutive batches of
+/// `BATCH_EVENTS` events. Each batch is posted from a goroutine of its own,
+/// so neighbouring batches race and a request's stages arrive in any order.
+fn apiserver_batches(lines: &[String]) -> Vec<Vec<u8>> {
+    lines.chunks(BATCH_EVENTS).map(event_list).collect()
+}
+
+/// The next batch to post, for `senders` threads that each take one, post
+/// it (and retry it on 429/503 with a growing backoff, as the webhook
+/// does) and take the next: neighbouring batches are in flight at once.
+/// Every `replay_every`th batch is posted a second time after its 200 (a
+/// retry whose answer was lost). Returns the events sent twice and the
+/// refusals the senders saw.
+fn post_concurrently(
+    base: &str,
+    batches: Vec<Vec<u8>>,
+    senders: usize,
+    replay_every: Option<usize>,
+) -> (usize, usize) {
+    let batches = Arc::new(batches);
+    let next = Arc::new(AtomicUsize::new(0));
+    let replayed = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..senders)
+        .map(|_| {
+            let url = format!("{base}/audit");
+            let (batches, next) = (batches.clone(), next.clone());
+            let (replayed, refused) = (replayed.clone(), refused.clone());
+            std::thread::spawn(move || {
+                let agent = agent(None);
+                let send = |body: &[u8]| {
+                    let mut backoff = Duration::from_millis(2);
+                    for _ in 0..200 {
+                        let response = agent
+                            .post(&url)
+                            .header("Content-Type", "application/json")
+                            .send(body)
+                            .unwrap();
+                        match response.status().as_u16() {
+                            200 => return,
+                            status @ (429 | 503) => {
+                                if status == 429 {
+                                    let retry = response.headers().get("Retry-After").cloned();
+                                    assert_eq!(retry.unwrap(), "1");
+                                }
+                                refused.fetch_add(1, Ordering::Relaxed);
+                                std::thread::sleep(backoff);
+                                backoff = (backoff * 2).min(Duration::from_millis(50));
+                            }
+                            other => panic!("status {other}"),
+                        }
+                    }
+                    panic!("refused 200 times");
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = batches.get(i) else { break };
+                    send(body);
+                    if replay_every.is_some_and(|n| i % n == 0) {
+                        send(body);
+                        let v: Value = serde_json::from_slice(body).unwrap();
+                        replayed.fetch_add(v["items"].as_array().unwrap().len(), Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
     }
-    streams
-        .iter()
-        .map(|s| s.chunks(BATCH_EVENTS).map(event_list).collect())
-        .collect()
+    (
+        replayed.load(Ordering::Relaxed),
+        refused.load(Ordering::Relaxed),
+    )
 }
 
 /// A running `apicov serve`.
@@ -290,37 +349,8 @@ fn scrape(agent: &ureq::Agent, base: &str) -> std::collections::BTreeMap<String,
     out
 }
 
-/// Posts every client's batches from `CLIENTS` threads; every 10th batch
-/// is sent twice (a retry). Returns the events sent twice.
-fn post_concurrently(base: &str, clients: Vec<Vec<Vec<u8>>>) -> usize {
-    let replayed = Arc::new(AtomicUsize::new(0));
-    let threads: Vec<_> = clients
-        .into_iter()
-        .map(|batches| {
-            let url = format!("{base}/audit");
-            let replayed = replayed.clone();
-            std::thread::spawn(move || {
-                let agent = agent(None);
-                for (i, body) in batches.iter().enumerate() {
-                    let (status, text) = post(&agent, &url, body, &[]);
-                    assert_eq!(status, 200, "{text}");
-                    if i % 10 == 0 {
-                        let (status, text) = post(&agent, &url, body, &[]);
-                        assert_eq!(status, 200, "{text}");
-                        let v: Value = serde_json::from_slice(body).unwrap();
-                        replayed.fetch_add(v["items"].as_array().unwrap().len(), Ordering::Relaxed);
-                    }
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-    replayed.load(Ordering::Relaxed)
-}
-
-/// 8 clients, ≥ 50k requests, 10% of batches replayed, every stage logged
+/// The apiserver's batches from 8 goroutines at once, ≥ 50k requests, 10%
+/// of batches replayed, every stage logged
 /// (SIGTERM ends it) and `omitStages: [RequestReceived]` (POST /flush ends
 /// it): outputs byte-identical to `parse` of the spool, counts equal the
 /// generator's truth, /metrics equal to the report.
@@ -347,7 +377,8 @@ fn concurrent_clients_with_replays_equal_parse_and_truth() {
                 "-q",
             ],
         );
-        let replayed = post_concurrently(&server.base, client_batches(&lines, CLIENTS));
+        let (replayed, _) =
+            post_concurrently(&server.base, apiserver_batches(&lines), CLIENTS, Some(10));
         assert!(replayed > 0);
 
         let client = agent(None);
@@ -418,35 +449,42 @@ fn concurrent_clients_with_replays_equal_parse_and_truth() {
     }
 }
 
-/// SIGKILL while 4 clients post; a restart on the same spool replays it;
-/// every acknowledged batch is in the spool; the clients then resend what
-/// was not acknowledged (as the apiserver does) and the result is the truth.
+/// SIGKILL while 4 senders post the apiserver's batches; a restart on the
+/// same spool replays it; every acknowledged batch is in the spool; the
+/// batches not acknowledged are then resent (as the apiserver retries them)
+/// and the result is the truth.
 #[test]
 fn sigkill_mid_stream_loses_no_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
     let (lines, truth) = generate(dir.path(), "12M", 21, false);
     let spool = dir.path().join("spool");
     let spool_arg = spool.to_str().unwrap().to_string();
-    let batches = client_batches(&lines, 4);
-    let total: usize = batches.iter().map(Vec::len).sum();
+    let batches = Arc::new(apiserver_batches(&lines));
+    let total = batches.len();
     let server = Server::start(dir.path(), "http", &["--spool", &spool_arg, "-q"]);
-    // Per client: batches acknowledged so far.
-    let acked: Arc<Vec<AtomicUsize>> = Arc::new((0..4).map(|_| AtomicUsize::new(0)).collect());
+    // Per batch: acknowledged.
+    let acked: Arc<Vec<AtomicBool>> =
+        Arc::new((0..total).map(|_| AtomicBool::new(false)).collect());
     let all_acked = Arc::new(AtomicUsize::new(0));
-    let threads: Vec<_> = batches
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(c, client)| {
+    let next = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
             let url = format!("{}/audit", server.base);
-            let (acked, all_acked) = (acked.clone(), all_acked.clone());
+            let (batches, acked, all_acked, next) = (
+                batches.clone(),
+                acked.clone(),
+                all_acked.clone(),
+                next.clone(),
+            );
             std::thread::spawn(move || {
                 let agent = agent(None);
-                for body in client {
-                    if post(&agent, &url, &body, &[]).0 != 200 {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(body) = batches.get(i) else { return };
+                    if post(&agent, &url, body, &[]).0 != 200 {
                         return;
                     }
-                    acked[c].fetch_add(1, Ordering::SeqCst);
+                    acked[i].store(true, Ordering::SeqCst);
                     all_acked.fetch_add(1, Ordering::SeqCst);
                 }
             })
@@ -460,8 +498,8 @@ fn sigkill_mid_stream_loses_no_acknowledged_event() {
         t.join().unwrap();
     }
     drop(server);
-    let acked: Vec<usize> = acked.iter().map(|a| a.load(Ordering::SeqCst)).collect();
-    assert!(acked.iter().sum::<usize>() < total, "killed after the end");
+    let acked: Vec<bool> = acked.iter().map(|a| a.load(Ordering::SeqCst)).collect();
+    assert!(acked.contains(&false), "killed after the end");
 
     // Every acknowledged event is in the spool, whole. A file may end in a
     // torn line: the kernel stops a write to a file part way when SIGKILL
@@ -486,8 +524,8 @@ fn sigkill_mid_stream_loses_no_acknowledged_event() {
         torn <= 1,
         "{torn} torn lines: only the batch being written can be"
     );
-    for (c, client) in batches.iter().enumerate() {
-        for body in &client[..acked[c]] {
+    for (body, _) in batches.iter().zip(&acked).filter(|(_, &a)| a) {
+        {
             let v: Value = serde_json::from_slice(body).unwrap();
             for item in v["items"].as_array().unwrap() {
                 assert!(
@@ -498,29 +536,16 @@ fn sigkill_mid_stream_loses_no_acknowledged_event() {
         }
     }
 
-    // Restart: the spool is replayed; the rest (from the first batch not
-    // acknowledged) is resent, and replays of what was written are dropped.
+    // Restart: the spool is replayed; the batches not acknowledged are
+    // resent, and replays of what was written are dropped.
     let mut server = Server::start(dir.path(), "http", &["--spool", &spool_arg, "-q"]);
-    let rest: Vec<Vec<Vec<u8>>> = batches
+    let rest: Vec<Vec<u8>> = batches
         .iter()
-        .enumerate()
-        .map(|(c, b)| b[acked[c]..].to_vec())
+        .zip(&acked)
+        .filter(|(_, &a)| !a)
+        .map(|(b, _)| b.clone())
         .collect();
-    let threads: Vec<_> = rest
-        .into_iter()
-        .map(|client| {
-            let url = format!("{}/audit", server.base);
-            std::thread::spawn(move || {
-                let agent = agent(None);
-                for body in client {
-                    assert_eq!(post(&agent, &url, &body, &[]).0, 200);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    post_concurrently(&server.base, rest, 4, None);
     server.signal("-TERM");
     assert_eq!(server.wait(), Some(1));
     assert_eq!(parse_spool(&spool, &server.out), 1);
@@ -784,71 +809,19 @@ fn a_full_queue_answers_429_and_retried_batches_count_once() {
             "-q",
         ],
     );
-    // Each client's events (split by auditID, in order) packed into bodies
-    // of at most 60 KB.
-    let clients: Vec<Vec<Vec<u8>>> = client_batches(&lines, CLIENTS)
-        .into_iter()
-        .map(|batches| {
-            let events: Vec<String> = batches
-                .iter()
-                .flat_map(|b| {
-                    let v: Value = serde_json::from_slice(b).unwrap();
-                    v["items"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|e| e.to_string())
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            let mut bodies = Vec::new();
-            let mut start = 0;
-            while start < events.len() {
-                let mut end = start + 1;
-                while end < events.len() && event_list(&events[start..=end]).len() <= 60 << 10 {
-                    end += 1;
-                }
-                bodies.push(event_list(&events[start..end]));
-                start = end;
-            }
-            bodies
-        })
-        .collect();
-    let url = format!("{}/audit", server.base);
-    let refused = Arc::new(AtomicUsize::new(0));
-    let threads: Vec<_> = clients
-        .into_iter()
-        .map(|bodies| {
-            let (url, refused) = (url.clone(), refused.clone());
-            std::thread::spawn(move || {
-                let agent = agent(None);
-                for body in &bodies {
-                    loop {
-                        let response = agent
-                            .post(&url)
-                            .header("Content-Type", "application/json")
-                            .send(&body[..])
-                            .unwrap();
-                        match response.status().as_u16() {
-                            200 => break,
-                            429 => {
-                                let retry = response.headers().get("Retry-After").cloned();
-                                assert_eq!(retry.unwrap(), "1");
-                                refused.fetch_add(1, Ordering::Relaxed);
-                                // Sooner than Retry-After asks: the test is bounded in time.
-                                std::thread::sleep(Duration::from_millis(5));
-                            }
-                            other => panic!("status {other}"),
-                        }
-                    }
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
+    // The log in consecutive bodies of at most 60 KB, posted by 8 senders
+    // at once.
+    let mut bodies = Vec::new();
+    let mut start = 0;
+    while start < lines.len() {
+        let mut end = start + 1;
+        while end < lines.len() && event_list(&lines[start..=end]).len() <= 60 << 10 {
+            end += 1;
+        }
+        bodies.push(event_list(&lines[start..end]));
+        start = end;
     }
-    let refused = refused.load(Ordering::Relaxed);
+    let (_, refused) = post_concurrently(&server.base, bodies, CLIENTS, None);
     assert!(refused > 0, "the queue never filled");
 
     let client = agent(None);

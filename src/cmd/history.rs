@@ -21,6 +21,7 @@ use crate::args::{ListArgs, SpecArgs};
 use crate::gcs::Bucket;
 #[cfg(feature = "remote")]
 use crate::remote;
+use apicov_core::aggregate::Window;
 use apicov_core::attribution::Attribution;
 use apicov_core::coverage::Coverage;
 use apicov_core::error::{Error, Result};
@@ -278,6 +279,7 @@ impl<'a> Analyser<'a> {
                 progress: bar.map(|b| Arc::new(b.shared()) as Arc<dyn pipeline::Progress>),
                 // history prints no samples
                 sample_printing: None,
+                window: Window::DEFAULT,
             },
             watch_credit: args.spec.watch_credit,
             reports_dir: args.reports_dir.clone(),

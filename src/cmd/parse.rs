@@ -14,7 +14,7 @@ use crate::progress::Progress;
 
 use crate::args::{ListArgs, OutputArgs, SpecArgs};
 use crate::outputs::{console, write_outputs};
-use apicov_core::aggregate::{SamplePrinting, Tally};
+use apicov_core::aggregate::{SamplePrinting, Tally, Window};
 use apicov_core::attribution::Attribution;
 use apicov_core::coverage;
 use apicov_core::error::{Error, Result};
@@ -74,6 +74,13 @@ pub struct ParseArgs {
     /// needs (and checks the line ends with `}`), `full` checks all of it.
     #[arg(long, value_enum, default_value_t = Validation::Fast)]
     pub validate: Validation,
+
+    /// How far apart, in events, two events with one auditID may be and
+    /// still count as one request: finished requests are remembered for
+    /// this many events, whatever the order their stages arrive in.
+    #[arg(long, value_name = "EVENTS", default_value_t = Window::DEFAULT.0,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub window_events: u64,
 
     /// Print how long each phase took, on stderr.
     #[arg(long, hide = true)]
@@ -161,6 +168,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         chunk_size: args.chunk_size,
         read_mode: args.read_mode,
         validation: args.validate,
+        window: Window(args.window_events),
         attribution: Attribution {
             by_test: args.by_test || args.out.html.is_some(),
             conformance_only: args.conformance_only,

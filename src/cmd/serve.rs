@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::args::{ListArgs, SpecArgs};
+use apicov_core::aggregate::Window;
 use apicov_core::error::Result;
 use apicov_core::event::Validation;
 
@@ -102,6 +103,13 @@ pub struct ServeArgs {
     /// How much of each event is checked (as `parse --validate`).
     #[arg(long, value_enum, default_value_t = Validation::Fast)]
     pub validate: Validation,
+
+    /// How far apart, in events, two events with one auditID may be and
+    /// still count as one request: finished requests are remembered for
+    /// this many events, whatever the order their stages arrive in.
+    #[arg(long, value_name = "EVENTS", default_value_t = Window::DEFAULT.0,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub window_events: u64,
 
     /// Exit 0 after the final write even when a gate tripped.
     #[arg(long)]

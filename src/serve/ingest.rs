@@ -214,6 +214,7 @@ impl Engine {
                 let engine_options = EngineOptions {
                     validation: options.validation,
                     attribution: options.attribution,
+                    window: options.window,
                     ..EngineOptions::default()
                 };
                 let (tally, _) = pipeline::Engine::new(&router, n_ops, &engine_options, pool)

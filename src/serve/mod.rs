@@ -30,7 +30,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::cmd::serve::ServeArgs;
-use apicov_core::aggregate::{ScanOptions, Tally};
+use apicov_core::aggregate::{ScanOptions, Tally, Window};
 use apicov_core::attribution::Attribution;
 use apicov_core::coverage::Coverage;
 use apicov_core::error::{Error, Result};
@@ -171,6 +171,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     let by_test = args.by_test || args.out.html.is_some();
     let options = ScanOptions {
         validation: args.validate,
+        window: Window(args.window_events),
         attribution: Attribution {
             by_test,
             conformance_only: args.conformance_only,

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::aggregate::{
-    position, scan_chunk, ChunkTally, SamplePrinting, SampledOps, ScanOptions, Tally,
+    position, scan_chunk, ChunkTally, SamplePrinting, SampledOps, ScanOptions, Tally, Window,
 };
 use crate::attribution::Attribution;
 use crate::chunk::{self, BlockReader};
@@ -45,6 +45,8 @@ pub struct EngineOptions {
     /// Prints samples as they are kept, when the run's samples will be
     /// printed (see [`SamplePrinting`]).
     pub sample_printing: Option<SamplePrinting>,
+    /// How far apart, in events, a request's events are taken as one request.
+    pub window: Window,
 }
 
 /// Where the engine reports how far it has read: a progress bar, a log
@@ -91,6 +93,7 @@ impl Default for EngineOptions {
             attribution: Attribution::default(),
             progress: None,
             sample_printing: None,
+            window: Window::DEFAULT,
         }
     }
 }
@@ -213,6 +216,7 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
         let scan_options = ScanOptions {
             validation: options.validation,
             attribution: options.attribution,
+            window: options.window,
         };
         self.pool.scope(|scope| {
             for _ in 0..workers {

@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use ahash::AHashMap;
+use indexmap::IndexMap;
 
 use super::keys::{lossy, normalise_unmatched_into};
 use super::*;
@@ -38,11 +39,17 @@ pub struct ChunkTally {
     /// Lines were checked whole as they were read (`--validate full`); in
     /// fast mode a sample candidate is checked before it is kept.
     pub(super) checked_whole: bool,
-    pub(super) unmatched: AHashMap<UnmatchedKey, Hits>,
-    /// First events of requests not seen earlier in the chunk, in order.
-    pub(super) pending: Vec<Pending>,
-    /// Every request seen in the chunk and its state after the chunk.
-    pub(super) states: AHashMap<u128, RequestState>,
+    /// Unmatched requests by group, numbered in order of appearance (a
+    /// request's [`Counted`] names its group by number).
+    pub(super) unmatched: IndexMap<UnmatchedKey, Hits, ahash::RandomState>,
+    /// Every request seen in the chunk: where its events fall and what its
+    /// first event counted, which the run takes back if it had seen the
+    /// request already.
+    pub(super) requests: AHashMap<u128, RequestSeen>,
+    /// Events read so far: the chunk-local number of the next event.
+    pub(super) events: u32,
+    /// How far apart, in events, two events of one request may be.
+    pub(super) window: Window,
     /// Tests and clients seen in the chunk.
     pub(super) actors: ActorTable,
     /// Counted requests per (actor, operation).
@@ -53,7 +60,7 @@ pub struct ChunkTally {
 }
 
 impl ChunkTally {
-    fn new(n_ops: usize, base: Position, checked_whole: bool) -> ChunkTally {
+    fn new(n_ops: usize, base: Position, checked_whole: bool, window: Window) -> ChunkTally {
         ChunkTally {
             checked_whole,
             base,
@@ -62,38 +69,46 @@ impl ChunkTally {
             malformed: 0,
             malformed_examples: Vec::new(),
             events_by_stage: [0; 4],
-            ops: vec![Hits::default(); n_ops],
+            ops: vec![Hits::UNSEEN; n_ops],
             candidates: Vec::new(),
             printed: Vec::new(),
-            unmatched: AHashMap::new(),
-            pending: Vec::new(),
-            states: AHashMap::new(),
+            unmatched: IndexMap::default(),
+            requests: AHashMap::new(),
+            events: 0,
+            window,
             actors: ActorTable::default(),
             attributed: AHashMap::new(),
             left_out: AHashMap::new(),
         }
     }
 
+    /// Counts a request against an operation; says what was counted, so that
+    /// the run can take it back. `settled`: the request's position, when the
+    /// run cannot take the count back.
     fn count(
         &mut self,
-        target: Target,
+        op: OpId,
         stage: Stage,
-        pos: Position,
+        settled: Option<Position>,
         range: (usize, usize),
         actor: Option<u32>,
         sampled: &SampledOps,
-    ) {
-        match target {
-            Target::Op(op) => {
-                self.ops[op.index()].add(stage, pos);
-                if let Some(actor) = actor {
-                    *self.attributed.entry((actor, op)).or_default() += 1;
-                }
-                if !sampled.has(op) {
-                    self.candidates.push((op, range));
-                }
-            }
-            Target::Unmatched(key) => self.unmatched.entry(key).or_default().add(stage, pos),
+    ) -> Counted {
+        self.ops[op.index()].count(stage, settled);
+        if let Some(actor) = actor {
+            *self.attributed.entry((actor, op)).or_default() += 1;
+        }
+        let candidate = if sampled.has(op) {
+            NO_CANDIDATE
+        } else {
+            self.candidates.push((op, range));
+            (self.candidates.len() - 1) as u32
+        };
+        Counted::Op {
+            op,
+            stage,
+            actor: actor.unwrap_or(NO_ACTOR),
+            candidate,
         }
     }
 
@@ -106,19 +121,20 @@ impl ChunkTally {
         verb: &[u8],
         uri: &[u8],
         stage: Stage,
-        pos: Position,
+        settled: Option<Position>,
         scratch: &mut UnmatchedKey,
-    ) {
+    ) -> Counted {
         scratch.verb.clear();
         scratch.verb.push_str(&lossy(verb));
         normalise_unmatched_into(uri, &mut scratch.pattern);
-        match self.unmatched.get_mut(scratch) {
-            Some(hits) => hits.add(stage, pos),
-            None => self
-                .unmatched
-                .entry(scratch.clone())
-                .or_default()
-                .add(stage, pos),
+        let group = match self.unmatched.get_index_of(scratch) {
+            Some(group) => group,
+            None => self.unmatched.insert_full(scratch.clone(), Hits::UNSEEN).0,
+        };
+        self.unmatched[group].count(stage, settled);
+        Counted::Unmatched {
+            group: group as u32,
+            stage,
         }
     }
 
@@ -190,6 +206,8 @@ impl SampledOps {
 pub struct ScanOptions {
     /// How much of each line is checked.
     pub validation: Validation,
+    /// How far apart, in events, a request's events are taken as one request.
+    pub window: Window,
     /// Whether and how requests are attributed to tests and clients.
     pub attribution: Attribution,
 }
@@ -205,13 +223,18 @@ pub fn scan_chunk<M: PathMatcher>(
     sampled: &SampledOps,
 ) -> ChunkTally {
     let want_ua = options.attribution.needs_user_agent();
-    let mut tally = ChunkTally::new(n_ops, base, options.validation == Validation::Full);
+    let mut tally = ChunkTally::new(
+        n_ops,
+        base,
+        options.validation == Validation::Full,
+        options.window,
+    );
     // Room for one request per 2.4 KB (a Metadata request's two events take
     // ~2.6 KB): a 4 MiB chunk's map is sized once instead of growing through
     // ten rehashes (callgrind, one thread over 199 MB: 402.5M -> 397.4M
     // instructions). Longer lines leave it mostly empty; only its control
     // bytes are touched.
-    tally.states.reserve(bytes.len() / 2400);
+    tally.requests.reserve(bytes.len() / 2400);
     let mut uri_scratch = Vec::new();
     let mut unmatched_scratch = UnmatchedKey::default();
     let mut start = 0;
@@ -243,6 +266,8 @@ pub fn scan_chunk<M: PathMatcher>(
             continue;
         };
         tally.events_by_stage[stage as usize] += 1;
+        let event_index = tally.events;
+        tally.events += 1;
         let actor = if want_ua {
             let ua = fields.user_agent.map(|u| u.decode());
             let ua = ua.as_deref().map(String::from_utf8_lossy);
@@ -276,55 +301,50 @@ pub fn scan_chunk<M: PathMatcher>(
         };
         let id = fields.audit_id.map(|a| request_key(&a.decode()));
 
-        // Is this the event at which its request counts? After any event the
-        // request's state is known (open, or closed by a terminal stage); only
-        // a request's first event in the chunk depends on earlier chunks.
-        let pending = match (stage, id) {
-            (_, None) => false,
-            (Stage::RequestReceived, Some(id)) => {
-                tally.states.insert(id, RequestState::Open);
-                false
-            }
-            (_, Some(id)) => {
-                let next = if stage.is_terminal() {
-                    RequestState::Closed
-                } else {
-                    RequestState::Open
-                };
-                match tally.states.insert(id, next) {
-                    Some(RequestState::Open) => continue, // counted at an earlier stage
-                    Some(RequestState::Closed) => false,  // a new request reusing the ID
-                    None => true,
+        // Is this the event at which its request counts? A request counts at
+        // the first of its events the chunk reads, whatever its stage; its
+        // other events in the chunk count nothing (see the module's rule).
+        // A request's first event in the chunk is the one the run may take
+        // back (it saw the request before the chunk); any other that counts
+        // is settled here.
+        let mut first_in_chunk = id.is_some();
+        if let Some(id) = id {
+            if let Some(seen) = tally.requests.get_mut(&id) {
+                first_in_chunk = false;
+                let recent = options.window.holds(event_index - seen.last);
+                seen.last = event_index;
+                seen.done = stage.is_terminal() || (recent && seen.done);
+                if recent {
+                    continue;
                 }
+                seen.renewed = true;
+                // Further from its last event than the window: a new
+                // request (the first count stays the one the run checks).
             }
-        };
+        }
 
+        let settled = (!first_in_chunk).then_some(pos);
         let verb = fields.verb.map(|v| v.decode()).unwrap_or_default();
         let uri = match &fields.request_uri {
             Some(u) => u.decode_into(&mut uri_scratch),
             None => &[],
         };
-        let target = match router.route(&verb, uri) {
-            Some(op) => Target::Op(op),
-            None if pending => Target::Unmatched(UnmatchedKey {
-                verb: String::from_utf8_lossy(&verb).into_owned(),
-                pattern: normalise_unmatched(uri),
-            }),
-            None => {
-                tally.count_unmatched(&verb, uri, stage, pos, &mut unmatched_scratch);
-                continue;
-            }
+        let counted = match router.route(&verb, uri) {
+            Some(op) => tally.count(op, stage, settled, range, actor, sampled),
+            None => tally.count_unmatched(&verb, uri, stage, settled, &mut unmatched_scratch),
         };
-        match (pending, id) {
-            (true, Some(id)) => tally.pending.push(Pending {
+        if let (true, Some(id)) = (first_in_chunk, id) {
+            tally.requests.insert(
                 id,
-                stage,
-                pos,
-                line: range,
-                target,
-                actor,
-            }),
-            _ => tally.count(target, stage, pos, range, actor, sampled),
+                RequestSeen {
+                    pos,
+                    first: event_index,
+                    last: event_index,
+                    done: stage.is_terminal(),
+                    renewed: false,
+                    counted,
+                },
+            );
         }
     }
     if let Some(printing) = &sampled.printing {

@@ -2,23 +2,26 @@
 //! one thread with no shared state), and the run's totals ([`Tally`]), which
 //! absorbs chunk tallies strictly in input order.
 //!
-//! Counting rule: each API request counts once. It counts at its
-//! `RequestReceived` event when the log has one; otherwise at its first logged
-//! stage (`ResponseStarted`, `ResponseComplete` or `Panic`), so logs written
-//! under `omitStages: [RequestReceived]` are counted too (the reference counts
-//! nothing there). Events of one request share an `auditID`:
-//! - a request is *open* after RequestReceived or a non-terminal stage, and
-//!   *closed* after ResponseComplete or Panic; a non-RequestReceived event
-//!   counts when its request is not open;
-//! - inside a chunk every event but a request's first is settled by the
-//!   request's state so far; a first event that is not RequestReceived is
-//!   *pending*: [`Tally::absorb`] settles it against the requests open when
-//!   the chunk starts, then applies the chunk's final states.
+//! Counting rule: each API request counts once, whatever the order in which
+//! its events arrive. Events of one request share an `auditID`; the apiserver's
+//! batch backends post batches from concurrent goroutines, so a request's
+//! stages reach a log or a webhook in any order. A request counts at the first
+//! of its events in the input, whatever its stage (so logs written under
+//! `omitStages: [RequestReceived]` are counted too; the reference counts
+//! nothing there); an event whose `auditID` was seen in the last [`Window`]
+//! events counts nothing. An event further than the window from the last one
+//! with its `auditID` is a new request; an event without an `auditID` is a
+//! request of its own.
 //!
-//! Memory stays bounded: a chunk tally holds one state and at most one pending
-//! entry per request in the chunk, and the run keeps only requests in flight
-//! across a chunk boundary (a terminal stage closes them).
-//! The result is the same for every chunk size and thread count (tested).
+//! In parallel: a chunk counts each request at its first event in the chunk
+//! and remembers what that counted; [`Tally::absorb`], taking chunks in input
+//! order, takes that count back for the requests it saw in the window before
+//! the chunk. The result is the same for every chunk size and thread count
+//! (tested), and for every order of a request's events within the window.
+//!
+//! Memory stays bounded: a chunk holds one entry per request in it, and the
+//! run's map of recent requests is swept down to the window whenever it has
+//! doubled, so it stays under two entries per event of the window.
 //!
 //! Here: the counting rule and the run's [`Tally`]; beside it,
 //! `chunk_tally` (the per-chunk side and its scan loop) and `keys` (what
@@ -30,7 +33,10 @@ mod keys;
 pub use chunk_tally::{scan_chunk, ChunkTally, SampledOps, ScanOptions};
 pub use keys::{normalise_unmatched, request_key};
 
-use ahash::{AHashMap, AHashSet};
+use std::collections::hash_map::Entry;
+
+use ahash::AHashMap;
+use indexmap::IndexMap;
 
 use crate::attribution::{ActorTable, Attribution};
 use crate::event::{self, Stage, Validation};
@@ -74,26 +80,100 @@ pub struct UnmatchedKey {
     pub pattern: String,
 }
 
-/// A request seen in a chunk whose earlier stages, if any, are in an earlier chunk.
-#[derive(Debug, Clone)]
-struct Pending {
-    id: u128,
-    stage: Stage,
-    pos: Position,
-    line: (usize, usize),
-    target: Target,
-    /// The test or client (chunk-local number), with `--by-test`.
-    actor: Option<u32>,
+/// How far apart, in events, two events with one `auditID` may be and still
+/// be taken as one request: the window in which finished requests are
+/// remembered. The apiserver's batch backends post batches from concurrent
+/// goroutines and retry failed ones with backoff, so a request's stages
+/// arrive in any order and some minutes apart; past the window, an event is
+/// taken as a new request. A run remembers at most twice this many requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window(pub u64);
+
+impl Window {
+    /// 262,144 events: over an hour of a conformance run's traffic, and
+    /// about a minute at the webhook backend's top rate (10 batches of 400
+    /// events a second).
+    pub const DEFAULT: Window = Window(1 << 18);
+
+    /// Whether two events `distance` events apart fall in the window.
+    pub fn holds(self, distance: impl Into<u64>) -> bool {
+        distance.into() <= self.0
+    }
 }
 
-/// Where a request stands after the events seen so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RequestState {
-    /// Counted (or known to be counted) and not at a terminal stage yet.
-    Open,
-    /// At a terminal stage: a later event with this ID is a new request.
-    Closed,
+impl Default for Window {
+    fn default() -> Window {
+        Window::DEFAULT
+    }
 }
+
+/// No sample candidate (the operation's samples were held already).
+const NO_CANDIDATE: u32 = u32::MAX;
+/// No actor (requests are not attributed).
+const NO_ACTOR: u32 = u32::MAX;
+
+/// What a request's first event in a chunk counted: what the run takes back
+/// when it had seen the request in an earlier chunk.
+#[derive(Debug, Clone, Copy)]
+enum Counted {
+    /// One request of an operation; its actor and sample candidate (by
+    /// chunk-local number), if any.
+    Op {
+        op: OpId,
+        stage: Stage,
+        actor: u32,
+        candidate: u32,
+    },
+    /// One unmatched request, of the chunk's group number `group`.
+    Unmatched { group: u32, stage: Stage },
+}
+
+impl Counted {
+    /// The request stays counted: its position joins its target's.
+    fn keep(
+        self,
+        pos: Position,
+        op_hits: &mut [Hits],
+        unmatched: &mut IndexMap<UnmatchedKey, Hits, ahash::RandomState>,
+    ) {
+        let hits = match self {
+            Counted::Op { op, .. } => &mut op_hits[op.index()],
+            Counted::Unmatched { group, .. } => &mut unmatched[group as usize],
+        };
+        hits.first = hits.first.min(pos);
+    }
+}
+
+/// A request as one chunk saw it.
+#[derive(Debug, Clone, Copy)]
+struct RequestSeen {
+    /// Where its first event is.
+    pos: Position,
+    /// Chunk-local numbers of its first and last events.
+    first: u32,
+    last: u32,
+    /// Whether its last event (or one in the window before it) was terminal.
+    done: bool,
+    /// Whether an event of the chunk was further than the window from the
+    /// one before: what the run knew of the ID is then past.
+    renewed: bool,
+    /// What its first event counted.
+    counted: Counted,
+}
+
+/// A request the run has seen in its window.
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    /// The global number of its last event.
+    last: u64,
+    /// Whether a terminal stage was seen (it is not in flight).
+    done: bool,
+}
+
+/// The least size of the run's window map at which entries out of the
+/// window are dropped: each drop walks the map, so drops wait until it has
+/// doubled since the last (amortised O(1) per request).
+const MIN_SWEEP: usize = 1 << 16;
 
 /// A bad line, by position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,11 +201,20 @@ impl Hits {
         self.by_stage.iter().sum()
     }
 
-    fn add(&mut self, stage: Stage, pos: Position) {
-        if self.total() == 0 || pos < self.first {
-            self.first = pos;
-        }
+    /// None counted, with no first position yet: a chunk's starting point,
+    /// where the first position is the least of those given.
+    const UNSEEN: Hits = Hits {
+        by_stage: [0; 4],
+        first: Position::MAX,
+    };
+
+    /// One request, at `stage`; at `pos` if it is known to stay counted (a
+    /// chunk gives a request that the run may take back its position later).
+    fn count(&mut self, stage: Stage, pos: Option<Position>) {
         self.by_stage[stage as usize] += 1;
+        if let Some(pos) = pos {
+            self.first = self.first.min(pos);
+        }
     }
 }
 
@@ -231,8 +320,14 @@ pub struct Tally {
     pub attributed: AHashMap<(u32, OpId), u64>,
     /// Requests left out by `--conformance-only` per (client, operation).
     pub left_out: AHashMap<(u32, OpId), u64>,
-    /// Requests opened in an absorbed chunk and not yet at a terminal stage.
-    open: AHashSet<u128>,
+    /// Requests seen in the last [`Window`] events.
+    recent: AHashMap<u128, Recent>,
+    /// Events numbered so far (the next event's global number).
+    events_numbered: u64,
+    /// `recent`'s size at which its entries out of the window are dropped.
+    sweep_at: usize,
+    /// The window of the chunks absorbed.
+    window: Window,
     /// Prints samples as they are kept, if set.
     printing: Option<SamplePrinting>,
 }
@@ -252,7 +347,10 @@ impl Tally {
             actors: ActorTable::default(),
             attributed: AHashMap::new(),
             left_out: AHashMap::new(),
-            open: AHashSet::new(),
+            recent: AHashMap::new(),
+            events_numbered: 0,
+            sweep_at: MIN_SWEEP,
+            window: Window::DEFAULT,
             printing: None,
         }
     }
@@ -308,31 +406,68 @@ impl Tally {
                 .or_default() += n;
         }
 
-        // Settled pending entries join the chunk's own counts and samples.
+        // Requests the run saw in the window before this chunk were counted
+        // there: what their first event here counted is taken back.
         let mut op_hits = chunk.ops;
         let mut unmatched = chunk.unmatched;
-        // Sample candidates among the pending entries, in chunk order.
-        let mut late: Vec<(OpId, (usize, usize))> = Vec::new();
-        // A pending event counts unless its request is open when the chunk starts.
-        for p in chunk.pending {
-            if self.open.contains(&p.id) {
-                continue;
-            }
-            match p.target {
-                Target::Op(op) => {
-                    op_hits[op.index()].add(p.stage, p.pos);
-                    late.push((op, p.line));
-                    if let Some(actor) = p.actor {
-                        *self
-                            .attributed
-                            .entry((actor_map[actor as usize], op))
-                            .or_default() += 1;
+        let mut taken_back: Vec<u32> = Vec::new();
+        let base = self.events_numbered;
+        let window = chunk.window;
+        self.window = window;
+        for (id, seen) in chunk.requests {
+            let first = base + u64::from(seen.first);
+            let latest = Recent {
+                last: base + u64::from(seen.last),
+                done: seen.done,
+            };
+            match self.recent.entry(id) {
+                Entry::Occupied(mut known) => {
+                    let known = known.get_mut();
+                    let in_window = window.holds(first - known.last);
+                    if !in_window {
+                        seen.counted.keep(seen.pos, &mut op_hits, &mut unmatched);
+                    } else {
+                        match seen.counted {
+                            Counted::Op {
+                                op,
+                                stage,
+                                actor,
+                                candidate,
+                            } => {
+                                op_hits[op.index()].by_stage[stage as usize] -= 1;
+                                if actor != NO_ACTOR {
+                                    let key = (actor_map[actor as usize], op);
+                                    if let Entry::Occupied(mut n) = self.attributed.entry(key) {
+                                        *n.get_mut() -= 1;
+                                        if *n.get() == 0 {
+                                            n.remove();
+                                        }
+                                    }
+                                }
+                                if candidate != NO_CANDIDATE {
+                                    taken_back.push(candidate);
+                                }
+                            }
+                            Counted::Unmatched { group, stage } => {
+                                unmatched[group as usize].by_stage[stage as usize] -= 1;
+                            }
+                        }
                     }
+                    *known = Recent {
+                        last: latest.last,
+                        done: latest.done || (in_window && !seen.renewed && known.done),
+                    };
                 }
-                Target::Unmatched(key) => unmatched.entry(key).or_default().add(p.stage, p.pos),
+                Entry::Vacant(new) => {
+                    new.insert(latest);
+                    seen.counted.keep(seen.pos, &mut op_hits, &mut unmatched);
+                }
             }
         }
-        self.apply_states(chunk.states);
+        taken_back.sort_unstable();
+        let mut taken_back = taken_back.into_iter().peekable();
+        self.events_numbered += u64::from(chunk.events);
+        self.sweep(window);
 
         for (i, hits) in op_hits.iter().enumerate() {
             merge_hits(&mut self.ops[i], hits);
@@ -341,27 +476,19 @@ impl Tally {
         // that pass the whole-line check or that the printer takes (the
         // chunk's own and its settled pending entries, both in chunk order,
         // merged).
-        let mut own = chunk.candidates.into_iter().enumerate().peekable();
-        let mut late = late.into_iter().peekable();
         let mut by_worker = chunk.printed.into_iter().peekable();
-        loop {
-            let next = match (own.peek(), late.peek()) {
-                (Some((_, a)), Some(b)) if b.1 .0 < a.1 .0 => late.next().map(|c| (None, c)),
-                (Some(_), _) => own.next().map(|(i, c)| (Some(i), c)),
-                (None, _) => late.next().map(|c| (None, c)),
-            };
-            let Some((index, (op, (start, end)))) = next else {
-                break;
-            };
+        for (index, (op, (start, end))) in chunk.candidates.into_iter().enumerate() {
+            if taken_back.next_if_eq(&(index as u32)).is_some() {
+                continue;
+            }
             let kept = &mut self.samples[op.index()];
             if kept.len() >= SAMPLES_PER_OP {
                 continue;
             }
             let line = event::trim_line(&bytes[start..end]);
-            // Printed by the worker that scanned the chunk, or now; a late
-            // (pending) entry has no index and is printed now.
-            while by_worker.next_if(|(i, _)| Some(*i) < index).is_some() {}
-            let printed = match by_worker.next_if(|(i, _)| Some(*i) == index) {
+            // Printed by the worker that scanned the chunk, or now.
+            while by_worker.next_if(|(i, _)| *i < index).is_some() {}
+            let printed = match by_worker.next_if(|(i, _)| *i == index) {
                 Some((_, out)) => Some(out),
                 None => self.printing.as_ref().and_then(|p| p.printed(op, line)),
             };
@@ -377,36 +504,22 @@ impl Tally {
             }
         }
         for (key, hits) in unmatched {
-            merge_hits(self.unmatched.entry(key).or_default(), &hits);
+            if hits.total() > 0 {
+                merge_hits(self.unmatched.entry(key).or_default(), &hits);
+            }
         }
     }
 
-    /// Takes a chunk's final request states: its open requests join the
-    /// run's, and the run's requests it closed leave. Most of a chunk's
-    /// requests open and close inside it and were never the run's, so when
-    /// the run has fewer requests open than the chunk has states (the usual
-    /// case: those in flight across a boundary, and watches), the run's are
-    /// looked up in the chunk rather than each closed request of the chunk
-    /// removed from the run's (a lookup that misses; 1,600 a 4 MiB chunk of
-    /// Metadata lines, on the serial absorbing path). Either way gives the
-    /// same set.
-    fn apply_states(&mut self, states: AHashMap<u128, RequestState>) {
-        if self.open.len() < states.len() {
-            self.open
-                .retain(|id| states.get(id) != Some(&RequestState::Closed));
-            for (id, state) in states {
-                if state == RequestState::Open {
-                    self.open.insert(id);
-                }
-            }
-        } else {
-            for (id, state) in states {
-                match state {
-                    RequestState::Open => self.open.insert(id),
-                    RequestState::Closed => self.open.remove(&id),
-                };
-            }
+    /// Drops the requests whose last event is out of the window, once the
+    /// map has doubled since the last drop: the window holds at most one
+    /// request per event, so the map stays under twice the window.
+    fn sweep(&mut self, window: Window) {
+        if self.recent.len() < self.sweep_at {
+            return;
         }
+        let now = self.events_numbered;
+        self.recent.retain(|_, r| window.holds(now - r.last));
+        self.sweep_at = (2 * self.recent.len()).max(MIN_SWEEP);
     }
 
     /// Requests counted: matched plus unmatched.
@@ -434,15 +547,31 @@ impl Tally {
         self.events_by_stage.iter().sum()
     }
 
-    /// Requests still open (no terminal stage seen) after the last chunk.
+    /// Requests in flight after the last chunk: seen in the window, no
+    /// terminal stage seen.
     pub fn open_requests(&self) -> impl Iterator<Item = u128> + '_ {
-        self.open.iter().copied()
+        let now = self.events_numbered;
+        self.recent
+            .iter()
+            .filter(move |(_, r)| !r.done && self.window.holds(now - r.last))
+            .map(|(id, _)| *id)
+    }
+
+    /// Requests remembered: seen in the last [`Window`] events (and perhaps
+    /// some before, not yet dropped).
+    pub fn remembered_requests(&self) -> usize {
+        self.recent.len()
     }
 
     /// Starts from requests left open by an earlier part of the same log
-    /// (`parse --continue-from`), so their later stages are not counted again.
+    /// (`parse --continue-from`), so their later stages are not counted
+    /// again: they are remembered as seen just before this part's first
+    /// event.
     pub fn seed_open(&mut self, ids: impl IntoIterator<Item = u128>) {
-        self.open.extend(ids);
+        let last = self.events_numbered;
+        for id in ids {
+            self.recent.insert(id, Recent { last, done: false });
+        }
     }
 
     /// Appends a tally of later input (another part, or another run): inputs
@@ -497,7 +626,22 @@ impl Tally {
                 .entry((actor_map[actor as usize], op))
                 .or_default() += n;
         }
-        self.open = later.open;
+        let shift = self.events_numbered;
+        self.recent = later
+            .recent
+            .into_iter()
+            .map(|(id, r)| {
+                (
+                    id,
+                    Recent {
+                        last: r.last + shift,
+                        ..r
+                    },
+                )
+            })
+            .collect();
+        self.events_numbered += later.events_numbered;
+        self.sweep_at = later.sweep_at;
     }
 
     /// Operations hit, in order of their first counted request.
