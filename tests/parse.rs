@@ -703,3 +703,70 @@ fn independent_runs_merge_to_the_parse_of_all_of_them() {
     assert_eq!(fs::read(merged.join("e.txt")).unwrap(), e_all);
     assert_eq!(fs::read(merged.join("o.json")).unwrap(), o_all);
 }
+
+/// The apiserver's batch backends write (and post) batches from concurrent
+/// goroutines: a generated log whose lines are shuffled within windows of
+/// 2,000 lines counts exactly the generator's truth, operation by
+/// operation, with every stage logged and under `omitStages:
+/// [RequestReceived]`, on one thread or two, in 64 KiB chunks or whole, and
+/// with the window just wide enough.
+#[test]
+fn lines_shuffled_within_a_window_count_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = empty_list(dir.path());
+    for omit in [false, true] {
+        let log = dir.path().join("gen.log");
+        let truth = dir.path().join("truth.json");
+        let mut gen = apicov();
+        gen.arg("gen")
+            .arg("--swagger")
+            .arg(mini_spec())
+            .arg("-o")
+            .arg(&log)
+            .arg("--truth")
+            .arg(&truth)
+            .args(["--size", "8M", "--seed", "7"]);
+        if omit {
+            gen.arg("--omit-request-received");
+        }
+        gen.assert().success();
+        let truth: Value = serde_json::from_slice(&fs::read(&truth).unwrap()).unwrap();
+        let text = fs::read_to_string(&log).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        // Fisher-Yates within each window, by a fixed xorshift.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for window in lines.chunks_mut(2_000) {
+            for i in (1..window.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                window.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+        }
+        let shuffled = dir.path().join("shuffled.log");
+        fs::write(&shuffled, lines.join("\n") + "\n").unwrap();
+        for (threads, chunk, window) in [
+            ("1", "4194304", "262144"),
+            ("2", "65536", "262144"),
+            ("2", "65536", "4000"),
+        ] {
+            let out = dir
+                .path()
+                .join(format!("out-{omit}-{threads}-{chunk}-{window}"));
+            parse_command(&mini_spec(), &[&shuffled], &empty, &out)
+                .args(["--threads", threads, "--chunk-size", chunk])
+                .args(["--window-events", window, "-q"])
+                .assert()
+                .success();
+            let report: Value =
+                serde_json::from_slice(&fs::read(out.join("r.json")).unwrap()).unwrap();
+            assert_eq!(
+                report["requests"], truth["requests"],
+                "{omit} {threads} {chunk} {window}"
+            );
+            assert_eq!(report["unmatched_requests"], truth["unmatched_requests"]);
+            assert_eq!(report["events"], truth["events"]);
+            assert_eq!(report["operations"], truth["operations"]);
+        }
+    }
+}

@@ -835,3 +835,45 @@ fn a_full_queue_answers_429_and_retried_batches_count_once() {
         truth["events"].as_f64().unwrap()
     );
 }
+
+/// Requests that never complete (RequestReceived only) are remembered for
+/// the window and no longer: memory stays bounded. A later stage in the
+/// window counts nothing; one past it is a new request.
+#[test]
+fn requests_that_never_complete_are_remembered_for_the_window_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "http", &["--window-events", "1000", "-q"]);
+    let event = |n: usize, stage: &str| {
+        format!(
+            "{{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\
+             \"auditID\":\"00000000-0000-0000-0000-{n:012x}\",\"stage\":\"{stage}\",\
+             \"requestURI\":\"/api/v1/namespaces/default/pods/p\",\"verb\":\"get\",\
+             \"user\":{{\"username\":\"admin\"}},\"userAgent\":\"kubelet\"}}"
+        )
+    };
+    let client = agent(None);
+    let url = format!("{}/audit", server.base);
+    let mut most = 0.0f64;
+    for batch in 0..30 {
+        let events: Vec<String> = (batch * 400..batch * 400 + 400)
+            .map(|n| event(n, "RequestReceived"))
+            .collect();
+        assert_eq!(post(&client, &url, &event_list(&events), &[]).0, 200);
+        most = most.max(scrape(&client, &server.base)["apicov_requests_remembered"]);
+    }
+    // At most twice the window, plus one batch's requests.
+    assert!(most <= 2_400.0, "{most} requests remembered");
+    assert!(most >= 1_000.0, "{most} requests remembered");
+    let requests = |client: &ureq::Agent| scrape(client, &server.base)["apicov_requests_total"];
+    assert_eq!(requests(&client), 12_000.0);
+    // The last 500 requests complete: in the window, they count nothing.
+    let done: Vec<String> = (11_500..12_000)
+        .map(|n| event(n, "ResponseComplete"))
+        .collect();
+    assert_eq!(post(&client, &url, &event_list(&done), &[]).0, 200);
+    assert_eq!(requests(&client), 12_000.0);
+    // The first 500 complete, long past the window: new requests.
+    let late: Vec<String> = (0..500).map(|n| event(n, "ResponseComplete")).collect();
+    assert_eq!(post(&client, &url, &event_list(&late), &[]).0, 200);
+    assert_eq!(requests(&client), 12_500.0);
+}

@@ -169,6 +169,13 @@ pub fn render(webhook: &WebhookMetrics, engine: &EngineFigures) -> String {
     );
     single(
         &mut out,
+        "apicov_requests_remembered",
+        "gauge",
+        "Requests remembered so that their other events count nothing (those of the last --window-events events, and some before until the next sweep).",
+        engine.tally.remembered_requests() as u64,
+    );
+    single(
+        &mut out,
         "apicov_queue_bytes",
         "gauge",
         "Bytes of received batches waiting for the engine.",

@@ -170,9 +170,10 @@ struct Recent {
     done: bool,
 }
 
-/// The least size of the run's window map at which entries out of the
-/// window are dropped: each drop walks the map, so drops wait until it has
-/// doubled since the last (amortised O(1) per request).
+/// The size of the run's window map under which entries out of the window
+/// are not dropped (unless the window is smaller): each drop walks the map,
+/// so drops wait until it has doubled since the last (amortised O(1) per
+/// request).
 const MIN_SWEEP: usize = 1 << 16;
 
 /// A bad line, by position.
@@ -349,7 +350,7 @@ impl Tally {
             left_out: AHashMap::new(),
             recent: AHashMap::new(),
             events_numbered: 0,
-            sweep_at: MIN_SWEEP,
+            sweep_at: 0,
             window: Window::DEFAULT,
             printing: None,
         }
@@ -511,15 +512,19 @@ impl Tally {
     }
 
     /// Drops the requests whose last event is out of the window, once the
-    /// map has doubled since the last drop: the window holds at most one
-    /// request per event, so the map stays under twice the window.
+    /// map has doubled since the last drop (and holds at least twice the
+    /// window or [`MIN_SWEEP`] requests): the window holds at most one
+    /// request per event, so the map stays under twice the window, plus a
+    /// chunk's requests.
     fn sweep(&mut self, window: Window) {
-        if self.recent.len() < self.sweep_at {
+        let floor =
+            usize::try_from(window.0.saturating_mul(2)).map_or(MIN_SWEEP, |w| w.min(MIN_SWEEP));
+        if self.recent.len() < self.sweep_at.max(floor) {
             return;
         }
         let now = self.events_numbered;
         self.recent.retain(|_, r| window.holds(now - r.last));
-        self.sweep_at = (2 * self.recent.len()).max(MIN_SWEEP);
+        self.sweep_at = 2 * self.recent.len();
     }
 
     /// Requests counted: matched plus unmatched.
