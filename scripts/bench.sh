@@ -28,6 +28,7 @@
 #   REFERENCE_PARSER=/path/audit_log_parser.py scripts/bench.sh
 #   SIZE=20M RUNS=3 BIG_GB=0 SERVE=0 GCS=0 scripts/bench.sh   # a quick look
 #   BIG_GB=0 scripts/bench.sh             # skip the peak-RSS run over one 5 GB file
+#   BASELINE=/tmp/apicov-parent scripts/bench.sh   # before/after: another build vs this one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C   # $EPOCHREALTIME and printf with a '.' decimal point
@@ -110,6 +111,28 @@ rss() {
 parse_args=(parse --swagger "$SPEC" --ineligible-endpoints "$DATA/empty.yaml"
   --pending-eligible-endpoints "$DATA/empty.yaml" -o "$DATA/out.txt"
   --audit-operations-json "$DATA/out.json" --no-fail --quiet --audit-logs)
+
+# BASELINE=path/to/another/apicov: that build against this one instead,
+# parse of each shape at 1x and 4x, in turns, then exit (a before/after
+# check of a change: build the parent commit's release binary first).
+if [ -n "${BASELINE:-}" ]; then
+  echo "$(nproc) cores, warm cache, medians of $RUNS runs taken in turns; CPU = user+sys; spec $(basename "$SPEC")"
+  printf '%-10s %-3s | %9s %9s | %9s %9s | %6s %6s\n' \
+    shape x "base wall" "base CPU" "this wall" "this CPU" "wall x" "CPU x"
+  for shape in "${SHAPES[@]}"; do
+    files=("$DATA/$shape"/audit-*.log)
+    evict "${files[@]}"; cat "${files[@]}" > /dev/null
+    for x in 1 4; do
+      set -- ; for _ in $(seq "$x"); do set -- "$@" "${files[@]}"; done
+      base_cmd=("$BASELINE" "${parse_args[@]}" "$@"); this_cmd=("$APICOV" "${parse_args[@]}" "$@")
+      run1 "${base_cmd[@]}" > /dev/null; run1 "${this_cmd[@]}" > /dev/null
+      read -r bw bc tw tc <<<"$(median_pair base_cmd this_cmd)"
+      printf '%-10s %-3s | %9.4f %9.4f | %9.4f %9.4f | %6.3f %6.3f\n' "$shape" "${x}x" \
+        "$bw" "$bc" "$tw" "$tc" "$(echo "$tw / $bw" | bc -l)" "$(echo "$tc / $bc" | bc -l)"
+    done
+  done
+  exit 0
+fi
 
 echo "$(nproc) cores, warm cache, medians of $RUNS runs taken in turns; CPU = user+sys; spec $(basename "$SPEC")"
 printf '%-10s %-3s %7s | %8s %8s | %8s %8s | %6s %6s | %7s %7s\n' \

@@ -47,7 +47,7 @@ pub struct ChunkTally {
     /// Every request seen in the chunk: where its events fall and what its
     /// first event counted, which the run takes back if it had seen the
     /// request already.
-    pub(super) requests: AHashMap<u128, RequestSeen>,
+    pub(super) requests: AHashMap<RequestId, RequestSeen>,
     /// Events read so far: the chunk-local number of the next event.
     pub(super) events: u32,
     /// How far apart, in events, two events of one request may be.
@@ -106,11 +106,11 @@ impl ChunkTally {
             self.candidates.push((op, range));
             (self.candidates.len() - 1) as u32
         };
-        Counted::Op {
-            op,
-            stage,
+        Counted {
+            target: op.0,
             actor: actor.unwrap_or(NO_ACTOR),
             candidate,
+            stage,
         }
     }
 
@@ -134,8 +134,10 @@ impl ChunkTally {
             None => self.unmatched.insert_full(scratch.clone(), Hits::UNSEEN).0,
         };
         self.unmatched[group].count(stage, settled);
-        Counted::Unmatched {
-            group: group as u32,
+        Counted {
+            target: UNMATCHED | group as u32,
+            actor: NO_ACTOR,
+            candidate: NO_CANDIDATE,
             stage,
         }
     }
@@ -237,7 +239,8 @@ pub fn scan_chunk<M: PathMatcher>(
     // ~2.6 KB): a 4 MiB chunk's map is sized once instead of growing through
     // ten rehashes. Longer lines leave it mostly empty; only its control
     // bytes are touched.
-    let mut requests: AHashMap<u128, RequestSeen> = AHashMap::with_capacity(bytes.len() / 2400);
+    let mut requests: AHashMap<RequestId, RequestSeen> =
+        AHashMap::with_capacity(bytes.len() / 2400);
     let mut uri_scratch = Vec::new();
     let mut unmatched_scratch = UnmatchedKey::default();
     let mut start = 0;
@@ -312,7 +315,7 @@ pub fn scan_chunk<M: PathMatcher>(
         // is settled here.
         let mut first_in_chunk = None;
         if let Some(id) = id {
-            match requests.entry(id) {
+            match requests.entry(RequestId::from(id)) {
                 Entry::Vacant(new) => first_in_chunk = Some(new),
                 Entry::Occupied(mut seen) => {
                     let seen = seen.get_mut();

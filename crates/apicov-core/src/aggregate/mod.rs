@@ -29,6 +29,7 @@
 
 mod chunk_tally;
 mod keys;
+mod recent;
 
 pub use chunk_tally::{scan_chunk, ChunkTally, SampledOps, ScanOptions};
 pub use keys::{normalise_unmatched, request_key};
@@ -41,6 +42,7 @@ use indexmap::IndexMap;
 use crate::attribution::{ActorTable, Attribution};
 use crate::event::{self, Stage, Validation};
 use crate::spec::OpId;
+use recent::{Recent, RecentRequests};
 
 /// Samples kept per operation (the reference keeps 5).
 pub const SAMPLES_PER_OP: usize = 5;
@@ -113,34 +115,36 @@ const NO_CANDIDATE: u32 = u32::MAX;
 const NO_ACTOR: u32 = u32::MAX;
 
 /// What a request's first event in a chunk counted: what the run takes back
-/// when it had seen the request in an earlier chunk.
+/// when it had seen the request in an earlier chunk. Packed (an operation
+/// or an unmatched group in one word) to keep the chunk's map small: its
+/// pages are fresh memory for every chunk.
 #[derive(Debug, Clone, Copy)]
-enum Counted {
-    /// One request of an operation; its actor and sample candidate (by
-    /// chunk-local number), if any.
-    Op {
-        op: OpId,
-        stage: Stage,
-        actor: u32,
-        candidate: u32,
-    },
-    /// One unmatched request, of the chunk's group number `group`.
-    Unmatched { group: u32, stage: Stage },
+struct Counted {
+    /// An operation's index, or [`UNMATCHED`] with the chunk's number of an
+    /// unmatched group.
+    target: u32,
+    /// Its actor (chunk-local number) or [`NO_ACTOR`].
+    actor: u32,
+    /// Its sample candidate (chunk-local number) or [`NO_CANDIDATE`].
+    candidate: u32,
+    stage: Stage,
 }
 
+/// The bit of [`Counted::target`] that says it is an unmatched group.
+const UNMATCHED: u32 = 1 << 31;
+
 impl Counted {
-    /// The request stays counted: its position joins its target's.
-    fn keep(
+    /// The counts the request was added to.
+    fn hits<'h>(
         self,
-        pos: Position,
-        op_hits: &mut [Hits],
-        unmatched: &mut IndexMap<UnmatchedKey, Hits, ahash::RandomState>,
-    ) {
-        let hits = match self {
-            Counted::Op { op, .. } => &mut op_hits[op.index()],
-            Counted::Unmatched { group, .. } => &mut unmatched[group as usize],
-        };
-        hits.first = hits.first.min(pos);
+        op_hits: &'h mut [Hits],
+        unmatched: &'h mut IndexMap<UnmatchedKey, Hits, ahash::RandomState>,
+    ) -> &'h mut Hits {
+        if self.target & UNMATCHED != 0 {
+            &mut unmatched[(self.target & !UNMATCHED) as usize]
+        } else {
+            &mut op_hits[self.target as usize]
+        }
     }
 }
 
@@ -152,22 +156,38 @@ struct RequestSeen {
     /// Chunk-local numbers of its first and last events.
     first: u32,
     last: u32,
+    /// What its first event counted.
+    counted: Counted,
     /// Whether its last event (or one in the window before it) was terminal.
     done: bool,
     /// Whether an event of the chunk was further than the window from the
     /// one before: what the run knew of the ID is then past.
     renewed: bool,
-    /// What its first event counted.
-    counted: Counted,
 }
 
-/// A request the run has seen in its window.
-#[derive(Debug, Clone, Copy)]
-struct Recent {
-    /// The global number of its last event.
-    last: u64,
-    /// Whether a terminal stage was seen (it is not in flight).
-    done: bool,
+/// A request's key in the maps of requests: the 128-bit key as two words,
+/// hashed as one (a UUID's bits are random, and a key that is not a UUID is
+/// a hash already). Two words rather than a `u128`, whose 16-byte alignment
+/// would pad the maps' entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RequestId([u64; 2]);
+
+impl From<u128> for RequestId {
+    fn from(key: u128) -> RequestId {
+        RequestId([key as u64, (key >> 64) as u64])
+    }
+}
+
+impl From<RequestId> for u128 {
+    fn from(id: RequestId) -> u128 {
+        u128::from(id.0[0]) | (u128::from(id.0[1]) << 64)
+    }
+}
+
+impl std::hash::Hash for RequestId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0[0] ^ self.0[1].rotate_left(32));
+    }
 }
 
 /// The size of the run's window map under which entries out of the window
@@ -322,7 +342,7 @@ pub struct Tally {
     /// Requests left out by `--conformance-only` per (client, operation).
     pub left_out: AHashMap<(u32, OpId), u64>,
     /// Requests seen in the last [`Window`] events.
-    recent: AHashMap<u128, Recent>,
+    recent: RecentRequests,
     /// Events numbered so far (the next event's global number).
     events_numbered: u64,
     /// `recent`'s size at which its entries out of the window are dropped.
@@ -348,7 +368,7 @@ impl Tally {
             actors: ActorTable::default(),
             attributed: AHashMap::new(),
             left_out: AHashMap::new(),
-            recent: AHashMap::new(),
+            recent: RecentRequests::default(),
             events_numbered: 0,
             sweep_at: 0,
             window: Window::DEFAULT,
@@ -415,54 +435,44 @@ impl Tally {
         let base = self.events_numbered;
         let window = chunk.window;
         self.window = window;
-        for (id, seen) in chunk.requests {
+        let (ids, seen): (Vec<RequestId>, Vec<RequestSeen>) = chunk.requests.into_iter().unzip();
+        let mut in_window = vec![false; seen.len()];
+        self.recent.settle_each(&ids, |i, known| {
+            let seen = &seen[i];
             let first = base + u64::from(seen.first);
-            let latest = Recent {
-                last: base + u64::from(seen.last),
-                done: seen.done,
-            };
-            match self.recent.entry(id) {
-                Entry::Occupied(mut known) => {
-                    let known = known.get_mut();
-                    let in_window = window.holds(first - known.last);
-                    if !in_window {
-                        seen.counted.keep(seen.pos, &mut op_hits, &mut unmatched);
-                    } else {
-                        match seen.counted {
-                            Counted::Op {
-                                op,
-                                stage,
-                                actor,
-                                candidate,
-                            } => {
-                                op_hits[op.index()].by_stage[stage as usize] -= 1;
-                                if actor != NO_ACTOR {
-                                    let key = (actor_map[actor as usize], op);
-                                    if let Entry::Occupied(mut n) = self.attributed.entry(key) {
-                                        *n.get_mut() -= 1;
-                                        if *n.get() == 0 {
-                                            n.remove();
-                                        }
-                                    }
-                                }
-                                if candidate != NO_CANDIDATE {
-                                    taken_back.push(candidate);
-                                }
-                            }
-                            Counted::Unmatched { group, stage } => {
-                                unmatched[group as usize].by_stage[stage as usize] -= 1;
-                            }
-                        }
+            let last = base + u64::from(seen.last);
+            match known {
+                Some(was) => {
+                    in_window[i] = window.holds(first - was.last());
+                    let done = seen.done || (in_window[i] && !seen.renewed && was.done());
+                    Recent::new(last, done)
+                }
+                None => Recent::new(last, seen.done),
+            }
+        });
+        for (seen, in_window) in seen.iter().zip(in_window) {
+            let counted = seen.counted;
+            let hits = counted.hits(&mut op_hits, &mut unmatched);
+            if !in_window {
+                hits.first = hits.first.min(seen.pos);
+                continue;
+            }
+            hits.by_stage[counted.stage as usize] -= 1;
+            if counted.target & UNMATCHED != 0 {
+                continue;
+            }
+            let op = OpId(counted.target);
+            if counted.actor != NO_ACTOR {
+                let key = (actor_map[counted.actor as usize], op);
+                if let Entry::Occupied(mut n) = self.attributed.entry(key) {
+                    *n.get_mut() -= 1;
+                    if *n.get() == 0 {
+                        n.remove();
                     }
-                    *known = Recent {
-                        last: latest.last,
-                        done: latest.done || (in_window && !seen.renewed && known.done),
-                    };
                 }
-                Entry::Vacant(new) => {
-                    new.insert(latest);
-                    seen.counted.keep(seen.pos, &mut op_hits, &mut unmatched);
-                }
+            }
+            if counted.candidate != NO_CANDIDATE {
+                taken_back.push(counted.candidate);
             }
         }
         taken_back.sort_unstable();
@@ -523,7 +533,7 @@ impl Tally {
             return;
         }
         let now = self.events_numbered;
-        self.recent.retain(|_, r| window.holds(now - r.last));
+        self.recent.retain(|r| window.holds(now - r.last()));
         self.sweep_at = 2 * self.recent.len();
     }
 
@@ -558,8 +568,19 @@ impl Tally {
         let now = self.events_numbered;
         self.recent
             .iter()
-            .filter(move |(_, r)| !r.done && self.window.holds(now - r.last))
-            .map(|(id, _)| *id)
+            .filter(move |(_, r)| !r.done() && self.window.holds(now - r.last()))
+            .map(|(id, _)| u128::from(id))
+    }
+
+    /// Makes room for the requests of `bytes` of input in the table of
+    /// recent requests (one per 2.6 KB, a Metadata request's two events, and
+    /// at most what `window` holds), so that it is sized once rather than
+    /// copied through each doubling: the copies are fresh pages of memory,
+    /// and page faults are much of what remembering requests costs.
+    pub fn expect_input(&mut self, bytes: u64, window: Window) {
+        let requests = (bytes / 2600).min(window.0.saturating_mul(2));
+        let room = usize::try_from(requests).unwrap_or(usize::MAX);
+        self.recent.reserve(room.saturating_sub(self.recent.len()));
     }
 
     /// Requests remembered: seen in the last [`Window`] events (and perhaps
@@ -575,7 +596,7 @@ impl Tally {
     pub fn seed_open(&mut self, ids: impl IntoIterator<Item = u128>) {
         let last = self.events_numbered;
         for id in ids {
-            self.recent.insert(id, Recent { last, done: false });
+            self.recent.insert(id.into(), Recent::new(last, false));
         }
     }
 
@@ -632,19 +653,11 @@ impl Tally {
                 .or_default() += n;
         }
         let shift = self.events_numbered;
-        self.recent = later
-            .recent
-            .into_iter()
-            .map(|(id, r)| {
-                (
-                    id,
-                    Recent {
-                        last: r.last + shift,
-                        ..r
-                    },
-                )
-            })
-            .collect();
+        self.recent = RecentRequests::default();
+        for (id, r) in later.recent.iter() {
+            self.recent
+                .insert(id, Recent::new(r.last() + shift, r.done()));
+        }
         self.events_numbered += later.events_numbered;
         self.sweep_at = later.sweep_at;
     }
