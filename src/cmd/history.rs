@@ -554,6 +554,12 @@ fn from_gcs(
     let analyser = Analyser::new(args, catalogue, lists, None)?;
     let bucket = Bucket::from_url(url, &args.gcs_endpoint)?;
     let mut ids = bucket.runs()?;
+    if ids.is_empty() {
+        // As a local glob that names nothing: exit 2, not an empty table.
+        return Err(Error::NoRuns {
+            prefix: url.to_string(),
+        });
+    }
     let selection = args.selection();
     let started = if selection.needs_started() {
         bucket.started_times(&ids, args.jobs)?

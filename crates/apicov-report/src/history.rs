@@ -115,11 +115,18 @@ pub fn discover(args: &[String]) -> Result<Vec<RunDir>> {
             dirs.push(path.to_path_buf());
             continue;
         }
-        let found: Vec<PathBuf> = glob::glob(arg)
-            .map_err(|e| Error::Usage(format!("{arg}: bad glob: {e}")))?
-            .filter_map(std::result::Result::ok)
-            .filter(|p| p.is_dir())
-            .collect();
+        let mut found: Vec<PathBuf> = Vec::new();
+        for p in glob_paths(arg)? {
+            if p.is_dir() {
+                found.push(p);
+            } else {
+                // Said, not dropped: a run is a directory.
+                eprintln!(
+                    "apicov: warning: {}: matches {arg} but is not a run directory: ignored",
+                    p.display()
+                );
+            }
+        }
         if found.is_empty() {
             return Err(Error::NoMatch {
                 pattern: arg.clone(),
@@ -135,6 +142,44 @@ pub fn discover(args: &[String]) -> Result<Vec<RunDir>> {
     Ok(runs)
 }
 
+/// The paths a RUN glob matches, sorted. The `glob` crate skips names that
+/// are not UTF-8; when only the last component has wildcards (`runs/*`, the
+/// usual case) its directory is listed here and each name matched in its
+/// lossy form, so such runs are read, not dropped.
+fn glob_paths(arg: &str) -> Result<Vec<PathBuf>> {
+    let bad = |e: glob::PatternError| Error::Usage(format!("{arg}: bad glob: {e}"));
+    let is_glob = |s: &str| s.contains(['*', '?', '['].as_slice());
+    let path = Path::new(arg);
+    if let (Some(parent), Some(last)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) {
+        if !is_glob(&parent.to_string_lossy()) {
+            let pattern = glob::Pattern::new(last).map_err(bad)?;
+            let listed = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            let mut found: Vec<PathBuf> = std::fs::read_dir(listed)
+                .into_iter()
+                .flatten()
+                .filter_map(std::result::Result::ok)
+                .filter(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    // As `glob`: a leading dot is matched only by a leading dot.
+                    (!name.starts_with('.') || last.starts_with('.')) && pattern.matches(&name)
+                })
+                .map(|e| parent.join(e.file_name()))
+                .collect();
+            found.sort();
+            return Ok(found);
+        }
+    }
+    Ok(glob::glob(arg)
+        .map_err(bad)?
+        .filter_map(std::result::Result::ok)
+        .collect())
+}
+
 /// Prow build ids are decimal numbers growing with time: shorter is older.
 pub fn run_order(a: &str, b: &str) -> std::cmp::Ordering {
     (a.len(), a).cmp(&(b.len(), b))
@@ -146,11 +191,11 @@ pub fn run_dir(dir: &Path) -> Result<RunDir> {
     if !dir.is_dir() {
         return Err(Error::input(dir, "not a run directory"));
     }
+    // A name that is not UTF-8 is still a run: its id is the lossy form.
     let id = dir
         .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("?")
-        .to_string();
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "?".to_string());
     let skipped = |status, problem: String| {
         Ok(RunDir::skipped(
             id.clone(),
@@ -174,8 +219,13 @@ pub fn run_dir(dir: &Path) -> Result<RunDir> {
     let mut logs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            is_audit_log_name(name)
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            // Only regular files (or links to them) are logs: a FIFO would
+            // block the read for ever, a directory is not a log.
+            is_audit_log_name(&name) && std::fs::metadata(p).is_ok_and(|m| m.is_file())
         })
         .collect();
     if logs.is_empty() {
