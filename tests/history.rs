@@ -610,3 +610,66 @@ fn a_run_glob_naming_nothing_is_an_error() {
         ));
     assert!(!d.join("h.json").exists());
 }
+
+/// Issue #30 (5): a run whose logs are 0 bytes, or hold no audit event, is
+/// a skipped run (`empty`, `no-events`), not a run that hit nothing: the
+/// timeline is that of the good runs alone (no "-N/+N" around it).
+#[test]
+fn empty_and_garbage_logs_are_not_runs_that_hit_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = d.join("runs");
+    let good = ["1790000000000000401", "1790000000000000404"];
+    make_run(&root, good[0], 12, false, Some(1_795_680_000), None);
+    make_run(&root, good[1], 13, false, Some(1_795_690_000), None);
+    let empty_run = root.join("1790000000000000402/artifacts/audit");
+    fs::create_dir_all(&empty_run).unwrap();
+    fs::write(empty_run.join("audit.log"), "").unwrap();
+    let garbage_run = root.join("1790000000000000403/artifacts/audit");
+    fs::create_dir_all(&garbage_run).unwrap();
+    fs::write(garbage_run.join("audit.log"), "not json\n{\"kind\": 1}\n").unwrap();
+    let empty = lists(d);
+    let history = |runs: &[&str], out: &str| {
+        apicov()
+            .arg("history")
+            .args(runs.iter().map(|r| root.join(r)))
+            .args(spec_and_lists(&empty))
+            .arg("--json")
+            .arg(d.join(out))
+            .arg("-q")
+            .assert()
+            .success()
+    };
+    let all = [
+        good[0],
+        "1790000000000000402",
+        "1790000000000000403",
+        good[1],
+    ];
+    let assert = history(&all, "all.json");
+    assert_eq!(
+        String::from_utf8(assert.get_output().stderr.clone()).unwrap(),
+        "apicov: warning: run 1790000000000000402 skipped (empty): its audit logs are empty\n\
+         apicov: warning: run 1790000000000000403 skipped (no-events): no audit event in its logs (2 lines, 2 malformed)\n"
+    );
+    let all_json: Value = serde_json::from_slice(&fs::read(d.join("all.json")).unwrap()).unwrap();
+    let statuses: Vec<(&str, &str, u64)> = all_json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["run"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses.len(), 4);
+    assert_eq!(statuses[1], ("1790000000000000402", "empty", 0));
+    assert_eq!(statuses[2], ("1790000000000000403", "no-events", 0));
+    assert!(statuses[0].2 > 0 && statuses[3].2 > 0);
+    history(&good, "good.json").stderr("");
+    let good_json: Value = serde_json::from_slice(&fs::read(d.join("good.json")).unwrap()).unwrap();
+    assert_eq!(all_json["operations"], good_json["operations"]);
+}

@@ -348,6 +348,29 @@ impl<'a> Analyser<'a> {
                 for input in &mut inputs {
                     input.name = rename(&input.name);
                 }
+                // A run whose logs hold no event is not a run that hit
+                // nothing: counted as one, it would drop every operation
+                // from the timeline and add them back at the next run.
+                if tally.events_by_stage.iter().sum::<u64>() == 0 {
+                    let bytes: u64 = tally.inputs.iter().map(|i| i.bytes).sum();
+                    let lines: u64 = tally.inputs.iter().map(|i| i.lines).sum();
+                    let mut bad = run.clone();
+                    (bad.status, bad.problem) = if bytes == 0 {
+                        (
+                            RunStatus::Empty,
+                            Some("its audit logs are empty".to_string()),
+                        )
+                    } else {
+                        (
+                            RunStatus::NoEvents,
+                            Some(format!(
+                                "no audit event in its logs ({lines} lines, {} malformed)",
+                                tally.malformed_lines
+                            )),
+                        )
+                    };
+                    return Ok(skipped(&bad));
+                }
                 let record =
                     RunRecord::new(run, &tally, self.catalogue, self.ineligible, self.pending);
                 // Rendered only for --reports-dir (and then cached too).

@@ -37,6 +37,10 @@ pub enum RunStatus {
     BadReport,
     /// (GCS) listing or downloading the run failed, even after retries.
     DownloadFailed,
+    /// Its logs hold no byte: no run happened, not a run that hit nothing.
+    Empty,
+    /// Its logs hold lines but no audit event (all blank or malformed).
+    NoEvents,
 }
 
 impl RunStatus {
@@ -50,6 +54,8 @@ impl RunStatus {
             RunStatus::BadMetadata => "bad-metadata",
             RunStatus::BadReport => "bad-report",
             RunStatus::DownloadFailed => "download-failed",
+            RunStatus::Empty => "empty",
+            RunStatus::NoEvents => "no-events",
         }
     }
 
@@ -63,6 +69,8 @@ impl RunStatus {
             RunStatus::BadMetadata,
             RunStatus::BadReport,
             RunStatus::DownloadFailed,
+            RunStatus::Empty,
+            RunStatus::NoEvents,
         ]
         .into_iter()
         .find(|s| s.as_str() == word)
