@@ -472,6 +472,7 @@ impl<'a> Analyser<'a> {
                     watch_credit: self.watch_credit,
                     by_test: false,
                     seeded_from: None,
+                    chain_position: 0,
                     caveats: Caveats::default(),
                 };
                 // The section goes in before the closing brace, as text:
