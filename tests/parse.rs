@@ -750,3 +750,31 @@ fn merge_refuses_a_continue_from_chain_out_of_order() {
             reports[0].display()
         ));
 }
+
+/// Issue #30 (5): a log whose file name is not UTF-8 is read when a glob
+/// matches it, not skipped (the `glob` crate skips such names).
+#[test]
+fn a_glob_reads_logs_with_non_utf8_names() {
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = tmp();
+    let d = dir.path();
+    let spec = mini_spec();
+    let (a, _) = generate(d, &spec, "a.log", &["--size", "60K", "--seed", "51"]);
+    let (b, _) = generate(d, &spec, "b.log", &["--size", "60K", "--seed", "52"]);
+    let logs = d.join("logs");
+    fs::create_dir_all(&logs).unwrap();
+    fs::copy(&a, logs.join("audit-a.log")).unwrap();
+    fs::copy(
+        &b,
+        logs.join(std::ffi::OsStr::from_bytes(b"audit-\xff.log")),
+    )
+    .unwrap();
+    let (_, _, both) = parse(d, &spec, &[&a, &b], &[]);
+    let glob = logs.join("audit-*.log");
+    let (_, _, globbed) = parse(d, &spec, &[&glob], &[]);
+    assert_eq!(globbed["inputs"].as_array().unwrap().len(), 2);
+    assert!(both["requests"].as_u64().unwrap() > 0);
+    assert_eq!(globbed["requests"], both["requests"]);
+    assert_eq!(globbed["operations"], both["operations"]);
+}

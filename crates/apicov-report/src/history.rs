@@ -124,7 +124,7 @@ pub fn discover(args: &[String]) -> Result<Vec<RunDir>> {
             continue;
         }
         let mut found: Vec<PathBuf> = Vec::new();
-        for p in glob_paths(arg)? {
+        for p in apicov_core::input::glob_paths(arg)? {
             if p.is_dir() {
                 found.push(p);
             } else {
@@ -148,44 +148,6 @@ pub fn discover(args: &[String]) -> Result<Vec<RunDir>> {
     }
     runs.sort_by(|a, b| run_order(&a.id, &b.id));
     Ok(runs)
-}
-
-/// The paths a RUN glob matches, sorted. The `glob` crate skips names that
-/// are not UTF-8; when only the last component has wildcards (`runs/*`, the
-/// usual case) its directory is listed here and each name matched in its
-/// lossy form, so such runs are read, not dropped.
-fn glob_paths(arg: &str) -> Result<Vec<PathBuf>> {
-    let bad = |e: glob::PatternError| Error::Usage(format!("{arg}: bad glob: {e}"));
-    let is_glob = |s: &str| s.contains(['*', '?', '['].as_slice());
-    let path = Path::new(arg);
-    if let (Some(parent), Some(last)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) {
-        if !is_glob(&parent.to_string_lossy()) {
-            let pattern = glob::Pattern::new(last).map_err(bad)?;
-            let listed = if parent.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                parent
-            };
-            let mut found: Vec<PathBuf> = std::fs::read_dir(listed)
-                .into_iter()
-                .flatten()
-                .filter_map(std::result::Result::ok)
-                .filter(|e| {
-                    let name = e.file_name();
-                    let name = name.to_string_lossy();
-                    // As `glob`: a leading dot is matched only by a leading dot.
-                    (!name.starts_with('.') || last.starts_with('.')) && pattern.matches(&name)
-                })
-                .map(|e| parent.join(e.file_name()))
-                .collect();
-            found.sort();
-            return Ok(found);
-        }
-    }
-    Ok(glob::glob(arg)
-        .map_err(bad)?
-        .filter_map(std::result::Result::ok)
-        .collect())
 }
 
 /// Prow build ids are decimal numbers growing with time: shorter is older.
