@@ -83,12 +83,9 @@ pub fn glob_paths(arg: &str) -> Result<Vec<PathBuf>> {
                 .into_iter()
                 .flatten()
                 .filter_map(std::result::Result::ok)
-                .filter(|e| {
-                    let name = e.file_name();
-                    let name = name.to_string_lossy();
-                    // As `glob`: a leading dot is matched only by a leading dot.
-                    (!name.starts_with('.') || last.starts_with('.')) && pattern.matches(&name)
-                })
+                // With `glob::glob`'s default options (a leading dot is
+                // matched by `*`, as it was before).
+                .filter(|e| pattern.matches(&e.file_name().to_string_lossy()))
                 .map(|e| parent.join(e.file_name()))
                 .collect();
             found.sort();
