@@ -655,3 +655,28 @@ fn a_run_that_never_downloads_is_skipped_and_a_dead_endpoint_fails_cleanly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!nowhere.exists());
 }
+
+/// Issue #30 (5): a job prefix with no run under it is exit 2 with one line
+/// naming it, as a local glob that names nothing, not an empty table.
+#[test]
+fn a_job_without_runs_is_an_error() {
+    let Some(bucket) = FaultyBucket::start() else {
+        return;
+    };
+    let (d, proxy) = (bucket.dir.path(), &bucket.proxy);
+    let url = format!("gs://{BUCKET}/logs/no-such-job");
+    apicov()
+        .arg("history")
+        .arg(&url)
+        .args(spec_and_lists(&mini_spec(), &bucket.lists))
+        .args(["--gcs-endpoint", &proxy.base])
+        .arg("--cache-dir")
+        .arg(d.join("cache"))
+        .arg("--json")
+        .arg(d.join("h.json"))
+        .arg("-q")
+        .assert()
+        .code(2)
+        .stderr(format!("apicov: error: {url}: no runs found\n"));
+    assert!(!d.join("h.json").exists());
+}

@@ -520,3 +520,156 @@ fn check_parquet(dir: &Path, history: &Value) {
         assert_eq!(got, want);
     }
 }
+
+/// Issue #30 (5): what sits in a run's `artifacts/audit` or matches a run
+/// glob. A FIFO named like a log must not hang `history` (only regular
+/// files are logs), nor a directory named like one be read; a glob match
+/// that is a file is reported, not silently dropped; run directories and
+/// logs whose names are not UTF-8 are read like any other.
+#[test]
+fn special_files_and_non_utf8_names_in_runs() {
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = d.join("runs");
+    let plain = "1790000000000000301";
+    let audit = make_run(&root, plain, 11, false, Some(1_795_680_000), None);
+    let fifo = audit.join("audit-fifo.log");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    fs::create_dir_all(audit.join("audit-dir.log")).unwrap();
+    // The same logs again in a run whose name, and one log's, are not UTF-8.
+    let odd = root.join(std::ffi::OsStr::from_bytes(b"1790000000000000302\xff"));
+    let odd_audit = odd.join("artifacts/audit");
+    fs::create_dir_all(&odd_audit).unwrap();
+    fs::copy(
+        audit.join("audit-2026-11-26T09-00-00.000.log"),
+        odd_audit.join(std::ffi::OsStr::from_bytes(b"audit-\xfe.log")),
+    )
+    .unwrap();
+    fs::copy(audit.join("audit.log"), odd_audit.join("audit.log")).unwrap();
+    let stray = root.join("notes.txt");
+    fs::write(&stray, "not a run\n").unwrap();
+    let empty = lists(d);
+
+    let assert = apicov()
+        .arg("history")
+        .arg(root.join("*"))
+        .args(spec_and_lists(&empty))
+        .arg("--json")
+        .arg(d.join("h.json"))
+        .arg("-q")
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "apicov: warning: {}: matches {} but is not a run directory: ignored\n",
+            stray.display(),
+            root.join("*").display()
+        )
+    );
+    let h: Value = serde_json::from_slice(&fs::read(d.join("h.json")).unwrap()).unwrap();
+    let runs = h["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(runs[0]["run"], plain);
+    assert_eq!(runs[1]["run"], "1790000000000000302\u{fffd}");
+    for run in runs {
+        assert_eq!(run["status"], "ok", "{run}");
+    }
+    assert!(runs[0]["requests"].as_u64().unwrap() > 0);
+    assert_eq!(runs[0]["requests"], runs[1]["requests"]);
+}
+
+/// Issue #30 (5): a run glob that names nothing is exit 2 with one line
+/// naming it (what `history gs://…/<no such job>` must do too).
+#[test]
+fn a_run_glob_naming_nothing_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let empty = lists(d);
+    let glob = d.join("no-such-job/*");
+    apicov()
+        .arg("history")
+        .arg(&glob)
+        .args(spec_and_lists(&empty))
+        .arg("--json")
+        .arg(d.join("h.json"))
+        .arg("-q")
+        .assert()
+        .code(2)
+        .stderr(format!(
+            "apicov: error: {}: no such file (and no file matches it as a glob)\n",
+            glob.display()
+        ));
+    assert!(!d.join("h.json").exists());
+}
+
+/// Issue #30 (5): a run whose logs are 0 bytes, or hold no audit event, is
+/// a skipped run (`empty`, `no-events`), not a run that hit nothing: the
+/// timeline is that of the good runs alone (no "-N/+N" around it).
+#[test]
+fn empty_and_garbage_logs_are_not_runs_that_hit_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = d.join("runs");
+    let good = ["1790000000000000401", "1790000000000000404"];
+    make_run(&root, good[0], 12, false, Some(1_795_680_000), None);
+    make_run(&root, good[1], 13, false, Some(1_795_690_000), None);
+    let empty_run = root.join("1790000000000000402/artifacts/audit");
+    fs::create_dir_all(&empty_run).unwrap();
+    fs::write(empty_run.join("audit.log"), "").unwrap();
+    let garbage_run = root.join("1790000000000000403/artifacts/audit");
+    fs::create_dir_all(&garbage_run).unwrap();
+    fs::write(garbage_run.join("audit.log"), "not json\n{\"kind\": 1}\n").unwrap();
+    let empty = lists(d);
+    let history = |runs: &[&str], out: &str| {
+        apicov()
+            .arg("history")
+            .args(runs.iter().map(|r| root.join(r)))
+            .args(spec_and_lists(&empty))
+            .arg("--json")
+            .arg(d.join(out))
+            .arg("-q")
+            .assert()
+            .success()
+    };
+    let all = [
+        good[0],
+        "1790000000000000402",
+        "1790000000000000403",
+        good[1],
+    ];
+    let assert = history(&all, "all.json");
+    assert_eq!(
+        String::from_utf8(assert.get_output().stderr.clone()).unwrap(),
+        "apicov: warning: run 1790000000000000402 skipped (empty): its audit logs are empty\n\
+         apicov: warning: run 1790000000000000403 skipped (no-events): no audit event in its logs (2 lines, 2 malformed)\n"
+    );
+    let all_json: Value = serde_json::from_slice(&fs::read(d.join("all.json")).unwrap()).unwrap();
+    let statuses: Vec<(&str, &str, u64)> = all_json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["run"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses.len(), 4);
+    assert_eq!(statuses[1], ("1790000000000000402", "empty", 0));
+    assert_eq!(statuses[2], ("1790000000000000403", "no-events", 0));
+    assert!(statuses[0].2 > 0 && statuses[3].2 > 0);
+    history(&good, "good.json").stderr("");
+    let good_json: Value = serde_json::from_slice(&fs::read(d.join("good.json")).unwrap()).unwrap();
+    assert_eq!(all_json["operations"], good_json["operations"]);
+}

@@ -350,6 +350,29 @@ impl<'a> Analyser<'a> {
                 for input in &mut inputs {
                     input.name = rename(&input.name);
                 }
+                // A run whose logs hold no event is not a run that hit
+                // nothing: counted as one, it would drop every operation
+                // from the timeline and add them back at the next run.
+                if tally.events_by_stage.iter().sum::<u64>() == 0 {
+                    let bytes: u64 = tally.inputs.iter().map(|i| i.bytes).sum();
+                    let lines: u64 = tally.inputs.iter().map(|i| i.lines).sum();
+                    let mut bad = run.clone();
+                    (bad.status, bad.problem) = if bytes == 0 {
+                        (
+                            RunStatus::Empty,
+                            Some("its audit logs are empty".to_string()),
+                        )
+                    } else {
+                        (
+                            RunStatus::NoEvents,
+                            Some(format!(
+                                "no audit event in its logs ({lines} lines, {} malformed)",
+                                tally.malformed_lines
+                            )),
+                        )
+                    };
+                    return Ok(skipped(&bad));
+                }
                 let record =
                     RunRecord::new(run, &tally, self.catalogue, self.ineligible, self.pending);
                 // Rendered only for --reports-dir (and then cached too).
@@ -451,6 +474,7 @@ impl<'a> Analyser<'a> {
                     watch_credit: self.watch_credit,
                     by_test: false,
                     seeded_from: None,
+                    chain_position: 0,
                     caveats: Caveats::default(),
                 };
                 // The section goes in before the closing brace, as text:
@@ -556,6 +580,12 @@ fn from_gcs(
     let analyser = Analyser::new(args, catalogue, lists, None)?;
     let bucket = Bucket::from_url(url, &args.gcs_endpoint)?;
     let mut ids = bucket.runs()?;
+    if ids.is_empty() {
+        // As a local glob that names nothing: exit 2, not an empty table.
+        return Err(Error::NoRuns {
+            prefix: url.to_string(),
+        });
+    }
     let selection = args.selection();
     let started = if selection.needs_started() {
         bucket.started_times(&ids, args.jobs)?

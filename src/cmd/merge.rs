@@ -190,6 +190,7 @@ fn recorded_list(reports: &[Report], which: &str, flag: &str) -> Result<Endpoint
 fn merge_read(reports: &[Report], catalogue: &Catalogue, rules: MergeRules) -> Result<Merged> {
     let mut merged: Option<Merged> = None;
     let mut previous_digest = String::new();
+    let mut previous_position: Option<u64> = None;
     let mut previous_name = String::new();
     let spec_digest = catalogue.digest();
     for (index, this) in reports.iter().enumerate() {
@@ -258,6 +259,34 @@ fn merge_read(reports: &[Report], catalogue: &Catalogue, rules: MergeRules) -> R
             })
             .collect();
         let by_test = report.get("attribution").is_some();
+        // A part parsed with --continue-from goes right after the part it
+        // continues: in another order the counts may still add up (when no
+        // request straddles a split) but the samples and positions would
+        // not be the whole log's.
+        if !rules.independent && loaded.seeded_from.is_some() {
+            let position = loaded.chain_position;
+            let follows = index > 0
+                && loaded.seeded_from.as_deref() == Some(previous_digest.as_str())
+                && match (position, previous_position) {
+                    (Some(p), Some(q)) => p == q + 1,
+                    _ => true,
+                };
+            if !follows {
+                let place = position.map_or(String::new(), |p| format!(" {}", p + 1));
+                return Err(err(if index == 0 {
+                    format!(
+                        "part{place} of a --continue-from chain comes first: give the parts \
+                         in chain order (or pass --independent for separate runs)"
+                    )
+                } else {
+                    format!(
+                        "part{place} of a --continue-from chain does not continue \
+                         {previous_name}: give the parts in chain order (or pass \
+                         --independent for separate runs)"
+                    )
+                }));
+            }
+        }
         match &mut merged {
             None => {
                 merged = Some(Merged {
@@ -311,6 +340,7 @@ fn merge_read(reports: &[Report], catalogue: &Catalogue, rules: MergeRules) -> R
             }
         }
         previous_digest = loaded.open_digest;
+        previous_position = loaded.chain_position;
         previous_name = name;
     }
     merged.ok_or_else(|| Error::Usage("no report to merge".into()))
@@ -377,6 +407,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         watch_credit: merged.watch_credit,
         by_test: merged.by_test,
         seeded_from: None,
+        chain_position: 0,
         caveats: merged.caveats,
     };
     let pool = pipeline::thread_pool(0)?;

@@ -188,7 +188,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     let engine = Engine::new(&router, catalogue.len(), &options, &pool);
     let (tally, inputs) = engine.run(
         &names,
-        seed.as_ref().map_or(&[][..], |(ids, _)| ids.as_slice()),
+        seed.as_ref().map_or(&[][..], |(ids, _, _)| ids.as_slice()),
     )?;
     phases.mark("scan");
     let run = Run {
@@ -200,7 +200,8 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         pending: &pending,
         watch_credit: args.spec.watch_credit,
         by_test: options.attribution.by_test,
-        seeded_from: seed.as_ref().map(|(_, digest)| digest.as_str()),
+        seeded_from: seed.as_ref().map(|(_, digest, _)| digest.as_str()),
+        chain_position: seed.as_ref().map_or(0, |(_, _, position)| position + 1),
         caveats: report::Caveats {
             conformance_only: args.conformance_only,
             spec_mix: false,
@@ -244,7 +245,7 @@ fn previous_part(
     path: &std::path::Path,
     catalogue: &Catalogue,
     conformance_only: bool,
-) -> Result<(Vec<u128>, String)> {
+) -> Result<(Vec<u128>, String, u64)> {
     let err = |message: String| Error::Source {
         source_name: path.display().to_string(),
         message,
@@ -282,7 +283,7 @@ fn previous_part(
     }
     let loaded = apicov_report::merge::from_json(section, catalogue).map_err(err)?;
     let ids: Vec<u128> = loaded.tally.open_requests().collect();
-    Ok((ids, loaded.open_digest))
+    Ok((ids, loaded.open_digest, loaded.chain_position.unwrap_or(0)))
 }
 
 /// `--timings`: elapsed time per phase on stderr.

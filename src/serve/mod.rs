@@ -85,6 +85,7 @@ impl Setup {
             watch_credit: self.args.spec.watch_credit,
             by_test: self.by_test,
             seeded_from: None,
+            chain_position: 0,
             caveats: apicov_report::report::Caveats {
                 conformance_only: self.args.conformance_only,
                 spec_mix: false,

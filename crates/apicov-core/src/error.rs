@@ -89,6 +89,13 @@ pub enum Error {
         pattern: String,
     },
 
+    /// A run prefix (a `gs://` job) holds no run.
+    #[error("{prefix}: no runs found")]
+    NoRuns {
+        /// The prefix as given.
+        prefix: String,
+    },
+
     /// An output file could not be written.
     #[error("{}: cannot write: {source}", path.display())]
     Output {

@@ -52,20 +52,52 @@ pub fn expand(args: &[String]) -> Result<Vec<InputName>> {
             names.push(InputName::File(path.to_path_buf()));
             continue;
         }
-        let matches = glob::glob(arg).map_err(|e| Error::Usage(format!("{arg}: bad glob: {e}")))?;
-        let mut found: Vec<PathBuf> = Vec::new();
-        for entry in matches {
-            found.push(entry.map_err(|e| Error::input(e.path(), e.error()))?);
-        }
+        let found = glob_paths(arg)?;
         if found.is_empty() {
             return Err(Error::NoMatch {
                 pattern: arg.clone(),
             });
         }
-        found.sort();
         names.extend(found.into_iter().map(InputName::File));
     }
     Ok(names)
+}
+
+/// The paths a glob matches, sorted. The `glob` crate skips names that
+/// are not UTF-8; when only the last component has wildcards (`runs/*`, the
+/// usual case) its directory is listed here and each name matched in its
+/// lossy form, so such runs are read, not dropped.
+pub fn glob_paths(arg: &str) -> Result<Vec<PathBuf>> {
+    let bad = |e: glob::PatternError| Error::Usage(format!("{arg}: bad glob: {e}"));
+    let is_glob = |s: &str| s.contains(['*', '?', '['].as_slice());
+    let path = Path::new(arg);
+    if let (Some(parent), Some(last)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) {
+        if !is_glob(&parent.to_string_lossy()) {
+            let pattern = glob::Pattern::new(last).map_err(bad)?;
+            let listed = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            let mut found: Vec<PathBuf> = std::fs::read_dir(listed)
+                .into_iter()
+                .flatten()
+                .filter_map(std::result::Result::ok)
+                // With `glob::glob`'s default options (a leading dot is
+                // matched by `*`, as it was before).
+                .filter(|e| pattern.matches(&e.file_name().to_string_lossy()))
+                .map(|e| parent.join(e.file_name()))
+                .collect();
+            found.sort();
+            return Ok(found);
+        }
+    }
+    let mut found = Vec::new();
+    for entry in glob::glob(arg).map_err(bad)? {
+        found.push(entry.map_err(|e| Error::input(e.path(), e.error()))?);
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// How regular files are read.

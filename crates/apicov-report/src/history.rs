@@ -37,6 +37,10 @@ pub enum RunStatus {
     BadReport,
     /// (GCS) listing or downloading the run failed, even after retries.
     DownloadFailed,
+    /// Its logs hold no byte: no run happened, not a run that hit nothing.
+    Empty,
+    /// Its logs hold lines but no audit event (all blank or malformed).
+    NoEvents,
 }
 
 impl RunStatus {
@@ -50,6 +54,8 @@ impl RunStatus {
             RunStatus::BadMetadata => "bad-metadata",
             RunStatus::BadReport => "bad-report",
             RunStatus::DownloadFailed => "download-failed",
+            RunStatus::Empty => "empty",
+            RunStatus::NoEvents => "no-events",
         }
     }
 
@@ -63,6 +69,8 @@ impl RunStatus {
             RunStatus::BadMetadata,
             RunStatus::BadReport,
             RunStatus::DownloadFailed,
+            RunStatus::Empty,
+            RunStatus::NoEvents,
         ]
         .into_iter()
         .find(|s| s.as_str() == word)
@@ -115,11 +123,18 @@ pub fn discover(args: &[String]) -> Result<Vec<RunDir>> {
             dirs.push(path.to_path_buf());
             continue;
         }
-        let found: Vec<PathBuf> = glob::glob(arg)
-            .map_err(|e| Error::Usage(format!("{arg}: bad glob: {e}")))?
-            .filter_map(std::result::Result::ok)
-            .filter(|p| p.is_dir())
-            .collect();
+        let mut found: Vec<PathBuf> = Vec::new();
+        for p in apicov_core::input::glob_paths(arg)? {
+            if p.is_dir() {
+                found.push(p);
+            } else {
+                // Said, not dropped: a run is a directory.
+                eprintln!(
+                    "apicov: warning: {}: matches {arg} but is not a run directory: ignored",
+                    p.display()
+                );
+            }
+        }
         if found.is_empty() {
             return Err(Error::NoMatch {
                 pattern: arg.clone(),
@@ -146,11 +161,11 @@ pub fn run_dir(dir: &Path) -> Result<RunDir> {
     if !dir.is_dir() {
         return Err(Error::input(dir, "not a run directory"));
     }
+    // A name that is not UTF-8 is still a run: its id is the lossy form.
     let id = dir
         .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("?")
-        .to_string();
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "?".to_string());
     let skipped = |status, problem: String| {
         Ok(RunDir::skipped(
             id.clone(),
@@ -174,8 +189,13 @@ pub fn run_dir(dir: &Path) -> Result<RunDir> {
     let mut logs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            is_audit_log_name(name)
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            // Only regular files (or links to them) are logs: a FIFO would
+            // block the read for ever, a directory is not a log.
+            is_audit_log_name(&name) && std::fs::metadata(p).is_ok_and(|m| m.is_file())
         })
         .collect();
     if logs.is_empty() {

@@ -61,8 +61,14 @@ pub fn open_digest(ids: impl IntoIterator<Item = u128>) -> String {
 }
 
 /// The tally as JSON. `seeded` is the digest of the open requests the parse
-/// started from (`--continue-from`), if any.
-pub fn to_json(tally: &Tally, catalogue: &Catalogue, seeded: Option<&str>) -> Value {
+/// started from (`--continue-from`), if any; `chain_position` the parse's
+/// place in that chain (so `merge` can refuse parts out of order).
+pub fn to_json(
+    tally: &Tally,
+    catalogue: &Catalogue,
+    seeded: Option<&str>,
+    chain_position: u64,
+) -> Value {
     let mut ops = Map::new();
     let mut samples = Map::new();
     for id in catalogue.sorted_ids() {
@@ -123,6 +129,7 @@ pub fn to_json(tally: &Tally, catalogue: &Catalogue, seeded: Option<&str>) -> Va
         "open_at_end": open.iter().map(|id| format!("{id:032x}")).collect::<Vec<_>>(),
         "open_digest": open_digest(open.iter().copied()),
         "seeded_from": seeded,
+        "chain_position": chain_position,
     })
 }
 
@@ -134,6 +141,9 @@ pub struct Loaded {
     pub seeded_from: Option<String>,
     /// Digest of the requests left open at the end (for `--continue-from`).
     pub open_digest: String,
+    /// The part's place in its `--continue-from` chain (None in reports
+    /// written before it was recorded).
+    pub chain_position: Option<u64>,
 }
 
 /// Reads a `tally` section back. Operations are looked up by name in
@@ -290,6 +300,7 @@ pub fn from_json(v: &Value, catalogue: &Catalogue) -> Result<Loaded, String> {
     }
     tally.seed_open(open);
     Ok(Loaded {
+        chain_position: v.get("chain_position").and_then(Value::as_u64),
         tally,
         seeded_from: v
             .get("seeded_from")

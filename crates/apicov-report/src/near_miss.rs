@@ -17,11 +17,12 @@
 //! nothing; a report JSON holds the same data, so `apicov explain` works
 //! from a report as well as from a run.
 
-use std::collections::BTreeMap;
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Value};
 
-use apicov_core::spec::{Catalogue, OpId, Operation};
+use apicov_core::spec::{Catalogue, Method, OpId, Operation};
 
 /// What a run did, by operation name: the input of near-miss finding.
 #[derive(Debug, Clone, Default)]
@@ -235,77 +236,175 @@ fn segment_matches(template: &str, seen: &str) -> bool {
     template == "{}" || seen.starts_with('{') || template == seen
 }
 
-/// The near misses of operation `id` in `run`, most requests first within
-/// each kind, kinds in the order of the module docs.
-pub fn near_misses(catalogue: &Catalogue, id: OpId, run: &RunView) -> Vec<NearMiss> {
-    let op = catalogue.get(id);
-    let mut found = Vec::new();
-    let hit = |other: &Operation| run.hits.get(&other.id).copied().unwrap_or(0);
-    let mut by_verb: Vec<NearMiss> = Vec::new();
-    let mut by_version: Vec<NearMiss> = Vec::new();
-    let versionless = without_version(op);
-    for (other_id, other) in catalogue.operations() {
-        if other_id == id || hit(other) == 0 {
-            continue;
+/// What near-miss finding looks up, built once per run: hit operations by
+/// template and by version-less template, unmatched patterns by segment
+/// count. Finding an operation's near misses then costs its own candidates,
+/// not a pass over the whole catalogue (which made a report quadratic in
+/// the spec's size: 47 s with 30k extra paths).
+pub struct NearMissIndex<'a> {
+    catalogue: &'a Catalogue,
+    run: &'a RunView,
+    /// Hit operations by template, in catalogue order.
+    by_template: HashMap<&'a str, Vec<OpId>>,
+    /// Hit operations by (method, template with its version as `*`), in
+    /// catalogue order, with that version.
+    by_versionless: HashMap<(Method, String), Vec<(OpId, String)>>,
+    /// Unmatched groups by their pattern's segment count, in `run` order.
+    unmatched_by_len: HashMap<usize, Vec<UnmatchedGroup<'a>>>,
+    /// Candidates looked at so far (the work, for tests).
+    examined: Cell<u64>,
+}
+
+struct UnmatchedGroup<'a> {
+    verb: &'a str,
+    pattern: &'a str,
+    segments: Vec<&'a str>,
+    requests: u64,
+}
+
+impl<'a> NearMissIndex<'a> {
+    /// Indexes the hit operations of `catalogue` and the unmatched groups of
+    /// `run`.
+    pub fn new(catalogue: &'a Catalogue, run: &'a RunView) -> NearMissIndex<'a> {
+        let mut by_template: HashMap<&str, Vec<OpId>> = HashMap::new();
+        let mut by_versionless: HashMap<(Method, String), Vec<(OpId, String)>> = HashMap::new();
+        for (id, op) in catalogue.operations() {
+            if run.hits.get(&op.id).copied().unwrap_or(0) == 0 {
+                continue;
+            }
+            by_template.entry(&op.template).or_default().push(id);
+            if let Some((versionless, version)) = without_version(op) {
+                by_versionless
+                    .entry((op.method, versionless))
+                    .or_default()
+                    .push((id, version));
+            }
         }
-        if other.template == op.template {
+        let mut unmatched_by_len: HashMap<usize, Vec<UnmatchedGroup>> = HashMap::new();
+        for ((verb, pattern), n) in &run.unmatched {
+            let segments: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+            unmatched_by_len
+                .entry(segments.len())
+                .or_default()
+                .push(UnmatchedGroup {
+                    verb,
+                    pattern,
+                    segments,
+                    requests: *n,
+                });
+        }
+        NearMissIndex {
+            catalogue,
+            run,
+            by_template,
+            by_versionless,
+            unmatched_by_len,
+            examined: Cell::new(0),
+        }
+    }
+
+    /// Candidates looked at by [`NearMissIndex::near_misses`] so far: hit
+    /// operations sharing a template or a version-less template, unmatched
+    /// groups of the same length. Tests bound the work by it.
+    pub fn examined(&self) -> u64 {
+        self.examined.get()
+    }
+
+    fn count(&self, n: usize) {
+        self.examined.set(self.examined.get() + n as u64);
+    }
+
+    /// The near misses of operation `id`, most requests first within each
+    /// kind, kinds in the order of the module docs.
+    pub fn near_misses(&self, id: OpId) -> Vec<NearMiss> {
+        let catalogue = self.catalogue;
+        let run = self.run;
+        let op = catalogue.get(id);
+        let mut found = Vec::new();
+        let hit = |other: &Operation| run.hits.get(&other.id).copied().unwrap_or(0);
+        let mut by_verb: Vec<NearMiss> = Vec::new();
+        let same_template = self
+            .by_template
+            .get(op.template.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        self.count(same_template.len());
+        for &other_id in same_template {
+            if other_id == id {
+                continue;
+            }
+            let other = catalogue.get(other_id);
             by_verb.push(NearMiss::OtherVerb {
                 operation: other.id.clone(),
                 method: other.method.as_str().to_string(),
                 requests: hit(other),
             });
-        } else if other.method == op.method {
-            if let (Some((mine, _)), Some((theirs, version))) =
-                (&versionless, without_version(other))
-            {
-                if *mine == theirs {
-                    by_version.push(NearMiss::OtherVersion {
-                        operation: other.id.clone(),
-                        version,
-                        requests: hit(other),
-                    });
+        }
+        let mut by_version: Vec<NearMiss> = Vec::new();
+        if let Some((versionless, _)) = without_version(op) {
+            let same_resource = self
+                .by_versionless
+                .get(&(op.method, versionless))
+                .map_or(&[][..], Vec::as_slice);
+            self.count(same_resource.len());
+            for (other_id, version) in same_resource {
+                let other = catalogue.get(*other_id);
+                // Same template is the other-verb kind (or the operation itself).
+                if *other_id == id || other.template == op.template {
+                    continue;
                 }
+                by_version.push(NearMiss::OtherVersion {
+                    operation: other.id.clone(),
+                    version: version.clone(),
+                    requests: hit(other),
+                });
             }
         }
-    }
-    for list in [&mut by_verb, &mut by_version] {
-        list.sort_by_key(|m| std::cmp::Reverse(requests_of(m)));
-        found.append(list);
-    }
-    if let Some(clients) = run.left_out.get(&op.id) {
-        let mut by_client: Vec<NearMiss> = clients
+        for list in [&mut by_verb, &mut by_version] {
+            list.sort_by_key(|m| std::cmp::Reverse(requests_of(m)));
+            found.append(list);
+        }
+        if let Some(clients) = run.left_out.get(&op.id) {
+            let mut by_client: Vec<NearMiss> = clients
+                .iter()
+                .map(|(client, n)| NearMiss::OtherClient {
+                    client: client.clone(),
+                    requests: *n,
+                })
+                .collect();
+            by_client.sort_by_key(|m| std::cmp::Reverse(requests_of(m)));
+            found.extend(by_client);
+        }
+        let mine = shape(&op.template);
+        let same_len = self
+            .unmatched_by_len
+            .get(&mine.len())
+            .map_or(&[][..], Vec::as_slice);
+        self.count(same_len.len());
+        let mut unmatched: Vec<NearMiss> = same_len
             .iter()
-            .map(|(client, n)| NearMiss::OtherClient {
-                client: client.clone(),
-                requests: *n,
-            })
-            .collect();
-        by_client.sort_by_key(|m| std::cmp::Reverse(requests_of(m)));
-        found.extend(by_client);
-    }
-    let mine = shape(&op.template);
-    let mut unmatched: Vec<NearMiss> = run
-        .unmatched
-        .iter()
-        .filter(|((_, pattern), _)| {
-            let seen: Vec<&str> = pattern.trim_matches('/').split('/').collect();
-            seen.len() == mine.len()
-                && mine
-                    .iter()
-                    .zip(&seen)
+            .filter(|group| {
+                mine.iter()
+                    .zip(&group.segments)
                     .filter(|(t, s)| !segment_matches(t, s))
                     .count()
                     == 1
-        })
-        .map(|((verb, pattern), n)| NearMiss::Unmatched {
-            verb: verb.clone(),
-            pattern: pattern.clone(),
-            requests: *n,
-        })
-        .collect();
-    unmatched.sort_by_key(|m| std::cmp::Reverse(requests_of(m)));
-    found.extend(unmatched);
-    found
+            })
+            .map(|group| NearMiss::Unmatched {
+                verb: group.verb.to_string(),
+                pattern: group.pattern.to_string(),
+                requests: group.requests,
+            })
+            .collect();
+        unmatched.sort_by_key(|m| std::cmp::Reverse(requests_of(m)));
+        found.extend(unmatched);
+        found
+    }
+}
+
+/// The near misses of operation `id` in `run` (one operation; for many,
+/// build a [`NearMissIndex`] once).
+pub fn near_misses(catalogue: &Catalogue, id: OpId, run: &RunView) -> Vec<NearMiss> {
+    NearMissIndex::new(catalogue, run).near_misses(id)
 }
 
 fn requests_of(m: &NearMiss) -> u64 {
@@ -320,9 +419,10 @@ fn requests_of(m: &NearMiss) -> u64 {
 /// Near misses of every listed operation, as the report JSON holds them
 /// (operations without any are left out).
 pub fn to_json(catalogue: &Catalogue, ops: &[OpId], run: &RunView) -> Value {
+    let index = NearMissIndex::new(catalogue, run);
     let mut map = serde_json::Map::new();
     for &id in ops {
-        let misses = near_misses(catalogue, id, run);
+        let misses = index.near_misses(id);
         if !misses.is_empty() {
             map.insert(
                 catalogue.get(id).id.clone(),
@@ -347,5 +447,181 @@ mod tests {
             .filter(|(a, b)| !super::segment_matches(a, b))
             .count();
         assert_eq!(differing, 1);
+    }
+
+    /// A spec of `paths` paths (get and put each, in v1 and v1beta1), a run
+    /// that hit every v1beta1 get and a few unmatched patterns.
+    fn generated(paths: usize) -> (apicov_core::spec::Catalogue, super::RunView) {
+        let mut spec = String::from(r#"{"paths":{"#);
+        for i in 0..paths {
+            let version = if i % 2 == 0 { "v1" } else { "v1beta1" };
+            let resource = i / 2;
+            if i > 0 {
+                spec.push(',');
+            }
+            spec.push_str(&format!(
+                r#""/apis/g{resource}/{version}/things/{{name}}":{{"get":{{"operationId":"get{i}"}},"put":{{"operationId":"put{i}"}}}}"#
+            ));
+        }
+        spec.push_str("}}");
+        let catalogue = apicov_core::spec::Catalogue::from_json(spec.as_bytes(), "gen").unwrap();
+        let mut run = super::RunView::default();
+        for i in (1..paths).step_by(2) {
+            run.hits.insert(format!("get{i}"), i as u64);
+        }
+        for i in (0..paths).step_by(3) {
+            run.hits.insert(format!("put{i}"), (i % 7) as u64 + 1);
+        }
+        for i in 0..10 {
+            run.unmatched
+                .insert(("get".into(), format!("/apis/g{i}/v1/thingz/{{name}}")), 1);
+        }
+        (catalogue, run)
+    }
+
+    /// Issue #30 (6): report time grew quadratically in the spec's paths
+    /// because every operation looked at every other. The work must grow
+    /// with the operations, and the answers stay what they were.
+    #[test]
+    fn near_miss_work_is_linear_in_the_spec() {
+        let mut work = Vec::new();
+        for paths in [10_000, 30_000] {
+            let (catalogue, run) = generated(paths);
+            let index = super::NearMissIndex::new(&catalogue, &run);
+            let mut found = 0;
+            for (id, _) in catalogue.operations() {
+                found += index.near_misses(id).len();
+            }
+            // Each v1 get and put: a v1beta1 get (other version or, for put,
+            // none: other method); each v1beta1 put: its get (other verb);
+            // each v1 get/put one unmatched group for i < 10.
+            assert!(found >= paths, "{found} near misses for {paths} paths");
+            // Per operation: its template's hit operations (up to two), its
+            // resource's in other versions (up to two) and the unmatched
+            // groups (ten): never the rest of the catalogue.
+            let ops = catalogue.len() as u64;
+            let bound = ops * (4 + run.unmatched.len() as u64);
+            assert!(
+                index.examined() <= bound,
+                "{} candidates for {ops} operations",
+                index.examined()
+            );
+            work.push((ops, index.examined()));
+        }
+        let (small, large) = (work[0].1, work[1].1);
+        assert!(large <= small * 4, "10k paths: {small}, 30k paths: {large}");
+    }
+
+    /// What the index replaced: a pass over the whole catalogue per
+    /// operation (quadratic), kept as the reference the index must equal.
+    fn near_misses_by_scan(
+        catalogue: &apicov_core::spec::Catalogue,
+        id: apicov_core::spec::OpId,
+        run: &super::RunView,
+    ) -> Vec<super::NearMiss> {
+        let op = catalogue.get(id);
+        let mut found = Vec::new();
+        let hit =
+            |other: &apicov_core::spec::Operation| run.hits.get(&other.id).copied().unwrap_or(0);
+        let mut by_verb: Vec<super::NearMiss> = Vec::new();
+        let mut by_version: Vec<super::NearMiss> = Vec::new();
+        let versionless = super::without_version(op);
+        for (other_id, other) in catalogue.operations() {
+            if other_id == id || hit(other) == 0 {
+                continue;
+            }
+            if other.template == op.template {
+                by_verb.push(super::NearMiss::OtherVerb {
+                    operation: other.id.clone(),
+                    method: other.method.as_str().to_string(),
+                    requests: hit(other),
+                });
+            } else if other.method == op.method {
+                if let (Some((mine, _)), Some((theirs, version))) =
+                    (&versionless, super::without_version(other))
+                {
+                    if *mine == theirs {
+                        by_version.push(super::NearMiss::OtherVersion {
+                            operation: other.id.clone(),
+                            version,
+                            requests: hit(other),
+                        });
+                    }
+                }
+            }
+        }
+        for list in [&mut by_verb, &mut by_version] {
+            list.sort_by_key(|m| std::cmp::Reverse(super::requests_of(m)));
+            found.append(list);
+        }
+        if let Some(clients) = run.left_out.get(&op.id) {
+            let mut by_client: Vec<super::NearMiss> = clients
+                .iter()
+                .map(|(client, n)| super::NearMiss::OtherClient {
+                    client: client.clone(),
+                    requests: *n,
+                })
+                .collect();
+            by_client.sort_by_key(|m| std::cmp::Reverse(super::requests_of(m)));
+            found.extend(by_client);
+        }
+        let mine = super::shape(&op.template);
+        let mut unmatched: Vec<super::NearMiss> = run
+            .unmatched
+            .iter()
+            .filter(|((_, pattern), _)| {
+                let seen: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+                seen.len() == mine.len()
+                    && mine
+                        .iter()
+                        .zip(&seen)
+                        .filter(|(t, s)| !super::segment_matches(t, s))
+                        .count()
+                        == 1
+            })
+            .map(|((verb, pattern), n)| super::NearMiss::Unmatched {
+                verb: verb.clone(),
+                pattern: pattern.clone(),
+                requests: *n,
+            })
+            .collect();
+        unmatched.sort_by_key(|m| std::cmp::Reverse(super::requests_of(m)));
+        found.extend(unmatched);
+        found
+    }
+
+    /// The index finds what a pass over the whole catalogue finds, in the
+    /// same order.
+    #[test]
+    fn index_answers_as_the_catalogue_pass() {
+        let (catalogue, run) = generated(40);
+        let index = super::NearMissIndex::new(&catalogue, &run);
+        for (id, op) in catalogue.operations() {
+            assert_eq!(
+                index.near_misses(id),
+                near_misses_by_scan(&catalogue, id, &run),
+                "{}",
+                op.id
+            );
+            let mut expected = Vec::new();
+            for (other_id, other) in catalogue.operations() {
+                let n = run.hits.get(&other.id).copied().unwrap_or(0);
+                if other_id == id || n == 0 {
+                    continue;
+                }
+                if other.template == op.template {
+                    expected.push(other.id.clone());
+                }
+            }
+            let got: Vec<String> = index
+                .near_misses(id)
+                .into_iter()
+                .filter_map(|m| match m {
+                    super::NearMiss::OtherVerb { operation, .. } => Some(operation),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(got, expected, "{}", op.id);
+        }
     }
 }

@@ -449,9 +449,10 @@ fn run_rows(ctx: &Page) -> String {
 /// `crate::near_miss`); nothing when there is none.
 fn near_misses_section(ctx: &Page) -> String {
     let view = crate::near_miss::RunView::from_tally(ctx.catalogue, ctx.tally);
+    let index = crate::near_miss::NearMissIndex::new(ctx.catalogue, &view);
     let mut rows = String::new();
     for &id in &ctx.coverage.stable_not_found {
-        let misses = crate::near_miss::near_misses(ctx.catalogue, id, &view);
+        let misses = index.near_misses(id);
         if misses.is_empty() {
             continue;
         }

@@ -205,7 +205,7 @@ pub fn render(run: &Run, coverage: &Coverage) -> Vec<u8> {
     });
     report.as_object_mut().expect("report is an object").insert(
         "tally".into(),
-        crate::merge::to_json(tally, catalogue, run.seeded_from),
+        crate::merge::to_json(tally, catalogue, run.seeded_from, run.chain_position),
     );
     if run.by_test {
         report

@@ -294,6 +294,9 @@ pub struct Run<'a> {
     pub by_test: bool,
     /// Digest of the open requests the run was seeded with (`--continue-from`).
     pub seeded_from: Option<&'a str>,
+    /// The run's place in a `--continue-from` chain: 0 for a first part (or
+    /// a run on its own), the previous part's plus one otherwise.
+    pub chain_position: u64,
     /// What every output must say about how the figures were made.
     pub caveats: Caveats,
 }
