@@ -769,6 +769,7 @@ fn lines_shuffled_within_a_window_count_the_truth() {
             assert_eq!(report["operations"], truth["operations"]);
         }
     }
+}
 
 /// Issue #30 (5): parts of a `--continue-from` chain given to `merge` out of
 /// order are refused (exit 2, one line naming the part), whether or not
