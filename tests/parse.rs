@@ -845,3 +845,36 @@ fn a_glob_reads_logs_with_non_utf8_names() {
     assert_eq!(globbed["requests"], both["requests"]);
     assert_eq!(globbed["operations"], both["operations"]);
 }
+
+/// A line longer than a sample may be (16 MiB) counts, but is not kept as a
+/// sample: the operation's samples are its other events.
+#[test]
+fn a_line_longer_than_a_sample_may_be_counts_but_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = empty_list(dir.path());
+    let event = |id: &str, body: &str| {
+        format!(
+            "{{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Request\",\
+             \"auditID\":\"{id}\",\"stage\":\"ResponseComplete\",\
+             \"requestURI\":\"/api/v1/namespaces/default/pods/p\",\"verb\":\"get\",\
+             \"user\":{{\"username\":\"admin\"}},\"requestObject\":{{\"data\":\"{body}\"}}}}\n"
+        )
+    };
+    let huge = event("big", &"x".repeat((16 << 20) + 1));
+    let small = event("small", "y");
+    let log = dir.path().join("audit.log");
+    fs::write(&log, format!("{huge}{small}")).unwrap();
+    let out = dir.path().join("out");
+    parse_command(&mini_spec(), &[&log], &empty, &out)
+        .arg("-q")
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&fs::read(out.join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["requests"], 2);
+    let samples: Value = serde_json::from_slice(&fs::read(out.join("o.json")).unwrap()).unwrap();
+    let (op, kept) = samples.as_object().unwrap().iter().next().unwrap();
+    assert_eq!(report["operations"][op], 2);
+    let kept = kept.as_array().unwrap();
+    assert_eq!(kept.len(), 1, "{op}");
+    assert_eq!(kept[0]["auditID"], "small");
+}

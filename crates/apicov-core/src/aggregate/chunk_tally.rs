@@ -100,7 +100,7 @@ impl ChunkTally {
         if let Some(actor) = actor {
             *self.attributed.entry((actor, op)).or_default() += 1;
         }
-        let candidate = if sampled.has(op) {
+        let candidate = if sampled.has(op) || range.1 - range.0 > MAX_SAMPLE_LINE {
             NO_CANDIDATE
         } else {
             self.candidates.push((op, range));

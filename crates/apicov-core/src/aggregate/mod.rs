@@ -46,6 +46,11 @@ use recent::{Recent, RecentRequests};
 
 /// Samples kept per operation (the reference keeps 5).
 pub const SAMPLES_PER_OP: usize = 5;
+/// The longest line kept as a sample: 16 MiB, past anything an apiserver
+/// logs (etcd takes objects of 1.5 MiB, and an event holds a request's and
+/// a response's). A longer line counts like any other, but is not kept: a
+/// sample is copied and printed, and one 2.28 GB line kept took 8.9 GB.
+pub const MAX_SAMPLE_LINE: usize = 16 << 20;
 /// Malformed lines reported by position (all are counted).
 pub const MALFORMED_EXAMPLES: usize = 5;
 
