@@ -1,0 +1,105 @@
+//! Output paths that are not plain files: devices, FIFOs, symlinks and
+//! `/dev/stdout` are written where they are, never renamed over (issue 30,
+//! point 2).
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use common::{apicov, empty_list, mini_spec, spec_and_lists, testdata};
+
+fn log() -> PathBuf {
+    testdata("audit/kind-conformance-2026-11-26T10-00-00.000.log")
+}
+
+/// `parse` of the fixture log writing its endpoints text to `output`.
+fn parse_to(dir: &Path, output: &Path) -> assert_cmd::Command {
+    let mut cmd = apicov();
+    cmd.args(["parse", "-q", "--no-fail", "--audit-logs"])
+        .arg(log())
+        .args(spec_and_lists(&mini_spec(), &empty_list(dir)))
+        .arg("--audit-operations-json")
+        .arg(dir.join("o.json"))
+        .arg("-o")
+        .arg(output);
+    cmd
+}
+
+/// The endpoints text as written to a regular file.
+fn expected(dir: &Path) -> Vec<u8> {
+    let plain = dir.join("plain.txt");
+    parse_to(dir, &plain).assert().success();
+    fs::read(plain).unwrap()
+}
+
+#[test]
+fn a_device_node_is_written_in_place_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = dir.path().join("null");
+    let made = std::process::Command::new("mknod")
+        .arg(&node)
+        .args(["c", "1", "3"])
+        .output()
+        .unwrap();
+    if !made.status.success() {
+        let why = String::from_utf8_lossy(&made.stderr);
+        assert!(
+            why.contains("not permitted"),
+            "mknod failed for another reason: {why}"
+        );
+        eprintln!("skipping: mknod needs CAP_MKNOD ({why})");
+        return;
+    }
+    parse_to(dir.path(), &node).assert().success();
+    let meta = fs::symlink_metadata(&node).unwrap();
+    assert!(meta.file_type().is_char_device(), "the node was replaced");
+    assert_eq!(meta.rdev(), fs::metadata("/dev/null").unwrap().rdev());
+}
+
+#[test]
+fn a_fifo_is_written_in_place_and_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let want = expected(dir.path());
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read(fifo).unwrap())
+    };
+    parse_to(dir.path(), &fifo).assert().success();
+    assert_eq!(reader.join().unwrap(), want);
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn a_symlink_is_kept_and_the_file_it_names_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let want = expected(dir.path());
+    let target = dir.path().join("target.txt");
+    fs::write(&target, "old").unwrap();
+    let link = dir.path().join("link.txt");
+    std::os::unix::fs::symlink("target.txt", &link).unwrap();
+    parse_to(dir.path(), &link).assert().success();
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(fs::read_link(&link).unwrap(), Path::new("target.txt"));
+    assert_eq!(fs::read(&target).unwrap(), want);
+}
+
+#[test]
+fn dev_stdout_writes_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let want = expected(dir.path());
+    let out = parse_to(dir.path(), Path::new("/dev/stdout"))
+        .assert()
+        .success();
+    assert_eq!(out.get_output().stdout, want);
+}
