@@ -103,3 +103,71 @@ fn dev_stdout_writes_to_stdout() {
         .success();
     assert_eq!(out.get_output().stdout, want);
 }
+
+// Paths that collide (issue 30, point 3): refused before anything is read
+// or written, exit 2, one line naming both paths.
+
+fn refused(cmd: &mut assert_cmd::Command, both: [&Path; 2]) {
+    let out = cmd.assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("apicov: error: "), "{stderr}");
+    for path in both {
+        assert!(stderr.contains(&path.display().to_string()), "{stderr}");
+    }
+}
+
+#[test]
+fn an_output_over_its_own_audit_log_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.log");
+    fs::copy(log(), &input).unwrap();
+    let before = fs::read(&input).unwrap();
+    let mut cmd = apicov();
+    cmd.args(["parse", "-q", "--no-fail", "--audit-logs"])
+        .arg(&input)
+        .args(spec_and_lists(&mini_spec(), &empty_list(dir.path())))
+        .arg("--audit-operations-json")
+        .arg(dir.path().join("o.json"))
+        .arg("-o")
+        .arg(&input);
+    refused(&mut cmd, [&input, &input]);
+    assert_eq!(fs::read(&input).unwrap(), before);
+}
+
+#[test]
+fn two_outputs_on_one_path_are_refused_and_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x");
+    let mut cmd = parse_to(dir.path(), &x);
+    cmd.arg("--report-json").arg(&x);
+    refused(&mut cmd, [&x, &x]);
+    assert!(!x.exists());
+    assert!(!dir.path().join("o.json").exists());
+}
+
+#[test]
+fn the_same_log_twice_through_a_symlink_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("again.log");
+    std::os::unix::fs::symlink(log(), &link).unwrap();
+    let mut cmd = apicov();
+    cmd.args(["parse", "-q", "--no-fail", "--audit-logs"])
+        .arg(log())
+        .arg(&link)
+        .args(spec_and_lists(&mini_spec(), &empty_list(dir.path())))
+        .arg("--audit-operations-json")
+        .arg(dir.path().join("o.json"));
+    refused(&mut cmd, [&log(), &link]);
+    assert!(!dir.path().join("o.json").exists());
+}
+
+#[test]
+fn an_output_in_a_missing_directory_fails_before_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("no-such-dir").join("e.txt");
+    let out = parse_to(dir.path(), &bad).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains(&bad.display().to_string()), "{stderr}");
+    assert!(!dir.path().join("o.json").exists());
+}

@@ -131,12 +131,47 @@ impl Parsed {
 }
 
 /// Parses, writes every output, prints the summary and the gate messages.
+/// Refuses colliding or unwritable paths before anything is read.
+fn check_paths(args: &ParseArgs) -> Result<()> {
+    let logs: Vec<std::path::PathBuf> = input::expand(&args.audit_logs)?
+        .into_iter()
+        .filter_map(|n| match n {
+            input::InputName::File(p) => Some(p),
+            input::InputName::Stdin => None,
+        })
+        .collect();
+    let named = [
+        args.spec.swagger.as_str(),
+        args.lists.ineligible_endpoints.as_str(),
+        args.lists.pending_eligible_endpoints.as_str(),
+    ];
+    let mut inputs: Vec<&std::path::Path> = named
+        .iter()
+        .filter(|s| !s.contains("://"))
+        .map(std::path::Path::new)
+        .collect();
+    inputs.extend(args.continue_from.as_deref());
+    let out = &args.out;
+    let outputs: Vec<&std::path::Path> = [
+        out.output.as_deref(),
+        Some(out.audit_operations_json.as_path()),
+        out.report_json.as_deref(),
+        out.junit.as_deref(),
+        out.html.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    crate::outputs::check_paths(&logs, &inputs, &outputs)
+}
+
 pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     let started = Instant::now();
     let mut phases = Phases::new(args.timings);
     if args.chunk_size == 0 {
         return Err(Error::Usage("--chunk-size must be at least 1".into()));
     }
+    check_paths(args)?;
     let fetcher = args.spec.fetch.fetcher();
     let super::Loaded {
         catalogue,
