@@ -246,3 +246,34 @@ fn writable(path: &std::path::Path) -> std::io::Result<()> {
         }
     }
 }
+
+/// The local files among the spec and the tracking lists (URLs are not
+/// files), for [`check_paths`].
+pub fn named_inputs<'a>(
+    spec: &'a crate::args::SpecArgs,
+    lists: &'a crate::args::ListArgs,
+) -> Vec<&'a std::path::Path> {
+    [
+        spec.swagger.as_str(),
+        lists.ineligible_endpoints.as_str(),
+        lists.pending_eligible_endpoints.as_str(),
+    ]
+    .into_iter()
+    .filter(|s| !s.contains("://"))
+    .map(std::path::Path::new)
+    .collect()
+}
+
+/// Every file `out` asks for, for [`check_paths`].
+pub fn output_paths(out: &OutputArgs) -> Vec<&std::path::Path> {
+    [
+        out.output.as_deref(),
+        Some(out.audit_operations_json.as_path()),
+        out.report_json.as_deref(),
+        out.junit.as_deref(),
+        out.html.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

@@ -171,3 +171,37 @@ fn an_output_in_a_missing_directory_fails_before_the_scan() {
     assert!(stderr.contains(&bad.display().to_string()), "{stderr}");
     assert!(!dir.path().join("o.json").exists());
 }
+
+#[test]
+fn serve_with_an_unwritable_output_fails_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("no-such-dir").join("e.txt");
+    let mut cmd = apicov();
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .args(spec_and_lists(&mini_spec(), &empty_list(dir.path())))
+        .arg("--audit-operations-json")
+        .arg(dir.path().join("o.json"))
+        .arg("-o")
+        .arg(&bad)
+        .timeout(std::time::Duration::from_secs(20));
+    let out = cmd.assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains(&bad.display().to_string()), "{stderr}");
+    assert!(!stderr.contains("serving on"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_an_output_over_its_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("swagger.json");
+    fs::copy(mini_spec(), &spec).unwrap();
+    let before = fs::read(&spec).unwrap();
+    let mut cmd = apicov();
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .args(spec_and_lists(&spec, &empty_list(dir.path())))
+        .arg("--audit-operations-json")
+        .arg(&spec)
+        .timeout(std::time::Duration::from_secs(20));
+    refused(&mut cmd, [&spec, &spec]);
+    assert_eq!(fs::read(&spec).unwrap(), before);
+}

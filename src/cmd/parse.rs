@@ -140,28 +140,9 @@ fn check_paths(args: &ParseArgs) -> Result<()> {
             input::InputName::Stdin => None,
         })
         .collect();
-    let named = [
-        args.spec.swagger.as_str(),
-        args.lists.ineligible_endpoints.as_str(),
-        args.lists.pending_eligible_endpoints.as_str(),
-    ];
-    let mut inputs: Vec<&std::path::Path> = named
-        .iter()
-        .filter(|s| !s.contains("://"))
-        .map(std::path::Path::new)
-        .collect();
+    let mut inputs = crate::outputs::named_inputs(&args.spec, &args.lists);
     inputs.extend(args.continue_from.as_deref());
-    let out = &args.out;
-    let outputs: Vec<&std::path::Path> = [
-        out.output.as_deref(),
-        Some(out.audit_operations_json.as_path()),
-        out.report_json.as_deref(),
-        out.junit.as_deref(),
-        out.html.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let outputs = crate::outputs::output_paths(&args.out);
     crate::outputs::check_paths(&logs, &inputs, &outputs)
 }
 
