@@ -205,3 +205,22 @@ fn serve_refuses_an_output_over_its_spec() {
     refused(&mut cmd, [&spec, &spec]);
     assert_eq!(fs::read(&spec).unwrap(), before);
 }
+
+#[test]
+fn the_same_log_by_name_and_by_glob_or_twice_by_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("audit.log");
+    fs::copy(log(), &input).unwrap();
+    let glob = dir.path().join("audit*.log");
+    for second in [glob.as_path(), input.as_path()] {
+        let mut cmd = apicov();
+        cmd.args(["parse", "-q", "--no-fail", "--audit-logs"])
+            .arg(&input)
+            .arg(second)
+            .args(spec_and_lists(&mini_spec(), &empty_list(dir.path())))
+            .arg("--audit-operations-json")
+            .arg(dir.path().join("o.json"));
+        refused(&mut cmd, [&input, &input]);
+        assert!(!dir.path().join("o.json").exists());
+    }
+}
