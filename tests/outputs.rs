@@ -224,3 +224,24 @@ fn the_same_log_by_name_and_by_glob_or_twice_by_name_is_refused() {
         assert!(!dir.path().join("o.json").exists());
     }
 }
+
+#[test]
+fn merge_refuses_to_write_over_one_of_its_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    parse_to(dir.path(), &dir.path().join("e.txt"))
+        .arg("--report-json")
+        .arg(&report)
+        .assert()
+        .success();
+    let before = fs::read(&report).unwrap();
+    let mut cmd = apicov();
+    cmd.arg("merge")
+        .arg(&report)
+        .arg("--swagger")
+        .arg(mini_spec())
+        .arg("-o")
+        .arg(&report);
+    refused(&mut cmd, [&report, &report]);
+    assert_eq!(fs::read(&report).unwrap(), before);
+}
