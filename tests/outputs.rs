@@ -245,3 +245,21 @@ fn merge_refuses_to_write_over_one_of_its_reports() {
     refused(&mut cmd, [&report, &report]);
     assert_eq!(fs::read(&report).unwrap(), before);
 }
+
+#[test]
+fn diff_refuses_to_write_its_listing_over_the_pull_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let pull = dir.path().join("e.txt");
+    parse_to(dir.path(), &pull).assert().success();
+    let before = fs::read(&pull).unwrap();
+    let mut cmd = apicov();
+    cmd.args(["diff", "--pull-audit-endpoints"])
+        .arg(&pull)
+        .arg("--ci-audit-endpoints")
+        .arg(&pull)
+        .args(spec_and_lists(&mini_spec(), &empty_list(dir.path())))
+        .arg("--output-file")
+        .arg(&pull);
+    refused(&mut cmd, [&pull, &pull]);
+    assert_eq!(fs::read(&pull).unwrap(), before);
+}
