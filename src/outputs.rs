@@ -218,15 +218,18 @@ pub fn check_paths(
     Ok(())
 }
 
-/// Whether `path` can be written: the file if it exists, else its directory.
+/// Whether `path` can be written: a file replaced by a rename needs its
+/// directory writable (the file itself need not be); a device, FIFO or
+/// `/dev/stdout`, written in place, needs itself writable.
 fn writable(path: &std::path::Path) -> std::io::Result<()> {
-    let target = apicov_report::report::rename_target(path);
-    let probe = match &target {
-        Some(at) if !at.exists() => match at.parent() {
+    if path.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    let probe = match apicov_report::report::rename_target(path) {
+        Some(at) => match at.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => std::path::PathBuf::from("."),
         },
-        Some(at) => at.clone(),
         None => path.to_path_buf(),
     };
     let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(probe.as_os_str()))
@@ -236,14 +239,10 @@ fn writable(path: &std::path::Path) -> std::io::Result<()> {
         Ok(())
     } else {
         let e = std::io::Error::last_os_error();
-        if probe.is_dir() && target.as_ref().is_some_and(|t| !t.exists()) {
-            Err(std::io::Error::new(
-                e.kind(),
-                format!("directory {} not writable: {e}", probe.display()),
-            ))
-        } else {
-            Err(e)
-        }
+        Err(std::io::Error::new(
+            e.kind(),
+            format!("{} not writable: {e}", probe.display()),
+        ))
     }
 }
 
