@@ -131,3 +131,148 @@ fn later_outputs<'p>(
     }
     Ok(staged)
 }
+
+/// How two path arguments are told to be the same file: device and inode
+/// where it exists, the absolute path with `.` and `..` resolved where not.
+#[derive(PartialEq, Eq)]
+enum Identity {
+    Inode(u64, u64),
+    Path(std::path::PathBuf),
+}
+
+fn identity(path: &std::path::Path) -> Identity {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        return Identity::Inode(meta.dev(), meta.ino());
+    }
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut normal = std::path::PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    Identity::Path(normal)
+}
+
+/// Refuses, before any work, an output that is one of the inputs or
+/// another output, and an audit log given twice (`logs`: the expanded
+/// names): one usage error (exit 2) naming both spellings. Then checks each
+/// output can be written (its existing file is writable, or its directory
+/// exists and is), so a bad `-o` fails before the scan, not at the end.
+/// A device, FIFO or `/dev/stdout` may be both input and output (`-` and
+/// `/dev/stdout` are not the same file to the reader).
+pub fn check_paths(
+    logs: &[std::path::PathBuf],
+    inputs: &[&std::path::Path],
+    outputs: &[&std::path::Path],
+) -> Result<()> {
+    use apicov_core::error::Error;
+    let regular_or_absent =
+        |p: &std::path::Path| std::fs::metadata(p).map_or(true, |m| m.is_file() || m.is_dir());
+    let clash = |a: &std::path::Path, b: &std::path::Path, what: &str| {
+        Error::Usage(format!(
+            "{} and {} are the same file ({what})",
+            a.display(),
+            b.display()
+        ))
+    };
+    for (i, a) in logs.iter().enumerate() {
+        for b in &logs[i + 1..] {
+            if regular_or_absent(a) && identity(a) == identity(b) {
+                return Err(clash(
+                    a,
+                    b,
+                    "an audit log given twice would be counted twice",
+                ));
+            }
+        }
+    }
+    let all_inputs: Vec<&std::path::Path> = logs
+        .iter()
+        .map(|p| p.as_path())
+        .chain(inputs.iter().copied())
+        .collect();
+    for (i, out) in outputs.iter().enumerate() {
+        if !regular_or_absent(out) {
+            continue;
+        }
+        let id = identity(out);
+        if let Some(input) = all_inputs.iter().find(|p| identity(p) == id) {
+            return Err(clash(out, input, "an output may not overwrite an input"));
+        }
+        if let Some(other) = outputs[i + 1..].iter().find(|p| identity(p) == id) {
+            return Err(clash(out, other, "two outputs may not share a path"));
+        }
+    }
+    for out in outputs {
+        writable(out).map_err(|source| Error::Output {
+            path: out.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Whether `path` can be written: a file replaced by a rename needs its
+/// directory writable (the file itself need not be); a device, FIFO or
+/// `/dev/stdout`, written in place, needs itself writable.
+fn writable(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    let probe = match apicov_report::report::rename_target(path) {
+        Some(at) => match at.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        },
+        None => path.to_path_buf(),
+    };
+    let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(probe.as_os_str()))
+        .map_err(std::io::Error::other)?;
+    // SAFETY: `c` is a valid NUL-terminated string for the call's duration.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        let e = std::io::Error::last_os_error();
+        Err(std::io::Error::new(
+            e.kind(),
+            format!("{} not writable: {e}", probe.display()),
+        ))
+    }
+}
+
+/// The local files among the spec and the tracking lists (URLs are not
+/// files), for [`check_paths`].
+pub fn named_inputs<'a>(
+    spec: &'a crate::args::SpecArgs,
+    lists: &'a crate::args::ListArgs,
+) -> Vec<&'a std::path::Path> {
+    [
+        spec.swagger.as_str(),
+        lists.ineligible_endpoints.as_str(),
+        lists.pending_eligible_endpoints.as_str(),
+    ]
+    .into_iter()
+    .filter(|s| !s.contains("://"))
+    .map(std::path::Path::new)
+    .collect()
+}
+
+/// Every file `out` asks for, for [`check_paths`].
+pub fn output_paths(out: &OutputArgs) -> Vec<&std::path::Path> {
+    [
+        out.output.as_deref(),
+        Some(out.audit_operations_json.as_path()),
+        out.report_json.as_deref(),
+        out.junit.as_deref(),
+        out.html.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

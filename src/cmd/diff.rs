@@ -89,6 +89,18 @@ pub struct DiffArgs {
 }
 
 pub fn run(args: &DiffArgs) -> Result<i32> {
+    let mut inputs = crate::outputs::named_inputs(&args.spec, &args.lists);
+    inputs.extend(
+        [
+            Some(args.pull_audit_endpoints.as_str()),
+            args.baseline.ci_audit_endpoints.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.contains("://"))
+        .map(std::path::Path::new),
+    );
+    crate::outputs::check_paths(&[], &inputs, &[args.output_file.as_path()])?;
     let fetcher = args.spec.fetch.fetcher();
     // Discovery first, so that without network every missing input, the
     // baseline included, is reported in one go.

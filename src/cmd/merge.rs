@@ -350,6 +350,27 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     // The reports first: a bad one is found before anything is fetched. The
     // tracking lists default to those the reports were parsed with, so a
     // merge needs no network beyond the spec.
+    let mut inputs: Vec<&std::path::Path> = args.reports.iter().map(|p| p.as_path()).collect();
+    inputs.extend(
+        [
+            Some(args.spec.swagger.as_str()),
+            args.ineligible_endpoints.as_deref(),
+            args.pending_eligible_endpoints.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.contains("://"))
+        .map(std::path::Path::new),
+    );
+    let outputs: Vec<&std::path::Path> = [
+        Some(args.output.as_path()),
+        args.endpoints.as_deref(),
+        args.audit_operations_json.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    crate::outputs::check_paths(&[], &inputs, &outputs)?;
     let reports = read_reports(&args.reports)?;
     let fetcher = args.spec.fetch.fetcher();
     let mut wanted = vec![args.spec.wanted()];

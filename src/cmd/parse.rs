@@ -138,12 +138,28 @@ impl Parsed {
 }
 
 /// Parses, writes every output, prints the summary and the gate messages.
+/// Refuses colliding or unwritable paths before anything is read.
+fn check_paths(args: &ParseArgs) -> Result<()> {
+    let logs: Vec<std::path::PathBuf> = input::expand(&args.audit_logs)?
+        .into_iter()
+        .filter_map(|n| match n {
+            input::InputName::File(p) => Some(p),
+            input::InputName::Stdin => None,
+        })
+        .collect();
+    let mut inputs = crate::outputs::named_inputs(&args.spec, &args.lists);
+    inputs.extend(args.continue_from.as_deref());
+    let outputs = crate::outputs::output_paths(&args.out);
+    crate::outputs::check_paths(&logs, &inputs, &outputs)
+}
+
 pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     let started = Instant::now();
     let mut phases = Phases::new(args.timings);
     if args.chunk_size == 0 {
         return Err(Error::Usage("--chunk-size must be at least 1".into()));
     }
+    check_paths(args)?;
     let fetcher = args.spec.fetch.fetcher();
     let super::Loaded {
         catalogue,

@@ -164,6 +164,18 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         None => None,
     };
 
+    let mut inputs = crate::outputs::named_inputs(&args.spec, &args.lists);
+    inputs.extend(
+        [
+            &args.tls_cert,
+            &args.tls_key,
+            &args.client_ca,
+            &args.token_file,
+        ]
+        .into_iter()
+        .filter_map(|p| p.as_deref()),
+    );
+    crate::outputs::check_paths(&[], &inputs, &crate::outputs::output_paths(&args.out))?;
     let fetcher = args.spec.fetch.fetcher();
     let (ineligible, pending) = args.lists.load(&fetcher)?;
     let spec_doc = fetcher.get(&args.spec.swagger)?;

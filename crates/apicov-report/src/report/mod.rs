@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::io::{IoSlice, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use apicov_core::error::{Error, Result};
 
@@ -367,19 +367,60 @@ pub fn write_all_atomic(files: &[(std::path::PathBuf, Body<'_>)]) -> Result<()> 
 /// A file written in full under a temporary name in its directory, which
 /// [`commit`] renames into place; dropped instead, it is removed. Files
 /// staged on different threads are written at the same time (writes to one
-/// file take its inode's lock in turn).
+/// file take its inode's lock in turn). A target that exists and is not a
+/// regular file (device, FIFO, socket, `/dev/stdout`, `/dev/fd/N`) is not
+/// replaced: its bytes are kept here and written into it by [`commit`].
 pub struct StagedFile<'p> {
     path: &'p Path,
-    tmp: Staged,
+    target: Target,
+}
+
+enum Target {
+    /// Renamed over `at`: `path` itself, or the file a symlink at `path`
+    /// names (so the link is kept).
+    Rename { tmp: Staged, at: PathBuf },
+    /// Opened and written where it is.
+    InPlace(Vec<u8>),
+}
+
+/// Where an output goes: `None` when `path` exists and is not a regular
+/// file or a directory (written in place), else the path to rename over,
+/// with symlinks followed to the file they name (which may not exist yet).
+pub fn rename_target(path: &Path) -> Option<PathBuf> {
+    // A process's own descriptors (`/dev/stdout`, `>(cmd)` as `/dev/fd/63`)
+    // are written through even when they name a regular file: replacing
+    // that file would leave the descriptor writing to nothing.
+    if ["/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/"]
+        .iter()
+        .any(|p| path.starts_with(p) || path.to_string_lossy().starts_with(p))
+    {
+        return None;
+    }
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() && !meta.is_dir() {
+            return None;
+        }
+    }
+    let mut at = path.to_path_buf();
+    // A chain of links, followed by hand so a dangling one still names
+    // where its file is to be created; bounded like the kernel's (40).
+    for _ in 0..40 {
+        match std::fs::read_link(&at) {
+            Ok(next) => {
+                at = match at.parent() {
+                    Some(dir) if next.is_relative() => dir.join(next),
+                    _ => next,
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(at)
 }
 
 /// Writes `body` to a temporary file beside `path` (the first step of
-/// [`write_all_atomic`]).
+/// [`write_all_atomic`]), or keeps it for writing in place.
 pub fn stage<'p>(path: &'p Path, body: &Body<'_>) -> Result<StagedFile<'p>> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
     let out_err = |source| Error::Output {
         path: path.to_path_buf(),
         source,
@@ -387,31 +428,67 @@ pub fn stage<'p>(path: &'p Path, body: &Body<'_>) -> Result<StagedFile<'p>> {
     if path.is_dir() {
         return Err(out_err(std::io::Error::other("is a directory")));
     }
-    let mut tmp = Staged(Some(crate::cleanup::temp_file_in(dir).map_err(out_err)?));
+    let Some(at) = rename_target(path) else {
+        let mut bytes = Vec::new();
+        body.write_to(&mut bytes).map_err(out_err)?;
+        return Ok(StagedFile {
+            path,
+            target: Target::InPlace(bytes),
+        });
+    };
+    let dir = match at.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = Staged(Some(crate::cleanup::temp_file_in(&dir).map_err(out_err)?));
     let file = tmp.0.as_mut().expect("staged until renamed");
     body.write_to(&mut Preallocating::new(file.as_file()))
         .map_err(out_err)?;
     readable(file).map_err(out_err)?;
-    Ok(StagedFile { path, tmp })
+    Ok(StagedFile {
+        path,
+        target: Target::Rename { tmp, at },
+    })
 }
 
 /// Renames staged files into place, in order (the second step of
-/// [`write_all_atomic`]); after a failed rename the rest are removed.
+/// [`write_all_atomic`]), and writes those kept for writing in place; after
+/// a failure the rest are removed.
 pub fn commit(files: Vec<StagedFile<'_>>) -> Result<()> {
     let mut renaming = crate::cleanup::renaming();
     let mut result = Ok(());
-    for StagedFile { path, mut tmp } in files {
-        let tmp = tmp.0.take().expect("staged until renamed");
-        let tmp_path = tmp.path().to_path_buf();
-        if result.is_ok() {
-            if let Err(e) = tmp.persist(path) {
-                result = Err(Error::Output {
-                    path: path.to_path_buf(),
-                    source: e.error,
-                });
+    for StagedFile { path, target } in files {
+        let out_err = |source| Error::Output {
+            path: path.to_path_buf(),
+            source,
+        };
+        match target {
+            Target::Rename { mut tmp, at } => {
+                let tmp = tmp.0.take().expect("staged until renamed");
+                let tmp_path = tmp.path().to_path_buf();
+                if result.is_ok() {
+                    if let Err(e) = tmp.persist(&at) {
+                        result = Err(out_err(e.error));
+                    }
+                }
+                renaming.forget(&tmp_path);
             }
+            Target::InPlace(bytes) if result.is_ok() => {
+                // No truncation: a FIFO or device has no length, and a
+                // `/dev/stdout` redirected to a file is appended to as
+                // the shell opened it.
+                let written = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.flush()));
+                match written {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                    Err(e) => result = Err(out_err(e)),
+                }
+            }
+            Target::InPlace(_) => {}
         }
-        renaming.forget(&tmp_path);
     }
     result
 }
