@@ -862,3 +862,117 @@ fn a_full_queue_answers_429_and_retried_batches_count_once() {
         truth["events"].as_f64().unwrap()
     );
 }
+
+/// RFC 7235: the auth scheme's name is case-insensitive (`bearer`,
+/// `BEARER`); the token itself is not.
+#[test]
+fn bearer_scheme_is_case_insensitive() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, _) = generate(dir.path(), "100K", 61, false);
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let server = Server::start(
+        dir.path(),
+        "http",
+        &["--token-file", token.to_str().unwrap(), "--no-fail", "-q"],
+    );
+    let url = format!("{}/audit", server.base);
+    let client = agent(None);
+    let body = event_list(&lines[..10]);
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let auth = format!("{scheme} s3cret-token");
+        assert_eq!(
+            post(&client, &url, &body, &[("Authorization", &auth)]).0,
+            200,
+            "{scheme}"
+        );
+    }
+    for refused in ["Bearers3cret-token", "Basic s3cret-token", "bearer"] {
+        assert_eq!(
+            post(&client, &url, &body, &[("Authorization", refused)]).0,
+            401,
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        post(
+            &client,
+            &url,
+            &body,
+            &[("Authorization", "bearer S3CRET-TOKEN")]
+        )
+        .0,
+        403
+    );
+}
+
+/// `--listen localhost:PORT`: the host name is resolved (it is loopback,
+/// so plain HTTP is allowed).
+#[test]
+fn listen_accepts_a_host_name() {
+    let mut child = Command::new(bin())
+        .arg("serve")
+        .args(spec_flags())
+        .args(["--listen", "localhost:0", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let address = first
+        .strip_prefix("apicov: serving on http://")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let answer = get(&agent(None), &format!("http://{address}/healthz"), &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(answer, (200, "ok\n".into()));
+}
+
+/// A spool write that fails answers 503 (the apiserver retries later), not
+/// 500; from then on every POST and `/healthz` get 503, and the error is
+/// named. The fault: the next spool file's name is taken by a directory.
+#[test]
+fn a_spool_write_failure_answers_503_and_healthz_says_unhealthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, _) = generate(dir.path(), "100K", 71, false);
+    let spool = dir.path().join("spool");
+    // Every batch starts a new spool file.
+    let server = Server::start(
+        dir.path(),
+        "http",
+        &[
+            "--spool",
+            spool.to_str().unwrap(),
+            "--spool-file-size",
+            "1",
+            "--no-fail",
+            "-q",
+        ],
+    );
+    let url = format!("{}/audit", server.base);
+    let client = agent(None);
+    let healthz = format!("{}/healthz", server.base);
+    assert_eq!(get(&client, &healthz, &[]), (200, "ok\n".into()));
+    assert_eq!(post(&client, &url, &event_list(&lines[..10]), &[]).0, 200);
+    std::fs::create_dir(spool.join("audit-000001.log")).unwrap();
+    let (status, text) = post(&client, &url, &event_list(&lines[10..20]), &[]);
+    assert_eq!(status, 503, "{text}");
+    assert!(text.starts_with("spool write failed: "), "{text}");
+    assert!(text.contains("audit-000001.log"), "{text}");
+    // Broken for good: a later batch is refused too, and the probe agrees.
+    assert_eq!(post(&client, &url, &event_list(&lines[20..30]), &[]).0, 503);
+    let (status, text) = get(&client, &healthz, &[]);
+    assert_eq!(status, 503);
+    assert!(
+        text.starts_with("unhealthy: spool write failed: "),
+        "{text}"
+    );
+    let metrics = scrape(&client, &server.base);
+    assert_eq!(metrics["apicov_webhook_posts_total{503}"], 2.0);
+    assert_eq!(metrics["apicov_events_total"], 10.0);
+}

@@ -2,7 +2,6 @@
 //! backend (`--audit-webhook-config-file`). The flags; the server is in
 //! `crate::serve`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -16,10 +15,10 @@ use crate::args::OutputArgs;
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Plain HTTP only on a loopback address unless
-    /// --insecure-listen.
+    /// Address to listen on (HOST:PORT; a host name is resolved). Plain
+    /// HTTP only on a loopback address unless --insecure-listen.
     #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR")]
-    pub listen: SocketAddr,
+    pub listen: String,
 
     #[command(flatten)]
     pub spec: SpecArgs,

@@ -107,6 +107,8 @@ struct App {
     webhook: WebhookMetrics,
     /// Set by a flush: later POSTs get 503.
     closed: AtomicBool,
+    /// Why the spool cannot be written (then POSTs and /healthz get 503).
+    broken: Mutex<Option<String>>,
     token: Option<Vec<u8>>,
     client_certs: Option<ClientCerts>,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -117,7 +119,9 @@ struct App {
 /// Runs the server until a flush; returns the exit status.
 pub fn run(args: &ServeArgs) -> Result<i32> {
     let setup_started = Instant::now();
-    let loopback = args.listen.ip().is_loopback();
+    let addresses = resolve_listen(&args.listen)?;
+    // A name is loopback only if every address it stands for is.
+    let loopback = addresses.iter().all(|a| a.ip().is_loopback());
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key, args.client_ca.as_deref())?),
         _ => None,
@@ -205,7 +209,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the server runtime: {e}")))?;
     let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .block_on(tokio::net::TcpListener::bind(&addresses[..]))
         .map_err(|e| Error::Usage(format!("--listen {}: {e}", args.listen)))?;
     let local = listener
         .local_addr()
@@ -234,6 +238,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         queue_capacity,
         webhook: WebhookMetrics::default(),
         closed: AtomicBool::new(false),
+        broken: Mutex::new(None),
         token,
         client_certs,
         shutdown,
@@ -260,6 +265,21 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     status
 }
 
+/// `--listen`'s addresses: `HOST:PORT` with HOST an address or a name.
+fn resolve_listen(listen: &str) -> Result<Vec<std::net::SocketAddr>> {
+    use std::net::ToSocketAddrs as _;
+    let addresses: Vec<_> = listen
+        .to_socket_addrs()
+        .map_err(|e| Error::Usage(format!("--listen {listen}: {e}")))?
+        .collect();
+    if addresses.is_empty() {
+        return Err(Error::Usage(format!(
+            "--listen {listen}: the name has no address"
+        )));
+    }
+    Ok(addresses)
+}
+
 /// Accepts connections until a flush, then lets open ones finish.
 async fn serve(
     app: Arc<App>,
@@ -271,7 +291,7 @@ async fn serve(
         .route("/", get(html).post(post_events))
         .route("/coverage.json", get(coverage_json))
         .route("/metrics", get(metrics_page))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/flush", axum::routing::post(flush))
         .fallback(fallback)
         .with_state(app.clone());
@@ -451,7 +471,7 @@ fn authorize(
     if let Some(token) = &app.token {
         let presented = headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+            .and_then(|v| bearer_token(v.as_bytes()))
             .ok_or(StatusCode::UNAUTHORIZED)?;
         // Constant time over the token's bytes (a length mismatch is
         // rejected at once: the length is not the secret).
@@ -460,6 +480,13 @@ fn authorize(
         }
     }
     Ok(())
+}
+
+/// The credentials of `Bearer <token>`; the scheme's name is
+/// case-insensitive (RFC 7235, section 2.1).
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, rest) = value.split_at_checked(7)?;
+    (scheme[..6].eq_ignore_ascii_case(b"bearer") && scheme[6] == b' ').then_some(rest)
 }
 
 fn plain(status: StatusCode, message: impl Into<String>) -> Response {
@@ -613,6 +640,22 @@ async fn post_events(State(app): State<Arc<App>>, req: Request) -> Response {
     }
 }
 
+/// `GET /healthz`: 503 whenever an event POST would get 503 (after the
+/// final flush, or once the spool cannot be written), so that a probe sees
+/// what the apiserver sees.
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    if let Some(why) = &*app.broken.lock().expect("not poisoned") {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {why}"));
+    }
+    if app.closed.load(Ordering::Acquire) {
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unhealthy: the server is shutting down",
+        );
+    }
+    plain(StatusCode::OK, "ok")
+}
+
 /// `POST /flush`: write the outputs now and exit.
 async fn flush(State(app): State<Arc<App>>) -> Response {
     let status = request_flush(&app).await;
@@ -723,14 +766,15 @@ fn ingest_loop(app: &App, mut queue: mpsc::UnboundedReceiver<Job>) {
                             let why = format!("spool write failed: {e}");
                             eprintln!("apicov: error: {why}");
                             broken = Some(why.clone());
-                            (StatusCode::INTERNAL_SERVER_ERROR, why)
+                            *app.broken.lock().expect("not poisoned") = Some(why.clone());
+                            (StatusCode::SERVICE_UNAVAILABLE, why)
                         })
                     };
                     answers.push((reply, result));
                 }
                 Job::Flush { reply } => {
                     // Everything before the flush is durable and answered first.
-                    settle(&mut engine, &mut answers, &mut broken);
+                    settle(&mut engine, &mut answers, &mut broken, &app.broken);
                     let status = if app.closed.swap(true, Ordering::AcqRel) {
                         app.flushed
                             .lock()
@@ -746,7 +790,7 @@ fn ingest_loop(app: &App, mut queue: mpsc::UnboundedReceiver<Job>) {
                 }
             }
         }
-        settle(&mut engine, &mut answers, &mut broken);
+        settle(&mut engine, &mut answers, &mut broken, &app.broken);
     }
 }
 
@@ -756,7 +800,12 @@ type Answer = (
 );
 
 /// Syncs the spool, then answers the batches handled since the last sync.
-fn settle(engine: &mut Engine, answers: &mut Vec<Answer>, broken: &mut Option<String>) {
+fn settle(
+    engine: &mut Engine,
+    answers: &mut Vec<Answer>,
+    broken: &mut Option<String>,
+    app_broken: &Mutex<Option<String>>,
+) {
     if answers.is_empty() {
         return;
     }
@@ -765,9 +814,12 @@ fn settle(engine: &mut Engine, answers: &mut Vec<Answer>, broken: &mut Option<St
         eprintln!("apicov: error: {why}");
         *broken = Some(why);
     }
+    if let Some(why) = &*broken {
+        *app_broken.lock().expect("not poisoned") = Some(why.clone());
+    }
     for (reply, mut result) in answers.drain(..) {
         if let (Ok(_), Some(why)) = (&result, &*broken) {
-            result = Err((StatusCode::INTERNAL_SERVER_ERROR, why.clone()));
+            result = Err((StatusCode::SERVICE_UNAVAILABLE, why.clone()));
         }
         let _ = reply.send(result);
     }
