@@ -976,3 +976,81 @@ fn a_spool_write_failure_answers_503_and_healthz_says_unhealthy() {
     assert_eq!(metrics["apicov_webhook_posts_total{503}"], 2.0);
     assert_eq!(metrics["apicov_events_total"], 10.0);
 }
+
+/// Hostile connections do not keep the apiserver out (issue 30, point 4):
+/// 100 connections sending their headers one byte a second and 300 that
+/// send nothing, all open at once, while the apiserver's POST (valid
+/// token) is answered 200 within 1 s; the header timeout then closes the
+/// silent ones.
+#[test]
+fn slow_and_idle_connections_do_not_keep_the_apiserver_out() {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, _) = generate(dir.path(), "100K", 81, false);
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let server = Server::start(
+        dir.path(),
+        "http",
+        &["--token-file", token.to_str().unwrap(), "--no-fail", "-q"],
+    );
+    let address = server.base.strip_prefix("http://").unwrap().to_string();
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(&address).unwrap())
+        .collect();
+    let slow: Vec<TcpStream> = (0..100)
+        .map(|_| TcpStream::connect(&address).unwrap())
+        .collect();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let request = b"POST /audit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+            let mut slow = slow;
+            for byte in request.iter().cycle() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                for conn in &mut slow {
+                    // A closed connection (header timeout) is expected.
+                    let _ = conn.write_all(&[*byte]);
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        })
+    };
+    // The slow ones have sent a few bytes; all are still within the
+    // header timeout.
+    std::thread::sleep(Duration::from_secs(2));
+    let client = agent(None);
+    let started = Instant::now();
+    let (status, text) = post(
+        &client,
+        &format!("{}/audit", server.base),
+        &event_list(&lines[..50]),
+        &[("Authorization", "Bearer s3cret-token")],
+    );
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{text}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // The header timeout (5 s) closes a silent connection.
+    let mut silent = idle.into_iter().next().unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let opened = started - Duration::from_secs(2);
+    let mut buf = [0u8; 256];
+    let closed = match silent.read(&mut buf) {
+        Ok(n) => n == 0 || String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"),
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "the idle connection was not closed");
+    assert!(
+        opened.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        opened.elapsed()
+    );
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+}

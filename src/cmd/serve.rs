@@ -76,12 +76,14 @@ pub struct ServeArgs {
     #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "BYTES")]
     pub queue_bytes: u64,
 
-    /// Connections served at once; more wait to be accepted (each may hold
-    /// a body of up to --max-body while it is read).
+    /// Authorized requests served at once (each may hold a body of up to
+    /// --max-body while it is read); more wait. Up to 16 times as many
+    /// connections are kept open; more wait to be accepted.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub max_connections: usize,
 
-    /// Seconds a client has to send its request headers and body.
+    /// Seconds a client has to send a request's body (its headers, and a
+    /// TLS handshake, get at most 5 s).
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub read_timeout: u64,
 

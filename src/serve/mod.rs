@@ -47,6 +47,16 @@ use tls::{CertState, ClientCerts};
 const GROUP: usize = 64;
 /// How long open connections get to finish after a flush.
 const DRAIN: Duration = Duration::from_secs(10);
+/// Time for a TLS handshake, and for each request's headers (counted from
+/// the end of the previous request, so an idle keep-alive connection is
+/// closed after it too). Short, so that slow or silent connections cannot
+/// keep the apiserver out; capped by --read-timeout.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Open connections allowed per request slot (--max-connections). A
+/// connection costs a task and a small read buffer until it sends an
+/// authorized request; only then does it take one of the slots that bound
+/// the bodies being read.
+const CONNECTIONS_PER_SLOT: usize = 16;
 
 /// Work for the ingest thread.
 enum Job {
@@ -104,6 +114,9 @@ struct App {
     jobs: mpsc::UnboundedSender<Job>,
     queue: Arc<Semaphore>,
     queue_capacity: usize,
+    /// --max-connections slots: an authorized request holds one while it is
+    /// read and answered (idle and unauthenticated connections hold none).
+    request_slots: Semaphore,
     webhook: WebhookMetrics,
     /// Set by a flush: later POSTs get 503.
     closed: AtomicBool,
@@ -236,6 +249,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         jobs,
         queue: Arc::new(Semaphore::new(queue_capacity)),
         queue_capacity,
+        request_slots: Semaphore::new(args.max_connections.max(1)),
         webhook: WebhookMetrics::default(),
         closed: AtomicBool::new(false),
         broken: Mutex::new(None),
@@ -303,9 +317,17 @@ async fn serve(
         let _ = request_flush(&signal_app).await;
         let _ = signal_app.shutdown.send(true);
     });
-    let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
-    // Bounds the bodies being read at once (memory), with the queue bound.
-    let connections = Arc::new(Semaphore::new(app.setup.args.max_connections.max(1)));
+    let header_timeout =
+        Duration::from_secs(app.setup.args.read_timeout.max(1)).min(HEADER_TIMEOUT);
+    // Bounds the open connections (descriptors, tasks); the bodies being
+    // read at once are bounded by the request slots, with the queue bound.
+    let connections = Arc::new(Semaphore::new(
+        app.setup
+            .args
+            .max_connections
+            .max(1)
+            .saturating_mul(CONNECTIONS_PER_SLOT),
+    ));
     loop {
         let slot = tokio::select! {
             slot = connections.clone().acquire_owned() => match slot {
@@ -331,11 +353,11 @@ async fn serve(
             let _slot = slot;
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
-                .header_read_timeout(read_timeout);
+                .header_read_timeout(header_timeout);
             match acceptor {
                 Some(acceptor) => {
                     let Ok(Ok(tls)) =
-                        tokio::time::timeout(read_timeout, acceptor.accept(stream)).await
+                        tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
                     else {
                         return;
                     };
@@ -424,12 +446,13 @@ fn service(
                 tower::ServiceExt::oneshot(routes, req).await?
             } else if let Err(status) = authorize(&app, certs, req.headers()) {
                 // Read what was sent (up to the body limit) so the client,
-                // still writing, gets the answer rather than a reset.
-                let limit = usize::try_from(app.setup.args.max_body).unwrap_or(usize::MAX);
+                // still writing, gets the answer rather than a reset. Read
+                // and dropped a frame at a time: no slot is held, so no
+                // body may be kept.
                 let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
                 let _ = tokio::time::timeout(
                     read_timeout,
-                    axum::body::to_bytes(req.into_body(), limit),
+                    discard_body(req.into_body(), app.setup.args.max_body),
                 )
                 .await;
                 let mut r = (
@@ -445,6 +468,8 @@ fn service(
                 }
                 r
             } else {
+                // Held until the answer: the bodies read at once are bounded.
+                let _slot = app.request_slots.acquire().await;
                 tower::ServiceExt::oneshot(routes, req).await?
             };
             if is_post {
@@ -454,6 +479,20 @@ fn service(
             Ok(response)
         }
     })
+}
+
+/// Reads and drops up to `limit` bytes of a body.
+async fn discard_body(mut body: Body, limit: u64) {
+    use http_body_util::BodyExt as _;
+    let mut read = 0u64;
+    while read <= limit {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                read += frame.data_ref().map_or(0, |d| d.len() as u64);
+            }
+            _ => return,
+        }
+    }
 }
 
 /// 401 without credentials, 403 with wrong ones; every configured check
