@@ -877,3 +877,195 @@ fn requests_that_never_complete_are_remembered_for_the_window_only() {
     assert_eq!(post(&client, &url, &event_list(&late), &[]).0, 200);
     assert_eq!(requests(&client), 12_500.0);
 }
+
+/// RFC 7235: the auth scheme's name is case-insensitive (`bearer`,
+/// `BEARER`); the token itself is not.
+#[test]
+fn bearer_scheme_is_case_insensitive() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, _) = generate(dir.path(), "100K", 61, false);
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let server = Server::start(
+        dir.path(),
+        "http",
+        &["--token-file", token.to_str().unwrap(), "--no-fail", "-q"],
+    );
+    let url = format!("{}/audit", server.base);
+    let client = agent(None);
+    let body = event_list(&lines[..10]);
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let auth = format!("{scheme} s3cret-token");
+        assert_eq!(
+            post(&client, &url, &body, &[("Authorization", &auth)]).0,
+            200,
+            "{scheme}"
+        );
+    }
+    for refused in ["Bearers3cret-token", "Basic s3cret-token", "bearer"] {
+        assert_eq!(
+            post(&client, &url, &body, &[("Authorization", refused)]).0,
+            401,
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        post(
+            &client,
+            &url,
+            &body,
+            &[("Authorization", "bearer S3CRET-TOKEN")]
+        )
+        .0,
+        403
+    );
+}
+
+/// `--listen localhost:PORT`: the host name is resolved (it is loopback,
+/// so plain HTTP is allowed).
+#[test]
+fn listen_accepts_a_host_name() {
+    let mut child = Command::new(bin())
+        .arg("serve")
+        .args(spec_flags())
+        .args(["--listen", "localhost:0", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let address = first
+        .strip_prefix("apicov: serving on http://")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let answer = get(&agent(None), &format!("http://{address}/healthz"), &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(answer, (200, "ok\n".into()));
+}
+
+/// A spool write that fails answers 503 (the apiserver retries later), not
+/// 500; from then on every POST and `/healthz` get 503, and the error is
+/// named. The fault: the next spool file's name is taken by a directory.
+#[test]
+fn a_spool_write_failure_answers_503_and_healthz_says_unhealthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, _) = generate(dir.path(), "100K", 71, false);
+    let spool = dir.path().join("spool");
+    // Every batch starts a new spool file.
+    let server = Server::start(
+        dir.path(),
+        "http",
+        &[
+            "--spool",
+            spool.to_str().unwrap(),
+            "--spool-file-size",
+            "1",
+            "--no-fail",
+            "-q",
+        ],
+    );
+    let url = format!("{}/audit", server.base);
+    let client = agent(None);
+    let healthz = format!("{}/healthz", server.base);
+    assert_eq!(get(&client, &healthz, &[]), (200, "ok\n".into()));
+    assert_eq!(post(&client, &url, &event_list(&lines[..10]), &[]).0, 200);
+    std::fs::create_dir(spool.join("audit-000001.log")).unwrap();
+    let (status, text) = post(&client, &url, &event_list(&lines[10..20]), &[]);
+    assert_eq!(status, 503, "{text}");
+    assert!(text.starts_with("spool write failed: "), "{text}");
+    assert!(text.contains("audit-000001.log"), "{text}");
+    // Broken for good: a later batch is refused too, and the probe agrees.
+    assert_eq!(post(&client, &url, &event_list(&lines[20..30]), &[]).0, 503);
+    let (status, text) = get(&client, &healthz, &[]);
+    assert_eq!(status, 503);
+    assert!(
+        text.starts_with("unhealthy: spool write failed: "),
+        "{text}"
+    );
+    let metrics = scrape(&client, &server.base);
+    assert_eq!(metrics["apicov_webhook_posts_total{503}"], 2.0);
+    assert_eq!(metrics["apicov_events_total"], 10.0);
+}
+
+/// Hostile connections do not keep the apiserver out (issue 30, point 4):
+/// 100 connections sending their headers one byte a second and 300 that
+/// send nothing, all open at once, while the apiserver's POST (valid
+/// token) is answered 200 within 1 s; the header timeout then closes the
+/// silent ones.
+#[test]
+fn slow_and_idle_connections_do_not_keep_the_apiserver_out() {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, _) = generate(dir.path(), "100K", 81, false);
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let server = Server::start(
+        dir.path(),
+        "http",
+        &["--token-file", token.to_str().unwrap(), "--no-fail", "-q"],
+    );
+    let address = server.base.strip_prefix("http://").unwrap().to_string();
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(&address).unwrap())
+        .collect();
+    let slow: Vec<TcpStream> = (0..100)
+        .map(|_| TcpStream::connect(&address).unwrap())
+        .collect();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let request = b"POST /audit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+            let mut slow = slow;
+            for byte in request.iter().cycle() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                for conn in &mut slow {
+                    // A closed connection (header timeout) is expected.
+                    let _ = conn.write_all(&[*byte]);
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        })
+    };
+    // The slow ones have sent a few bytes; all are still within the
+    // header timeout.
+    std::thread::sleep(Duration::from_secs(2));
+    let client = agent(None);
+    let started = Instant::now();
+    let (status, text) = post(
+        &client,
+        &format!("{}/audit", server.base),
+        &event_list(&lines[..50]),
+        &[("Authorization", "Bearer s3cret-token")],
+    );
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{text}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // The header timeout (5 s) closes a silent connection.
+    let mut silent = idle.into_iter().next().unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let opened = started - Duration::from_secs(2);
+    let mut buf = [0u8; 256];
+    let closed = match silent.read(&mut buf) {
+        Ok(n) => n == 0 || String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"),
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "the idle connection was not closed");
+    assert!(
+        opened.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        opened.elapsed()
+    );
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+}

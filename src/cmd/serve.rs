@@ -2,7 +2,6 @@
 //! backend (`--audit-webhook-config-file`). The flags; the server is in
 //! `crate::serve`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -17,10 +16,10 @@ use crate::args::OutputArgs;
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Plain HTTP only on a loopback address unless
-    /// --insecure-listen.
+    /// Address to listen on (HOST:PORT; a host name is resolved). Plain
+    /// HTTP only on a loopback address unless --insecure-listen.
     #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR")]
-    pub listen: SocketAddr,
+    pub listen: String,
 
     #[command(flatten)]
     pub spec: SpecArgs,
@@ -78,12 +77,14 @@ pub struct ServeArgs {
     #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "BYTES")]
     pub queue_bytes: u64,
 
-    /// Connections served at once; more wait to be accepted (each may hold
-    /// a body of up to --max-body while it is read).
+    /// Authorized requests served at once (each may hold a body of up to
+    /// --max-body while it is read); more wait. Up to 16 times as many
+    /// connections are kept open; more wait to be accepted.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub max_connections: usize,
 
-    /// Seconds a client has to send its request headers and body.
+    /// Seconds a client has to send a request's body (its headers, and a
+    /// TLS handshake, get at most 5 s).
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub read_timeout: u64,
 

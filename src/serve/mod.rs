@@ -47,6 +47,16 @@ use tls::{CertState, ClientCerts};
 const GROUP: usize = 64;
 /// How long open connections get to finish after a flush.
 const DRAIN: Duration = Duration::from_secs(10);
+/// Time for a TLS handshake, and for each request's headers (counted from
+/// the end of the previous request, so an idle keep-alive connection is
+/// closed after it too). Short, so that slow or silent connections cannot
+/// keep the apiserver out; capped by --read-timeout.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Open connections allowed per request slot (--max-connections). A
+/// connection costs a task and a small read buffer until it sends an
+/// authorized request; only then does it take one of the slots that bound
+/// the bodies being read.
+const CONNECTIONS_PER_SLOT: usize = 16;
 
 /// Work for the ingest thread.
 enum Job {
@@ -105,9 +115,14 @@ struct App {
     jobs: mpsc::UnboundedSender<Job>,
     queue: Arc<Semaphore>,
     queue_capacity: usize,
+    /// --max-connections slots: an authorized request holds one while it is
+    /// read and answered (idle and unauthenticated connections hold none).
+    request_slots: Semaphore,
     webhook: WebhookMetrics,
     /// Set by a flush: later POSTs get 503.
     closed: AtomicBool,
+    /// Why the spool cannot be written (then POSTs and /healthz get 503).
+    broken: Mutex<Option<String>>,
     token: Option<Vec<u8>>,
     client_certs: Option<ClientCerts>,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -118,7 +133,9 @@ struct App {
 /// Runs the server until a flush; returns the exit status.
 pub fn run(args: &ServeArgs) -> Result<i32> {
     let setup_started = Instant::now();
-    let loopback = args.listen.ip().is_loopback();
+    let addresses = resolve_listen(&args.listen)?;
+    // A name is loopback only if every address it stands for is.
+    let loopback = addresses.iter().all(|a| a.ip().is_loopback());
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key, args.client_ca.as_deref())?),
         _ => None,
@@ -219,7 +236,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the server runtime: {e}")))?;
     let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .block_on(tokio::net::TcpListener::bind(&addresses[..]))
         .map_err(|e| Error::Usage(format!("--listen {}: {e}", args.listen)))?;
     let local = listener
         .local_addr()
@@ -246,8 +263,10 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         jobs,
         queue: Arc::new(Semaphore::new(queue_capacity)),
         queue_capacity,
+        request_slots: Semaphore::new(args.max_connections.max(1)),
         webhook: WebhookMetrics::default(),
         closed: AtomicBool::new(false),
+        broken: Mutex::new(None),
         token,
         client_certs,
         shutdown,
@@ -274,6 +293,21 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     status
 }
 
+/// `--listen`'s addresses: `HOST:PORT` with HOST an address or a name.
+fn resolve_listen(listen: &str) -> Result<Vec<std::net::SocketAddr>> {
+    use std::net::ToSocketAddrs as _;
+    let addresses: Vec<_> = listen
+        .to_socket_addrs()
+        .map_err(|e| Error::Usage(format!("--listen {listen}: {e}")))?
+        .collect();
+    if addresses.is_empty() {
+        return Err(Error::Usage(format!(
+            "--listen {listen}: the name has no address"
+        )));
+    }
+    Ok(addresses)
+}
+
 /// Accepts connections until a flush, then lets open ones finish.
 async fn serve(
     app: Arc<App>,
@@ -285,7 +319,7 @@ async fn serve(
         .route("/", get(html).post(post_events))
         .route("/coverage.json", get(coverage_json))
         .route("/metrics", get(metrics_page))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/flush", axum::routing::post(flush))
         .fallback(fallback)
         .with_state(app.clone());
@@ -297,9 +331,17 @@ async fn serve(
         let _ = request_flush(&signal_app).await;
         let _ = signal_app.shutdown.send(true);
     });
-    let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
-    // Bounds the bodies being read at once (memory), with the queue bound.
-    let connections = Arc::new(Semaphore::new(app.setup.args.max_connections.max(1)));
+    let header_timeout =
+        Duration::from_secs(app.setup.args.read_timeout.max(1)).min(HEADER_TIMEOUT);
+    // Bounds the open connections (descriptors, tasks); the bodies being
+    // read at once are bounded by the request slots, with the queue bound.
+    let connections = Arc::new(Semaphore::new(
+        app.setup
+            .args
+            .max_connections
+            .max(1)
+            .saturating_mul(CONNECTIONS_PER_SLOT),
+    ));
     loop {
         let slot = tokio::select! {
             slot = connections.clone().acquire_owned() => match slot {
@@ -325,11 +367,11 @@ async fn serve(
             let _slot = slot;
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
-                .header_read_timeout(read_timeout);
+                .header_read_timeout(header_timeout);
             match acceptor {
                 Some(acceptor) => {
                     let Ok(Ok(tls)) =
-                        tokio::time::timeout(read_timeout, acceptor.accept(stream)).await
+                        tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
                     else {
                         return;
                     };
@@ -418,12 +460,13 @@ fn service(
                 tower::ServiceExt::oneshot(routes, req).await?
             } else if let Err(status) = authorize(&app, certs, req.headers()) {
                 // Read what was sent (up to the body limit) so the client,
-                // still writing, gets the answer rather than a reset.
-                let limit = usize::try_from(app.setup.args.max_body).unwrap_or(usize::MAX);
+                // still writing, gets the answer rather than a reset. Read
+                // and dropped a frame at a time: no slot is held, so no
+                // body may be kept.
                 let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
                 let _ = tokio::time::timeout(
                     read_timeout,
-                    axum::body::to_bytes(req.into_body(), limit),
+                    discard_body(req.into_body(), app.setup.args.max_body),
                 )
                 .await;
                 let mut r = (
@@ -439,6 +482,8 @@ fn service(
                 }
                 r
             } else {
+                // Held until the answer: the bodies read at once are bounded.
+                let _slot = app.request_slots.acquire().await;
                 tower::ServiceExt::oneshot(routes, req).await?
             };
             if is_post {
@@ -448,6 +493,20 @@ fn service(
             Ok(response)
         }
     })
+}
+
+/// Reads and drops up to `limit` bytes of a body.
+async fn discard_body(mut body: Body, limit: u64) {
+    use http_body_util::BodyExt as _;
+    let mut read = 0u64;
+    while read <= limit {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                read += frame.data_ref().map_or(0, |d| d.len() as u64);
+            }
+            _ => return,
+        }
+    }
 }
 
 /// 401 without credentials, 403 with wrong ones; every configured check
@@ -465,7 +524,7 @@ fn authorize(
     if let Some(token) = &app.token {
         let presented = headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+            .and_then(|v| bearer_token(v.as_bytes()))
             .ok_or(StatusCode::UNAUTHORIZED)?;
         // Constant time over the token's bytes (a length mismatch is
         // rejected at once: the length is not the secret).
@@ -474,6 +533,13 @@ fn authorize(
         }
     }
     Ok(())
+}
+
+/// The credentials of `Bearer <token>`; the scheme's name is
+/// case-insensitive (RFC 7235, section 2.1).
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, rest) = value.split_at_checked(7)?;
+    (scheme[..6].eq_ignore_ascii_case(b"bearer") && scheme[6] == b' ').then_some(rest)
 }
 
 fn plain(status: StatusCode, message: impl Into<String>) -> Response {
@@ -627,6 +693,22 @@ async fn post_events(State(app): State<Arc<App>>, req: Request) -> Response {
     }
 }
 
+/// `GET /healthz`: 503 whenever an event POST would get 503 (after the
+/// final flush, or once the spool cannot be written), so that a probe sees
+/// what the apiserver sees.
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    if let Some(why) = &*app.broken.lock().expect("not poisoned") {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {why}"));
+    }
+    if app.closed.load(Ordering::Acquire) {
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unhealthy: the server is shutting down",
+        );
+    }
+    plain(StatusCode::OK, "ok")
+}
+
 /// `POST /flush`: write the outputs now and exit.
 async fn flush(State(app): State<Arc<App>>) -> Response {
     let status = request_flush(&app).await;
@@ -737,14 +819,15 @@ fn ingest_loop(app: &App, mut queue: mpsc::UnboundedReceiver<Job>) {
                             let why = format!("spool write failed: {e}");
                             eprintln!("apicov: error: {why}");
                             broken = Some(why.clone());
-                            (StatusCode::INTERNAL_SERVER_ERROR, why)
+                            *app.broken.lock().expect("not poisoned") = Some(why.clone());
+                            (StatusCode::SERVICE_UNAVAILABLE, why)
                         })
                     };
                     answers.push((reply, result));
                 }
                 Job::Flush { reply } => {
                     // Everything before the flush is durable and answered first.
-                    settle(&mut engine, &mut answers, &mut broken);
+                    settle(&mut engine, &mut answers, &mut broken, &app.broken);
                     let status = if app.closed.swap(true, Ordering::AcqRel) {
                         app.flushed
                             .lock()
@@ -760,7 +843,7 @@ fn ingest_loop(app: &App, mut queue: mpsc::UnboundedReceiver<Job>) {
                 }
             }
         }
-        settle(&mut engine, &mut answers, &mut broken);
+        settle(&mut engine, &mut answers, &mut broken, &app.broken);
     }
 }
 
@@ -770,7 +853,12 @@ type Answer = (
 );
 
 /// Syncs the spool, then answers the batches handled since the last sync.
-fn settle(engine: &mut Engine, answers: &mut Vec<Answer>, broken: &mut Option<String>) {
+fn settle(
+    engine: &mut Engine,
+    answers: &mut Vec<Answer>,
+    broken: &mut Option<String>,
+    app_broken: &Mutex<Option<String>>,
+) {
     if answers.is_empty() {
         return;
     }
@@ -779,9 +867,12 @@ fn settle(engine: &mut Engine, answers: &mut Vec<Answer>, broken: &mut Option<St
         eprintln!("apicov: error: {why}");
         *broken = Some(why);
     }
+    if let Some(why) = &*broken {
+        *app_broken.lock().expect("not poisoned") = Some(why.clone());
+    }
     for (reply, mut result) in answers.drain(..) {
         if let (Ok(_), Some(why)) = (&result, &*broken) {
-            result = Err((StatusCode::INTERNAL_SERVER_ERROR, why.clone()));
+            result = Err((StatusCode::SERVICE_UNAVAILABLE, why.clone()));
         }
         let _ = reply.send(result);
     }
