@@ -6,7 +6,11 @@ cd "$(dirname "$0")/.."
 mkdir -p out
 # The console talk (summary, gate lines) goes to a file: with --no-fail the
 # gates are a report, not a failure, and the list is long.
-cargo run --quiet -- parse \
+echo "building apicov (release, first time takes a few minutes)…" >&2
+cargo build --release >&2
+apicov=target/release/apicov
+echo "running $apicov parse" >&2
+"$apicov" parse \
   --audit-logs 'testdata/audit/kind-conformance-*.log' \
   --swagger testdata/swagger-mini.json \
   --ineligible-endpoints testdata/ineligible-mini.yaml \
@@ -19,7 +23,7 @@ cargo run --quiet -- parse \
   --no-fail 2> out/parse-console.txt
 verdict=$(grep '^apicov: gates tripped' out/parse-console.txt || echo 'no gate tripped')
 cat <<MSG
-apicov parse read testdata/audit/kind-conformance-*.log (2 rotated logs); outputs in out/:
+$apicov parse read testdata/audit/kind-conformance-*.log (2 rotated logs); outputs in out/:
   out/audit-endpoints.txt    operations hit and their counts (audit_log_parser.py's format)
   out/audit-operations.json  up to 5 sample events per operation
   out/report.json            the full report for programs
