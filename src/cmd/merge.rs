@@ -366,6 +366,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         html: None,
         junit: None,
         not_found_in_output: false,
+        gate_lines: crate::args::GateLines::First,
     };
     let run = Run {
         catalogue: &catalogue,
