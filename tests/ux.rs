@@ -65,10 +65,15 @@ fn gate_lines(report: &Value, no_fail: bool) -> String {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(missing.len(), 17);
-    let mut text: String = missing
+    // The first 10 gate lines (`--gate-lines first`, the default), then a count.
+    let mut text: String = missing[..10]
         .iter()
         .map(|op| format!("Stable endpoint {op} not found in pending_eligible_endpoints.yaml\n"))
         .collect();
+    text.push_str(
+        "… and 7 more stable endpoints not found (17 in all: --gate-lines all prints each; \
+         the report JSON lists them under \"stable_not_found\")\n",
+    );
     text.push_str(&format!(
         "apicov: gates tripped: 17 stable endpoint(s) not found; {}\n",
         if no_fail {
