@@ -1003,3 +1003,84 @@ fn default_output_files_are_named_in_the_summary_and_help() {
         "{help}"
     );
 }
+
+/// Issue 31 §7: on the real 1.36 spec the HTML page badges HEAD/OPTIONS rows
+/// "unobservable" (as its card says), names no "version unversioned", and
+/// draws no 0/0 bar (such group/versions are named under the chart).
+#[test]
+fn html_badges_unobservable_rows_and_draws_no_empty_bars() {
+    let (Some(spec), Some(ineligible), Some(pending)) = (
+        common::shared("k8s/swagger-v1.36.json"),
+        common::shared("k8s/ineligible_endpoints.yaml"),
+        common::shared("k8s/pending_eligible_endpoints.yaml"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let html = d.join("r.html");
+    apicov()
+        .args(["parse", "-q", "--no-fail", "--audit-logs"])
+        .arg("testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log")
+        .arg("--swagger")
+        .arg(&spec)
+        .arg("--ineligible-endpoints")
+        .arg(&ineligible)
+        .arg("--pending-eligible-endpoints")
+        .arg(&pending)
+        .args(outputs(d))
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .code(0);
+    let page = fs::read_to_string(&html).unwrap();
+    assert!(page.contains(
+        "<tr data-status=\"unobservable\"><td class=op>connectCoreV1HeadNamespacedPodProxy</td>\
+         <td>core/v1</td><td>HEAD</td><td class=path>/api/v1/namespaces/{namespace}/pods/{name}/proxy</td>\
+         <td><span class=badge style=\"background:#90a4ae\">unobservable</span></td>"
+    ));
+    assert!(!page.contains("version unversioned"));
+    assert!(page.contains("operations; the spec names no release version)</td>"));
+    assert!(!page.contains(">0/0<"), "a 0/0 bar is drawn");
+    assert!(page.contains(
+        "<p id=no-eligible>Not drawn, no eligible operation (all ineligible, pending or \
+         deprecated): "
+    ));
+}
+
+/// Issue 31 §7, grammar: one request is "1 request" (JUnit), and a run that
+/// read nothing says so rather than "(0 MB/s)".
+#[test]
+fn counts_of_one_are_singular_and_an_empty_run_has_no_zero_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let junit = d.join("j.xml");
+    common::parse_fixture()
+        .args(["-q", "--no-fail", "--junit"])
+        .arg(&junit)
+        .args(outputs(d))
+        .assert()
+        .code(0);
+    let xml = fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<system-out>1 request</system-out>"), "{xml}");
+    assert!(!xml.contains("<system-out>1 requests</system-out>"));
+    assert!(xml.contains("<system-out>3 requests</system-out>"), "{xml}");
+
+    let empty = d.join("empty.log");
+    fs::write(&empty, "").unwrap();
+    let out = apicov()
+        .args(["parse", "--no-fail", "--audit-logs"])
+        .arg(&empty)
+        .args(["--swagger", "testdata/swagger-mini.json"])
+        .args(["--ineligible-endpoints", "testdata/ineligible-mini.yaml"])
+        .args(["--pending-eligible-endpoints", "testdata/pending-mini.yaml"])
+        .args(outputs(d))
+        .assert()
+        .code(0);
+    let stderr = stderr_of(&out);
+    let elapsed = stderr
+        .lines()
+        .find(|l| l.starts_with("  Elapsed: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(elapsed.ends_with(" s (nothing read)"), "{elapsed}");
+}
