@@ -653,9 +653,10 @@ fn html_page_says_what_it_shows_and_every_column_fits_at_1280_px() {
             "1/1 (100%)",
             "7/25 (28%)",
             "1/4 (25%)",
-            "0/0"
         ]
     );
+    // A group/version with no eligible operation gets no 0/0 bar (issue 31 §7).
+    assert!(page.contains("<p id=no-eligible>Not drawn, no eligible operation"));
     // Tests by operations hit, with what only each one hits; under
     // --conformance-only the CustomResourceDefinition watch test is not there.
     let tests_table = &page[page.find("<table id=tests>").unwrap()..];

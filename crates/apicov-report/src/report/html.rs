@@ -234,10 +234,11 @@ pub fn render(run: &Run, coverage: &Coverage, generated: &str) -> String {
 
     // A group/version with no eligible operation (all ineligible, pending or
     // deprecated) would draw a 0/0 bar: it is named under the chart instead.
-    let (per_gv, no_eligible): (BTreeMap<_, _>, BTreeMap<_, _>) = per_gv
-        .into_iter()
+    let (drawn, no_eligible): (BTreeMap<_, _>, BTreeMap<_, _>) = per_gv
+        .iter()
+        .map(|(gv, counts)| (gv.clone(), *counts))
         .partition(|(_, counts)| counts[0] + counts[1] > 0);
-    let mut chart = chart(&per_gv);
+    let mut chart = chart(&drawn);
     if !no_eligible.is_empty() {
         let names: Vec<String> = no_eligible.keys().map(|gv| esc(gv)).collect();
         let _ = writeln!(
