@@ -113,6 +113,9 @@ impl FetchArgs {
     }
 }
 
+/// Where audit-operations.json goes unless told (the reference's name).
+pub const DEFAULT_OPERATIONS_JSON: &str = "audit-operations.json";
+
 /// The output files, shared by `parse`, `check`, `merge` and `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
@@ -120,8 +123,9 @@ pub struct OutputArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Sample events per operation.
-    #[arg(long, value_name = "FILE", default_value = "audit-operations.json")]
+    /// Sample events per operation. Always written, by default into the
+    /// working directory as audit_log_parser.py does (also under -q).
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_OPERATIONS_JSON)]
     pub audit_operations_json: PathBuf,
 
     /// Order of the endpoint lines.
@@ -140,8 +144,36 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Gate lines on stderr: `first` prints the first 10 "Stable endpoint …
+    /// not found" lines and a count of the rest; `all` prints every one, as
+    /// audit_log_parser.py does. The exit status is the same either way.
+    #[arg(long, value_enum, default_value_t = GateLines::First, value_name = "HOW")]
+    pub gate_lines: GateLines,
+
     /// Append `op | NOT FOUND` lines for unexercised stable operations to the
     /// endpoints file, for readers of older versions of the file.
     #[arg(long)]
     pub not_found_in_output: bool,
+}
+
+/// How many "Stable endpoint … not found" lines the console prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GateLines {
+    /// The first 10, then a count of the rest.
+    First,
+    /// Every one (the reference's output).
+    All,
+}
+
+impl GateLines {
+    /// Gate lines shown by default: enough to start on, few enough to read.
+    pub const FIRST: usize = 10;
+
+    /// The limit `Summary::gates` takes (`None`: no limit).
+    pub fn limit(self) -> Option<usize> {
+        match self {
+            GateLines::First => Some(Self::FIRST),
+            GateLines::All => None,
+        }
+    }
 }

@@ -22,22 +22,37 @@ pub fn console(
     summary: &report::summary::Summary,
     endpoints: &str,
     (quiet, no_fail): (bool, bool),
-    endpoints_to_stdout: bool,
+    out: &OutputArgs,
     ineligible: &EndpointList,
     pending: &EndpointList,
 ) -> Result<String> {
-    if endpoints_to_stdout {
+    if out.output.is_none() {
         report::write_stdout(endpoints.as_bytes())?;
     }
     if !quiet {
-        report::summary::write_stderr(&summary.render());
+        let mut text = summary.render();
+        text.push_str(&default_files_written(out));
+        report::summary::write_stderr(&text);
     }
-    let gates = summary.gates(ineligible, pending);
+    let gates = summary.gates(ineligible, pending, out.gate_lines.limit());
     if !quiet || !no_fail {
         report::summary::write_stderr(&gates);
         report::summary::write_stderr(&summary.verdict(no_fail));
     }
     Ok(gates)
+}
+
+/// A line for each file written under its default name, which a run writes
+/// into the working directory unasked (the reference parser does the same).
+fn default_files_written(out: &OutputArgs) -> String {
+    if out.audit_operations_json.as_os_str() == crate::args::DEFAULT_OPERATIONS_JSON {
+        format!(
+            "Wrote {} (default of --audit-operations-json, as audit_log_parser.py)\n",
+            crate::args::DEFAULT_OPERATIONS_JSON
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// Renders every requested output and writes them all or none

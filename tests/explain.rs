@@ -327,14 +327,14 @@ fn near_misses_are_found_in_the_report_explain_and_html() {
              \x20 rule: untested: not hit by the run and not listed pending or ineligible: write a conformance test, or list it in pending_eligible_endpoints.yaml\n\
              \x20 near misses:\n\
              \x20   - 2 requests from kube-scheduler, not a conformance test (left out by --conformance-only)\n\
-             \x20   - 1 requests from kubelet, not a conformance test (left out by --conformance-only)\n",
+             \x20   - 1 request from kubelet, not a conformance test (left out by --conformance-only)\n",
         );
     explain("readCoreV1NamespacedPod")
         .success()
         .stdout(
             "readCoreV1NamespacedPod (GET /api/v1/namespaces/{namespace}/pods/{name})\n\
              \x20 classification: stable, not deprecated, observable\n\
-             \x20 rule: hit: hit by the run (1 requests; tests: [sig-apps] Deployment should run the lifecycle of a Deployment [Conformance])\n",
+             \x20 rule: hit: hit by the run (1 request; tests: [sig-apps] Deployment should run the lifecycle of a Deployment [Conformance])\n",
         );
     explain("noSuchOperation").code(2);
 
@@ -354,7 +354,7 @@ fn near_misses_are_found_in_the_report_explain_and_html() {
     ));
     assert!(html.contains("<h2>Near misses of operations not found</h2>"));
     assert!(html.contains(
-        "<tr><td>readAppsV1NamespacedDeployment</td><td><ul class=near><li>same resource, other version: readAppsV1beta2NamespacedDeployment (v1beta2) was hit 1 times</li></ul></td></tr>"
+        "<tr><td>readAppsV1NamespacedDeployment</td><td><ul class=near><li>same resource, other version: readAppsV1beta2NamespacedDeployment (v1beta2) was hit once</li></ul></td></tr>"
     ));
     assert!(html.contains("<li>2 requests from kube-scheduler, not a conformance test (left out by --conformance-only)</li>"));
 }

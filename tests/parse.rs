@@ -285,7 +285,15 @@ fn pending_but_exercised_trips_the_gate() {
     let run = |no_fail: bool| {
         let mut cmd = apicov();
         cmd.current_dir(dir.path())
-            .args(["parse", "-q", "--audit-logs", "a.log", "--swagger"])
+            .args([
+                "parse",
+                "-q",
+                "--gate-lines",
+                "all",
+                "--audit-logs",
+                "a.log",
+            ])
+            .arg("--swagger")
             .arg(&spec)
             .arg("--ineligible-endpoints")
             .arg(&empty)

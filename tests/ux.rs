@@ -65,10 +65,15 @@ fn gate_lines(report: &Value, no_fail: bool) -> String {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(missing.len(), 17);
-    let mut text: String = missing
+    // The first 10 gate lines (`--gate-lines first`, the default), then a count.
+    let mut text: String = missing[..10]
         .iter()
         .map(|op| format!("Stable endpoint {op} not found in pending_eligible_endpoints.yaml\n"))
         .collect();
+    text.push_str(
+        "… and 7 more stable endpoints not found (17 in all: --gate-lines all prints each; \
+         the report JSON lists them under \"stable_not_found\")\n",
+    );
     text.push_str(&format!(
         "apicov: gates tripped: 17 stable endpoint(s) not found; {}\n",
         if no_fail {
@@ -648,9 +653,10 @@ fn html_page_says_what_it_shows_and_every_column_fits_at_1280_px() {
             "1/1 (100%)",
             "7/25 (28%)",
             "1/4 (25%)",
-            "0/0"
         ]
     );
+    // A group/version with no eligible operation gets no 0/0 bar (issue 31 §7).
+    assert!(page.contains("<p id=no-eligible>Not drawn, no eligible operation"));
     // Tests by operations hit, with what only each one hits; under
     // --conformance-only the CustomResourceDefinition watch test is not there.
     let tests_table = &page[page.find("<table id=tests>").unwrap()..];
@@ -788,4 +794,294 @@ fn a_closed_stdout_pipe_costs_no_file_and_no_status() {
     assert!(!stderr.contains("error"), "{stderr}");
     assert!(stderr.contains("Parsing complete"), "{stderr}");
     assert_eq!(fs::read(&piped).unwrap(), fs::read(&reference).unwrap());
+}
+
+/// Issue 31 §4: the console labels its figures, the file's (after filters)
+/// beside the unfiltered ones, and the gate counts stand under their own
+/// heading, not indented under the unmatched list.
+#[test]
+fn summary_labels_the_files_figures_and_heads_the_gate_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::parse_fixture()
+        .args(["--no-fail", "-o"])
+        .arg(dir.path().join("e.txt"))
+        .arg("--audit-operations-json")
+        .arg(dir.path().join("o.json"))
+        .assert()
+        .code(0);
+    let stderr = stderr_of(&out);
+    let file = fs::read_to_string(dir.path().join("e.txt")).unwrap();
+    assert!(file.contains("Total unique endpoints: 25\nTotal API calls: 53\n"));
+    assert!(
+        stderr.contains(
+            "  Unique endpoints (as in audit-endpoints.txt, after filters): 25\n\
+             \x20 Total API calls (as in audit-endpoints.txt, after filters): 53\n\
+             \x20 Unique endpoints hit, before filters: 31\n\
+             \x20 API calls matched, before filters: 83\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "  list /apis/stable.example.com/v1/namespaces/{namespace}/crontabs: 1\n\
+             \n\
+             Gates:\n\
+             \x20 Stable endpoints not found: 17\n\
+             \x20 Pending endpoints exercised: 0\n\
+             \x20 Unmeasurable stable operations (HEAD/OPTIONS): 4\n"
+        ),
+        "{stderr}"
+    );
+}
+
+/// Issue 31 §5: against the real 1.36 spec and lists, the gate lines are the
+/// first 10 and a count, also under -q; `--gate-lines all` prints every one
+/// in the reference's wording; the exit status is 1 either way.
+#[test]
+fn gate_flood_is_cut_to_ten_lines_and_a_count() {
+    let (Some(spec), Some(ineligible), Some(pending)) = (
+        common::shared("k8s/swagger-v1.36.json"),
+        common::shared("k8s/ineligible_endpoints.yaml"),
+        common::shared("k8s/pending_eligible_endpoints.yaml"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("a.log");
+    fs::write(
+        &log,
+        r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/nodes/n1","verb":"get","user":{"username":"u"},"userAgent":"e2e.test","objectRef":{"resource":"nodes","name":"n1","apiVersion":"v1"},"responseStatus":{"code":200}}
+"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut cmd = apicov();
+        cmd.args(["parse", "-q", "--audit-logs"])
+            .arg(&log)
+            .arg("--swagger")
+            .arg(&spec)
+            .arg("--ineligible-endpoints")
+            .arg(&ineligible)
+            .arg("--pending-eligible-endpoints")
+            .arg(&pending)
+            .args(outputs(d))
+            .arg("--report-json")
+            .arg(d.join("r.json"))
+            .args(extra);
+        cmd.assert().code(1)
+    };
+    let short = stderr_of(&run(&[]));
+    let report: Value = serde_json::from_slice(&fs::read(d.join("r.json")).unwrap()).unwrap();
+    let missing: Vec<&str> = report["stable_not_found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(missing.len() > 100, "{}", missing.len());
+    let line =
+        |op: &str| format!("Stable endpoint {op} not found in pending_eligible_endpoints.yaml\n");
+    let mut expected: String = missing[..10].iter().map(|op| line(op)).collect();
+    expected.push_str(&format!(
+        "… and {} more stable endpoints not found ({} in all: --gate-lines all prints each; \
+         the report JSON lists them under \"stable_not_found\")\n",
+        missing.len() - 10,
+        missing.len()
+    ));
+    expected.push_str(&format!(
+        "apicov: gates tripped: {} stable endpoint(s) not found; exit status 1\n",
+        missing.len()
+    ));
+    assert_eq!(short, expected);
+
+    let all = stderr_of(&run(&["--gate-lines", "all"]));
+    let mut expected: String = missing.iter().map(|op| line(op)).collect();
+    expected.push_str(&format!(
+        "apicov: gates tripped: {} stable endpoint(s) not found; exit status 1\n",
+        missing.len()
+    ));
+    assert_eq!(all, expected);
+}
+
+/// Issue 31 §8: `promotions` without `--report` fails nothing: it lists what
+/// each newly stable operation needs, and exits 0.
+#[test]
+fn promotions_without_a_run_list_needs_and_fail_nothing() {
+    let (Some(old), Some(new), Some(ineligible), Some(pending)) = (
+        common::shared("k8s/swagger-v1.35.json"),
+        common::shared("k8s/swagger-v1.36.json"),
+        common::shared("k8s/ineligible_endpoints.yaml"),
+        common::shared("k8s/pending_eligible_endpoints.yaml"),
+    ) else {
+        return;
+    };
+    let out = apicov()
+        .args(["promotions", "--base-swagger"])
+        .arg(&old)
+        .arg("--swagger")
+        .arg(&new)
+        .arg("--ineligible-endpoints")
+        .arg(&ineligible)
+        .arg("--pending-eligible-endpoints")
+        .arg(&pending)
+        .assert()
+        .code(0);
+    let stdout = stdout_of(&out);
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    assert!(!stdout.contains("not hit by the run"), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "18 operation(s) newly stable; no run given (--report), so none fails: 14 need a test, \
+         pending or ineligible entry"
+    );
+    assert_eq!(
+        lines[1],
+        "  needs   createAdmissionregistrationV1MutatingAdmissionPolicy (new, POST \
+         /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies): needs a conformance \
+         test that hits it (no run given), or an entry in pending_eligible_endpoints.yaml"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("  needs ")).count(),
+        14
+    );
+}
+
+/// Issue 31 §9: the default audit-operations.json is still written into the
+/// working directory (drop-in), and the summary and `--help` say so.
+#[test]
+fn default_output_files_are_named_in_the_summary_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::root();
+    let out = apicov()
+        .current_dir(dir.path())
+        .args(["parse", "--no-fail", "--audit-logs"])
+        .arg(root.join("testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log"))
+        .arg("--swagger")
+        .arg(common::mini_spec())
+        .arg("--ineligible-endpoints")
+        .arg(common::testdata("ineligible-mini.yaml"))
+        .arg("--pending-eligible-endpoints")
+        .arg(common::testdata("pending-mini.yaml"))
+        .arg("-o")
+        .arg(dir.path().join("e.txt"))
+        .assert()
+        .code(0);
+    assert!(dir.path().join("audit-operations.json").exists());
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(
+            "\nWrote audit-operations.json (default of --audit-operations-json, as \
+             audit_log_parser.py)\n"
+        ),
+        "{stderr}"
+    );
+    // Named only when it is the default.
+    let named = apicov()
+        .current_dir(dir.path())
+        .args(["parse", "--no-fail", "--audit-logs"])
+        .arg(root.join("testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log"))
+        .arg("--swagger")
+        .arg(common::mini_spec())
+        .arg("--ineligible-endpoints")
+        .arg(common::testdata("ineligible-mini.yaml"))
+        .arg("--pending-eligible-endpoints")
+        .arg(common::testdata("pending-mini.yaml"))
+        .args(outputs(dir.path()))
+        .assert()
+        .code(0);
+    assert!(!stderr_of(&named).contains("Wrote "));
+
+    let help = stdout_of(&apicov().args(["parse", "--help"]).assert().success());
+    assert!(
+        help.contains("working directory as audit_log_parser.py does (also under -q)"),
+        "{help}"
+    );
+    let help = stdout_of(&apicov().args(["diff", "--help"]).assert().success());
+    assert!(
+        help.contains("as swagger_operations.txt in the working directory"),
+        "{help}"
+    );
+}
+
+/// Issue 31 §7: on the real 1.36 spec the HTML page badges HEAD/OPTIONS rows
+/// "unobservable" (as its card says), names no "version unversioned", and
+/// draws no 0/0 bar (such group/versions are named under the chart).
+#[test]
+fn html_badges_unobservable_rows_and_draws_no_empty_bars() {
+    let (Some(spec), Some(ineligible), Some(pending)) = (
+        common::shared("k8s/swagger-v1.36.json"),
+        common::shared("k8s/ineligible_endpoints.yaml"),
+        common::shared("k8s/pending_eligible_endpoints.yaml"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let html = d.join("r.html");
+    apicov()
+        .args(["parse", "-q", "--no-fail", "--audit-logs"])
+        .arg("testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log")
+        .arg("--swagger")
+        .arg(&spec)
+        .arg("--ineligible-endpoints")
+        .arg(&ineligible)
+        .arg("--pending-eligible-endpoints")
+        .arg(&pending)
+        .args(outputs(d))
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .code(0);
+    let page = fs::read_to_string(&html).unwrap();
+    assert!(page.contains(
+        "<tr data-status=\"unobservable\"><td class=op>connectCoreV1HeadNamespacedPodProxy</td>\
+         <td>core/v1</td><td>HEAD</td><td class=path>/api/v1/namespaces/{namespace}/pods/{name}/proxy</td>\
+         <td><span class=badge style=\"background:#90a4ae\">unobservable</span></td>"
+    ));
+    assert!(!page.contains("version unversioned"));
+    assert!(page.contains("operations; the spec names no release version)</td>"));
+    assert!(!page.contains(">0/0<"), "a 0/0 bar is drawn");
+    assert!(page.contains(
+        "<p id=no-eligible>Not drawn, no eligible operation (all ineligible, pending or \
+         deprecated): "
+    ));
+}
+
+/// Issue 31 §7, grammar: one request is "1 request" (JUnit), and a run that
+/// read nothing says so rather than "(0 MB/s)".
+#[test]
+fn counts_of_one_are_singular_and_an_empty_run_has_no_zero_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let junit = d.join("j.xml");
+    common::parse_fixture()
+        .args(["-q", "--no-fail", "--junit"])
+        .arg(&junit)
+        .args(outputs(d))
+        .assert()
+        .code(0);
+    let xml = fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<system-out>1 request</system-out>"), "{xml}");
+    assert!(!xml.contains("<system-out>1 requests</system-out>"));
+    assert!(xml.contains("<system-out>3 requests</system-out>"), "{xml}");
+
+    let empty = d.join("empty.log");
+    fs::write(&empty, "").unwrap();
+    let out = apicov()
+        .args(["parse", "--no-fail", "--audit-logs"])
+        .arg(&empty)
+        .args(["--swagger", "testdata/swagger-mini.json"])
+        .args(["--ineligible-endpoints", "testdata/ineligible-mini.yaml"])
+        .args(["--pending-eligible-endpoints", "testdata/pending-mini.yaml"])
+        .args(outputs(d))
+        .assert()
+        .code(0);
+    let stderr = stderr_of(&out);
+    let elapsed = stderr
+        .lines()
+        .find(|l| l.starts_with("  Elapsed: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(elapsed.ends_with(" s (nothing read)"), "{elapsed}");
 }

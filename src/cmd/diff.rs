@@ -83,7 +83,9 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub lists: ListArgs,
 
-    /// Where to write the spec's operation list (swagger_operations.txt).
+    /// Where to write the spec's operation list. Always written, by default
+    /// as swagger_operations.txt in the working directory, as
+    /// kubernetes_api_analysis.py does; the report names it.
     #[arg(long, default_value = "swagger_operations.txt", value_name = "FILE")]
     pub output_file: PathBuf,
 }

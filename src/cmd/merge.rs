@@ -417,6 +417,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         html: None,
         junit: None,
         not_found_in_output: false,
+        gate_lines: crate::args::GateLines::First,
     };
     let run = Run {
         catalogue: &catalogue,

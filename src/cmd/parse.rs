@@ -239,7 +239,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         &summary,
         &endpoints,
         (args.quiet, args.no_fail),
-        args.out.output.is_none(),
+        &args.out,
         &ineligible,
         &pending,
     )?;

@@ -76,13 +76,16 @@ pub fn run(args: &PromotionsArgs) -> Result<i32> {
         }
         None => RunHits::default(),
     };
-    let found = promotions::promotions(
+    let mut found = promotions::promotions(
         &old,
         &loaded.catalogue,
         &run,
         &loaded.ineligible,
         &loaded.pending,
     );
+    if args.report.is_none() {
+        promotions::without_run(&mut found);
+    }
     let text = match args.format {
         Format::Text => promotions::render_text(&found),
         Format::Markdown => promotions::render_markdown(&found),

@@ -897,7 +897,7 @@ fn finish(app: &App, engine: &Engine) -> Result<i32> {
         &summary,
         &endpoints,
         (setup.args.quiet, setup.args.no_fail),
-        setup.args.out.output.is_none(),
+        &setup.args.out,
         &setup.ineligible,
         &setup.pending,
     )?;

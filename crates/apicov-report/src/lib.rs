@@ -60,3 +60,17 @@ pub mod merge;
 pub mod near_miss;
 pub mod promotions;
 pub mod report;
+
+/// `n` and its noun, singular for one: "1 request", "3 requests".
+pub fn counted(n: u64, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+/// How often, in words: "once", "twice", "3 times".
+pub fn times(n: u64) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        _ => format!("{n} times"),
+    }
+}

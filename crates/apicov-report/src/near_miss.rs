@@ -165,16 +165,21 @@ impl NearMiss {
                 operation,
                 method,
                 requests,
-            } => format!("same path, other verb: {operation} ({method}) was hit {requests} times"),
+            } => format!(
+                "same path, other verb: {operation} ({method}) was hit {}",
+                crate::times(*requests)
+            ),
             NearMiss::OtherVersion {
                 operation,
                 version,
                 requests,
             } => format!(
-                "same resource, other version: {operation} ({version}) was hit {requests} times"
+                "same resource, other version: {operation} ({version}) was hit {}",
+                crate::times(*requests)
             ),
             NearMiss::OtherClient { client, requests } => format!(
-                "{requests} requests from {client}, not a conformance test (left out by --conformance-only)"
+                "{} from {client}, not a conformance test (left out by --conformance-only)",
+                crate::counted(*requests, "request", "requests")
             ),
             NearMiss::Unmatched {
                 verb,

@@ -49,6 +49,9 @@ pub enum Rule {
     Unobservable,
     /// None of the above: the gate fails.
     Untested,
+    /// None of the above, and no run was given to look in: what it needs is
+    /// listed, and nothing fails (a run might hit it).
+    NeedsRun,
 }
 
 impl Rule {
@@ -61,6 +64,7 @@ impl Rule {
             Rule::Deprecated => "deprecated",
             Rule::Unobservable => "unobservable",
             Rule::Untested => "untested",
+            Rule::NeedsRun => "needs-test",
         }
     }
 
@@ -73,10 +77,14 @@ impl Rule {
     pub fn explain(&self) -> String {
         match self {
             Rule::Hit { requests, tests } if tests.is_empty() => {
-                format!("hit by the run ({requests} requests)")
+                format!(
+                    "hit by the run ({})",
+                    crate::counted(*requests, "request", "requests")
+                )
             }
             Rule::Hit { requests, tests } => format!(
-                "hit by the run ({requests} requests; tests: {})",
+                "hit by the run ({}; tests: {})",
+                crate::counted(*requests, "request", "requests"),
                 tests.join("; ")
             ),
             Rule::Pending => "listed in pending_eligible_endpoints.yaml".into(),
@@ -87,6 +95,11 @@ impl Rule {
             Rule::Deprecated => "deprecated".into(),
             Rule::Unobservable => {
                 "not observable: the apiserver logs HEAD/OPTIONS as get (kubernetes/kubernetes#95966)"
+                    .into()
+            }
+            Rule::NeedsRun => {
+                "needs a conformance test that hits it (no run given), or an \
+                 entry in pending_eligible_endpoints.yaml"
                     .into()
             }
             Rule::Untested => {
@@ -248,20 +261,51 @@ fn before_text(before: &Before) -> String {
     }
 }
 
+/// Without a run, an operation no list decides needs a test (`NeedsRun`)
+/// rather than fails: nothing was looked for.
+pub fn without_run(promotions: &mut [Promotion]) {
+    for p in promotions {
+        if p.rule == Rule::Untested {
+            p.rule = Rule::NeedsRun;
+        }
+    }
+}
+
+fn status_word(rule: &Rule) -> &'static str {
+    match rule {
+        Rule::Untested => "FAIL",
+        Rule::NeedsRun => "needs",
+        _ => "ok",
+    }
+}
+
 /// The console report: one line per operation, then the verdict.
 pub fn render_text(promotions: &[Promotion]) -> String {
     let mut out = String::new();
     let failing = promotions.iter().filter(|p| !p.rule.passes()).count();
-    let _ = writeln!(
-        out,
-        "{} operation(s) newly stable; {failing} without a test, pending or ineligible entry",
-        promotions.len()
-    );
+    let needing = promotions
+        .iter()
+        .filter(|p| p.rule == Rule::NeedsRun)
+        .count();
+    if needing > 0 {
+        let _ = writeln!(
+            out,
+            "{} operation(s) newly stable; no run given (--report), so none fails: {needing} \
+             need a test, pending or ineligible entry",
+            promotions.len()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{} operation(s) newly stable; {failing} without a test, pending or ineligible entry",
+            promotions.len()
+        );
+    }
     for p in promotions {
         let _ = writeln!(
             out,
             "  {:<7} {} ({}, {} {}): {}",
-            if p.rule.passes() { "ok" } else { "FAIL" },
+            status_word(&p.rule),
             p.operation,
             before_text(&p.before),
             p.method,
@@ -284,7 +328,11 @@ pub fn render_markdown(promotions: &[Promotion]) -> String {
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | `{} {}` | {} |",
-            if p.rule.passes() { "✅" } else { "❌" },
+            match p.rule {
+                Rule::Untested => "❌",
+                Rule::NeedsRun => "❔",
+                _ => "✅",
+            },
             p.operation,
             before_text(&p.before),
             p.method,

@@ -27,7 +27,9 @@ enum Status {
     Ineligible,
     Pending,
     Deprecated,
-    /// Alpha/beta or unobservable: not part of conformance.
+    /// Stable but HEAD/OPTIONS: no audit log can show it, so never counted.
+    Unobservable,
+    /// Alpha/beta: not part of conformance.
     Other,
 }
 
@@ -47,6 +49,7 @@ impl Status {
             Status::Ineligible => "ineligible",
             Status::Pending => "pending",
             Status::Deprecated => "deprecated",
+            Status::Unobservable => "unobservable",
             Status::Other => "not stable",
         }
     }
@@ -58,7 +61,7 @@ impl Status {
             Status::Ineligible => "#9e9e9e",
             Status::Pending => "#f9a825",
             Status::Deprecated => "#6d4c41",
-            Status::Other => "#90a4ae",
+            Status::Unobservable | Status::Other => "#90a4ae",
         }
     }
 }
@@ -95,8 +98,11 @@ pub fn generation_time() -> String {
 
 fn status_of(ctx: &Page, op: OpId) -> Status {
     let o = ctx.catalogue.get(op);
-    if !o.stable || !o.observable {
+    if !o.stable {
         return Status::Other;
+    }
+    if !o.observable {
+        return Status::Unobservable;
     }
     match filter_of(ctx.catalogue, op, ctx.ineligible, ctx.pending) {
         Some(Filtered::Ineligible) => Status::Ineligible,
@@ -115,7 +121,8 @@ fn row_rank(status: Status) -> u8 {
         Status::Hit => 2,
         Status::Ineligible => 3,
         Status::Deprecated => 4,
-        Status::Other => 5,
+        Status::Unobservable => 5,
+        Status::Other => 6,
     }
 }
 
@@ -225,7 +232,22 @@ pub fn render(run: &Run, coverage: &Coverage, generated: &str) -> String {
         );
     }
 
-    let chart = chart(&per_gv);
+    // A group/version with no eligible operation (all ineligible, pending or
+    // deprecated) would draw a 0/0 bar: it is named under the chart instead.
+    let (drawn, no_eligible): (BTreeMap<_, _>, BTreeMap<_, _>) = per_gv
+        .iter()
+        .map(|(gv, counts)| (gv.clone(), *counts))
+        .partition(|(_, counts)| counts[0] + counts[1] > 0);
+    let mut chart = chart(&drawn);
+    if !no_eligible.is_empty() {
+        let names: Vec<String> = no_eligible.keys().map(|gv| esc(gv)).collect();
+        let _ = writeln!(
+            chart,
+            "<p id=no-eligible>Not drawn, no eligible operation (all ineligible, pending or \
+             deprecated): {}</p>",
+            names.join(", ")
+        );
+    }
     let mut unmatched: Vec<_> = t.unmatched.iter().collect();
     unmatched.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(b.0)));
     let unmatched_rows: String = unmatched
@@ -290,6 +312,7 @@ pub fn render(run: &Run, coverage: &Coverage, generated: &str) -> String {
         Status::Ineligible,
         Status::Pending,
         Status::Deprecated,
+        Status::Unobservable,
         Status::Other,
     ]
     .iter()
@@ -384,12 +407,19 @@ ul{{margin:4px 0;padding-left:18px}} .n{{color:#888}} summary{{cursor:pointer}}
 
 /// What the page shows: spec, inputs, lists, watch rule, mode, time.
 fn run_rows(ctx: &Page) -> String {
-    let spec = format!(
-        "{} (version {}, {} operations)",
-        ctx.spec_source,
-        ctx.catalogue.version().unwrap_or("not stated"),
-        ctx.catalogue.len()
-    );
+    // Specs built from master say `"version": "unversioned"`: no release to name.
+    let spec = match ctx.catalogue.version() {
+        Some(v) if v != "unversioned" => format!(
+            "{} (version {v}, {} operations)",
+            ctx.spec_source,
+            ctx.catalogue.len()
+        ),
+        _ => format!(
+            "{} ({} operations; the spec names no release version)",
+            ctx.spec_source,
+            ctx.catalogue.len()
+        ),
+    };
     let inputs: Vec<String> = ctx
         .inputs
         .iter()

@@ -98,7 +98,11 @@ pub fn render(
                 );
             }
             (None, n) => {
-                let _ = write!(cases, "\n      <system-out>{n} requests</system-out>\n    ");
+                let _ = write!(
+                    cases,
+                    "\n      <system-out>{}</system-out>\n    ",
+                    crate::counted(n, "request", "requests")
+                );
             }
         }
         cases.push_str("</testcase>\n");
