@@ -1,6 +1,6 @@
-//! The README's examples run: every `apicov …` command in a fenced code
-//! block that reads bundled data is executed with the built binary and must
-//! exit as the README says.
+//! The documentation's examples run: every `apicov …` command in a fenced
+//! code block of `README.md` or of a page under `docs/` that reads bundled
+//! data is executed with the built binary and must exit as the page says.
 //!
 //! The rule, kept simple so that new sections need no change here:
 //! - a command is a line of a fenced block that starts with `apicov `
@@ -80,12 +80,45 @@ fn the_rule_picks_commands_and_statuses() {
     );
 }
 
+/// `README.md` and every `docs/*.md`, as (path relative to the project, text).
+fn documents() -> Vec<(String, String)> {
+    let root = common::root();
+    let mut names = vec!["README.md".to_string()];
+    let mut pages: Vec<String> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    pages.sort();
+    names.extend(pages);
+    names
+        .into_iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(root.join(&name)).unwrap();
+            (name, text)
+        })
+        .collect()
+}
+
 #[test]
 fn readme_examples_on_bundled_data_exit_as_documented() {
-    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
-    let examples = examples(&readme);
-    // The sections that show commands on bundled data have at least these.
-    assert!(examples.len() >= 6, "{examples:?}");
+    let documents = documents();
+    let readme = &documents[0].1;
+    // The README's tour shows at least these commands on bundled data.
+    assert!(examples(readme).len() >= 6, "{:?}", examples(readme));
+    let examples: Vec<(String, String, i32)> = documents
+        .iter()
+        .flat_map(|(name, text)| {
+            examples(text)
+                .into_iter()
+                .map(move |(command, status)| (name.clone(), command, status))
+        })
+        .collect();
+    assert!(
+        documents.len() > 1 && examples.iter().any(|(name, ..)| name.starts_with("docs/")),
+        "no example found under docs/: {examples:?}"
+    );
     let bin = Path::new(env!("CARGO_BIN_EXE_apicov"));
     let path = format!(
         "{}:{}",
@@ -93,7 +126,7 @@ fn readme_examples_on_bundled_data_exit_as_documented() {
         std::env::var("PATH").unwrap_or_default()
     );
     let mut failures = Vec::new();
-    for (command, expected) in &examples {
+    for (name, command, expected) in &examples {
         let scratch = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(common::testdata(""), scratch.path().join("testdata")).unwrap();
         let out = std::process::Command::new("sh")
@@ -107,7 +140,7 @@ fn readme_examples_on_bundled_data_exit_as_documented() {
         let status = out.status.code().unwrap_or(-1);
         if status != *expected {
             failures.push(format!(
-                "{command}\n  exit {status}, README says {expected}\n  stderr: {}",
+                "{name}: {command}\n  exit {status}, {name} says {expected}\n  stderr: {}",
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
