@@ -43,36 +43,51 @@ fn expected(version: &str) -> Vec<Expected> {
 
 #[test]
 fn ecosystem_routers_agree_with_the_trie_as_recorded() {
-    let mut table = String::new();
-    for (version, path) in common::real_specs() {
-        let catalogue = Catalogue::from_json(&std::fs::read(&path).unwrap(), "spec").unwrap();
-        let routes = Route::all(&catalogue);
-        let trie = Router::new(&catalogue, WatchCredit::Deprecated);
-        let mut request_sets: Vec<_> = ecosystem::MIXES
+    // One thread a spec: actix-router's regex list is slow in debug (≈3 s
+    // a spec), and the test should stay well under 20 s.
+    let specs = common::real_specs();
+    let tables: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = specs
             .iter()
-            .map(|&(_, shape)| ecosystem::requests(&catalogue, shape))
+            .map(|(version, path)| scope.spawn(move || spec_table(version, path)))
             .collect();
-        request_sets.push(ecosystem::edge_requests());
-        let mut got: Vec<Expected> = Vec::new();
-        for name in ecosystem::ROUTERS {
-            let built = ecosystem::build(name, &catalogue);
-            let refused = built.rejected.len();
-            let router = Router::with_matcher(Dyn(built.matcher), WatchCredit::Deprecated);
-            let per_mix = [0, 1, 2].map(|i| {
-                let a: Agreement = ecosystem::agreement(&routes, &trie, &router, &request_sets[i]);
-                for sample in &a.other_samples {
-                    table.push_str(&format!("        // {version} {name} other: {sample}\n"));
-                }
-                (a.agree, a.empty_segment, a.empty_tail, a.other)
-            });
-            table.push_str(&format!(
-                "        (\"{name}\", {refused}, {per_mix:?}),  // {version}\n"
-            ));
-            got.push((name, refused, per_mix));
-        }
-        if got != expected(version) {
-            table.push_str(&format!("        // {version} differs\n"));
-        }
-    }
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let table = tables.concat();
     assert!(!table.contains("differs"), "\n{table}");
+}
+
+/// The figures of one spec, in `expected`'s syntax, with a `differs` line
+/// when they are not the expected ones.
+fn spec_table(version: &str, path: &std::path::Path) -> String {
+    let mut table = String::new();
+    let catalogue = Catalogue::from_json(&std::fs::read(path).unwrap(), "spec").unwrap();
+    let routes = Route::all(&catalogue);
+    let trie = Router::new(&catalogue, WatchCredit::Deprecated);
+    let mut request_sets: Vec<_> = ecosystem::MIXES
+        .iter()
+        .map(|&(_, shape)| ecosystem::requests(&catalogue, shape))
+        .collect();
+    request_sets.push(ecosystem::edge_requests());
+    let mut got: Vec<Expected> = Vec::new();
+    for name in ecosystem::ROUTERS {
+        let built = ecosystem::build(name, &catalogue);
+        let refused = built.rejected.len();
+        let router = Router::with_matcher(Dyn(built.matcher), WatchCredit::Deprecated);
+        let per_mix = [0, 1, 2].map(|i| {
+            let a: Agreement = ecosystem::agreement(&routes, &trie, &router, &request_sets[i]);
+            for sample in &a.other_samples {
+                table.push_str(&format!("        // {version} {name} other: {sample}\n"));
+            }
+            (a.agree, a.empty_segment, a.empty_tail, a.other)
+        });
+        table.push_str(&format!(
+            "        (\"{name}\", {refused}, {per_mix:?}),  // {version}\n"
+        ));
+        got.push((name, refused, per_mix));
+    }
+    if got != expected(version) {
+        table.push_str(&format!("        // {version} differs\n"));
+    }
+    table
 }
