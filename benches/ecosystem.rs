@@ -272,11 +272,14 @@ impl PathMatcher for RegexSetMatcher {
     }
 }
 
+/// A lookup and its answer.
+type Lookup = (Method, Box<[u8]>, Option<OpId>);
+
 /// Records every (method, path) lookup a matcher gets, to precompute the
 /// floor's table.
 struct Recording<'a> {
     inner: &'a dyn PathMatcher,
-    seen: &'a std::sync::Mutex<Vec<(Method, Box<[u8]>, Option<OpId>)>>,
+    seen: &'a std::sync::Mutex<Vec<Lookup>>,
 }
 
 impl PathMatcher for Recording<'_> {
