@@ -11,7 +11,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use apicov_core::prefilter::LiteralPrefilter;
 use apicov_core::routes::{AnyMatcher, PathMatcher, Route, Router, Strategy, WatchCredit};
 use apicov_core::spec::Catalogue;
 
@@ -64,25 +63,18 @@ fn contenders() -> Vec<&'static str> {
 /// Builds the matcher `name`: (matcher, templates accepted, refused).
 fn build(name: &str, catalogue: &Catalogue) -> (Box<dyn PathMatcher>, usize, usize) {
     let strategy = match name {
-        "trie" => Some(Strategy::Trie),
-        "regex_lazy_dfa" => Some(Strategy::Regex),
-        "linear" => Some(Strategy::Linear),
-        "prefilter_ac_dfa" => None,
+        "trie" => Strategy::Trie,
+        "regex_lazy_dfa" => Strategy::Regex,
+        "linear" => Strategy::Linear,
+        "prefilter_ac_dfa" => Strategy::Prefilter,
         _ => {
             let name = ecosystem::ROUTERS.into_iter().find(|r| *r == name).unwrap();
             let built = ecosystem::build(name, catalogue);
             return (built.matcher, built.accepted, built.rejected.len());
         }
     };
-    let n = catalogue.len();
-    match strategy {
-        Some(s) => (Box::new(AnyMatcher::build(s, catalogue).unwrap()), n, 0),
-        None => (
-            Box::new(LiteralPrefilter::new(&Route::all(catalogue)).unwrap()),
-            n,
-            0,
-        ),
-    }
+    let matcher = AnyMatcher::build(strategy, catalogue).unwrap();
+    (Box::new(matcher), catalogue.len(), 0)
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
