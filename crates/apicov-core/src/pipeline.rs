@@ -199,10 +199,9 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
             })
             .collect();
         let mut tally = Tally::new(self.n_ops);
-        // Sized for the largest input: rotated logs hold other requests,
-        // but a guess past what comes spreads the requests over more pages.
-        let largest = sources.iter().filter_map(|s| s.disk_bytes).max();
-        tally.expect_input(largest.unwrap_or(0), options.window);
+        // Sized for all the inputs: rotated logs hold requests of their own
+        // (the same log twice is refused).
+        tally.expect_input(total, options.window);
         tally.seed_open(open_before.iter().copied());
         if let Some(printing) = &options.sample_printing {
             tally.print_samples_with(printing.clone());
