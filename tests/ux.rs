@@ -904,6 +904,96 @@ fn gate_flood_is_cut_to_ten_lines_and_a_count() {
     assert_eq!(all, expected);
 }
 
+/// Issue 31 §5: the "pending-eligible operation exercised" lines were
+/// printed in full while the "not found" lines stopped at ten. Both gates
+/// print ten lines and a count by default, and every line with
+/// `--gate-lines all`; the report JSON and JUnit keep every one.
+#[test]
+fn pending_exercised_gate_lines_are_cut_to_ten_and_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Twelve operations the bundled logs exercise, with their requests.
+    let exercised = [
+        ("createAppsV1NamespacedDeployment", 1),
+        ("createCoreV1Namespace", 1),
+        ("createCoreV1NamespacedPod", 3),
+        ("deleteCoreV1NamespacedConfigMap", 1),
+        ("deleteCoreV1NamespacedPod", 5),
+        ("listAppsV1NamespacedDeployment", 6),
+        ("listCoreV1NamespacedConfigMap", 2),
+        ("listCoreV1NamespacedPod", 1),
+        ("listCoreV1Node", 1),
+        ("patchCoreV1NamespacedPod", 2),
+        ("readAppsV1NamespacedDeployment", 2),
+        ("replaceCoreV1NamespacedPod", 3),
+    ];
+    let pending = d.join("pending.yaml");
+    let listed: String = exercised
+        .iter()
+        .map(|(op, _)| format!("- {op}\n"))
+        .collect();
+    fs::write(&pending, listed).unwrap();
+    let run = |extra: &[&str]| {
+        on_fixture("parse", &pending)
+            .arg("-q")
+            .args(outputs(d))
+            .arg("--report-json")
+            .arg(d.join("r.json"))
+            .arg("--junit")
+            .arg(d.join("junit.xml"))
+            .args(extra)
+            .assert()
+            .code(1)
+            .stdout("")
+    };
+    let pending_line = |(op, calls): &(&str, u64)| {
+        format!(
+            "Endpoint {op} found in pending_eligible_endpoints.yaml but is being tested ({calls} \
+             calls; remove it from {})\n",
+            pending.display()
+        )
+    };
+    let short = stderr_of(&run(&[]));
+    let report: Value = serde_json::from_slice(&fs::read(d.join("r.json")).unwrap()).unwrap();
+    let names: Vec<&str> = exercised.iter().map(|(op, _)| *op).collect();
+    assert_eq!(report["pending_exercised"], serde_json::json!(names));
+    let junit = fs::read_to_string(d.join("junit.xml")).unwrap();
+    for e in &exercised {
+        assert!(junit.contains(pending_line(e).trim_end()), "{}", e.0);
+    }
+    let missing: Vec<&str> = report["stable_not_found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    // The mini list's two entries, not listed now and not hit, join them.
+    assert_eq!(missing.len(), 19);
+    let stable_line =
+        |op: &str| format!("Stable endpoint {op} not found in pending_eligible_endpoints.yaml\n");
+    let verdict =
+        "apicov: gates tripped: 19 stable endpoint(s) not found, 12 pending endpoint(s) tested; \
+         exit status 1\n";
+    let mut expected: String = missing[..10].iter().map(|op| stable_line(op)).collect();
+    expected.push_str(
+        "… and 9 more stable endpoints not found (19 in all: --gate-lines all prints each; \
+         the report JSON lists them under \"stable_not_found\")\n",
+    );
+    expected.extend(exercised[..10].iter().map(pending_line));
+    expected.push_str(
+        "… and 2 more pending endpoints exercised (12 in all: --gate-lines all prints each; \
+         the report JSON lists them under \"pending_exercised\")\n",
+    );
+    expected.push_str(verdict);
+    assert_eq!(short, expected);
+
+    let all = stderr_of(&run(&["--gate-lines", "all"]));
+    let mut expected: String = missing.iter().map(|op| stable_line(op)).collect();
+    expected.extend(exercised.iter().map(pending_line));
+    expected.push_str(verdict);
+    assert_eq!(all, expected);
+}
+
 /// Issue 31 §8: `promotions` without `--report` fails nothing: it lists what
 /// each newly stable operation needs, and exits 0.
 #[test]
