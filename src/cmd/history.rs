@@ -144,12 +144,12 @@ impl HistoryArgs {
 }
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
-    // The files named, and the CSV files where their directory exists
-    // already (the directories are made before the files are written).
+    // The files named, and the CSV files, where their directory exists
+    // already: `--csv` and `--parquet` make theirs (and a file named under
+    // one of them is written after it is made).
     let csv: Vec<PathBuf> = args
         .csv
         .iter()
-        .filter(|dir| dir.is_dir())
         .flat_map(|dir| [dir.join("runs.csv"), dir.join("operations.csv")])
         .collect();
     let outputs: Vec<&std::path::Path> = [&args.json, &args.html]
@@ -157,6 +157,10 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
         .flatten()
         .chain(&csv)
         .map(|p| p.as_path())
+        .filter(|p| {
+            p.parent()
+                .is_none_or(|d| d.as_os_str().is_empty() || d.is_dir())
+        })
         .collect();
     crate::outputs::check_paths(
         &[],
