@@ -12,7 +12,7 @@ use apicov_core::aggregate::{
 use apicov_core::attribution::Attribution;
 use apicov_core::chunk;
 use apicov_core::event::Validation;
-use apicov_core::routes::{Router, WatchCredit};
+use apicov_core::routing::{Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 use proptest::prelude::*;
 

@@ -29,7 +29,7 @@ use apicov_core::event::Validation;
 use apicov_core::input::{InputName, ReadMode};
 use apicov_core::lists::EndpointList;
 use apicov_core::pipeline::{self, Engine, EngineOptions, DEFAULT_CHUNK_SIZE};
-use apicov_core::routes::{AnyMatcher, Router, WatchCredit};
+use apicov_core::routing::{AnyMatcher, Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 use apicov_report::history::{self, RunDir, RunRecord, RunStatus};
 use apicov_report::report::{Body, Caveats, Run};
@@ -310,7 +310,7 @@ impl<'a> Analyser<'a> {
 
     /// The engine every run is parsed with, reading as `options` say.
     fn engine<'s>(&'s self, options: &'s EngineOptions) -> Engine<'s, AnyMatcher> {
-        Engine::new(&self.router, self.catalogue.len(), options, &self.pool)
+        Engine::new(&self.router, options, &self.pool)
     }
 
     /// Parses one run (unless its status says it cannot be) and returns its

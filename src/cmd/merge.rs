@@ -24,7 +24,7 @@ use apicov_core::error::{Error, Result};
 use apicov_core::input::Compression;
 use apicov_core::lists::EndpointList;
 use apicov_core::pipeline::{self, InputInfo};
-use apicov_core::routes::WatchCredit;
+use apicov_core::routing::WatchCredit;
 use apicov_core::spec::Catalogue;
 use apicov_report::report::endpoints::SortOrder;
 use apicov_report::report::Caveats;

@@ -201,7 +201,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         Some(path) => Some(previous_part(path, &catalogue, args.conformance_only)?),
         None => None,
     };
-    let engine = Engine::new(&router, catalogue.len(), &options, &pool);
+    let engine = Engine::new(&router, &options, &pool);
     let (tally, inputs) = engine.run(
         &names,
         seed.as_ref().map_or(&[][..], |(ids, _, _)| ids.as_slice()),

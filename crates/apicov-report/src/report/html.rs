@@ -16,7 +16,7 @@ use apicov_core::attribution::Actor;
 use apicov_core::coverage::{filter_of, Coverage, Filtered};
 use apicov_core::lists::EndpointList;
 use apicov_core::pipeline::InputInfo;
-use apicov_core::routes::WatchCredit;
+use apicov_core::routing::WatchCredit;
 use apicov_core::spec::{Catalogue, OpId};
 
 /// An operation's standing, as the page shows it.

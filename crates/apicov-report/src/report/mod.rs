@@ -289,7 +289,7 @@ pub struct Run<'a> {
     /// The pending-eligible-endpoints list.
     pub pending: &'a apicov_core::lists::EndpointList,
     /// Which operation a watch credited.
-    pub watch_credit: apicov_core::routes::WatchCredit,
+    pub watch_credit: apicov_core::routing::WatchCredit,
     /// Include the per-test / per-client attribution.
     pub by_test: bool,
     /// Digest of the open requests the run was seeded with (`--continue-from`).
