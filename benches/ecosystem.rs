@@ -14,11 +14,11 @@
 #![allow(dead_code)] // the test uses part of it
 
 use apicov_core::event::{self, Validation};
-use apicov_core::gen::{generate, GenOptions, Level, Shape};
 use apicov_core::routing::{
     split_uri, verb_info, PathMatcher, Route, Router, Segment, WatchCredit,
 };
 use apicov_core::spec::{Catalogue, Method, OpId};
+use apicov_gen::{generate, GenOptions, Level, Shape};
 
 /// One operation per method, indexed by [`Method::index`].
 type PerMethod = [Option<OpId>; 7];

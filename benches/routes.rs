@@ -8,11 +8,11 @@
 use std::time::Duration;
 
 use apicov_core::event::{self, Validation};
-use apicov_core::gen::{Level, Shape};
 use apicov_core::routing::AhoCorasickKind;
 use apicov_core::routing::LiteralPrefilter;
 use apicov_core::routing::{AnyMatcher, PathMatcher, Route, Router, Strategy, WatchCredit};
 use apicov_core::spec::Catalogue;
+use apicov_gen::{Level, Shape};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 #[path = "common.rs"]

@@ -198,8 +198,8 @@ fn assert_transcoder_matches_serde(lines: &[&[u8]]) -> usize {
 }
 
 /// A log of about `size` bytes generated with the bundled mini spec.
-fn generated(seed: u64, size: u64, level: apicov_core::gen::Level) -> Vec<u8> {
-    use apicov_core::gen::{generate, GenOptions};
+fn generated(seed: u64, size: u64, level: apicov_gen::Level) -> Vec<u8> {
+    use apicov_gen::{generate, GenOptions};
     let spec = common::testdata("swagger-mini.json");
     let catalogue =
         apicov_core::spec::Catalogue::from_json(&std::fs::read(&spec).unwrap(), "mini").unwrap();
@@ -232,7 +232,7 @@ fn event_lines(log: &[u8]) -> Vec<&[u8]> {
 
 #[test]
 fn samples_print_the_same_through_the_transcoder_and_serde() {
-    use apicov_core::gen::Level;
+    use apicov_gen::Level;
     for level in [Level::Metadata, Level::Request, Level::RequestResponse] {
         let log = generated(7, 400_000, level);
         let lines: Vec<&[u8]> = log
@@ -285,7 +285,7 @@ fn samples_print_the_same_through_the_transcoder_and_serde() {
 #[test]
 fn the_sample_printer_takes_only_lines_the_whole_check_takes() {
     use apicov_core::event::{check_whole, extract, Validation};
-    use apicov_core::gen::Level;
+    use apicov_gen::Level;
     use apicov_report::report::operations::transcode;
     let mut logs = vec![
         generated(11, 60_000, Level::Metadata),

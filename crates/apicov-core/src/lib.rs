@@ -12,8 +12,8 @@
 //! client sent a request) → [`aggregate`] (per-chunk tallies merged in input
 //! order) → [`coverage`] (each operation's verdict against the tracking
 //! [`lists`]). [`pipeline`] drives the parallel scan; [`mapguard`] survives
-//! inputs truncated while mapped; [`gen`] writes synthetic logs with known
-//! counts. Rendering the results is `apicov-report`'s job.
+//! inputs truncated while mapped. Synthetic logs with known counts come
+//! from `apicov-gen`. Rendering the results is `apicov-report`'s job.
 //!
 //! # Example
 //!
@@ -70,7 +70,6 @@ pub mod chunk;
 pub mod coverage;
 pub mod error;
 pub mod event;
-pub mod gen;
 pub mod input;
 pub mod lists;
 pub mod mapguard;

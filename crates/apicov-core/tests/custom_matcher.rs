@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use apicov_core::gen::{generate, GenOptions, Level};
 use apicov_core::input::InputName;
 use apicov_core::pipeline::{self, Engine, EngineOptions};
 use apicov_core::routing::{Router, WatchCredit};
 use apicov_core::spec::Catalogue;
+use apicov_gen::{generate, GenOptions, Level};
 
 fn example() -> PathBuf {
     // target/debug/deps/<this test> → target/debug/examples/custom_matcher

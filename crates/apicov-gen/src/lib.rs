@@ -15,13 +15,15 @@
 //! request and response bodies (`bodies.rs`), and a third of the traffic on
 //! custom resources and aggregated APIs, paths in no spec.
 
+#![deny(missing_docs)]
+
 mod bodies;
 
 use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
 
-use crate::spec::{Catalogue, Method, OpId, OperationKind};
+use apicov_core::spec::{Catalogue, Method, OpId, OperationKind};
 
 /// Audit level of the generated events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

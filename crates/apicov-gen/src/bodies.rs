@@ -541,7 +541,7 @@ fn review(obj: &Obj, response: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::gen::{generate, GenOptions, Level, Shape};
+    use crate::{generate, GenOptions, Level, Shape};
 
     /// Every line is JSON; where a body is logged the line is 5–50 KB
     /// (except the small kinds: events, leases, reviews, delete options).
@@ -552,7 +552,7 @@ mod tests {
             "/../../testdata/swagger-mini.json"
         );
         let catalogue =
-            crate::spec::Catalogue::from_json(&std::fs::read(spec).unwrap(), "mini").unwrap();
+            apicov_core::spec::Catalogue::from_json(&std::fs::read(spec).unwrap(), "mini").unwrap();
         for level in [Level::Request, Level::RequestResponse] {
             let mut log = Vec::new();
             let options = GenOptions {
