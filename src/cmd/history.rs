@@ -129,7 +129,7 @@ pub struct HistoryArgs {
 }
 
 fn parse_since(date: &str) -> std::result::Result<i64, String> {
-    history::parse_date(date).ok_or_else(|| format!("{date}: expected YYYY-MM-DD"))
+    apicov_report::dates::parse_date(date).ok_or_else(|| format!("{date}: expected YYYY-MM-DD"))
 }
 
 impl HistoryArgs {
@@ -210,7 +210,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
             "Kubernetes API coverage over time (apicov){}",
             history::caveats(&records).title_suffix()
         );
-        let page = apicov_report::report::html::render_history(&records, &title);
+        let page = history::render_html(&records, &title);
         files.push((path.clone(), page.into_bytes().into()));
     }
     #[cfg(not(feature = "parquet"))]

@@ -54,6 +54,7 @@
 pub mod cleanup;
 #[cfg(feature = "parquet")]
 pub mod columnar;
+pub mod dates;
 pub mod diff;
 pub mod history;
 pub mod merge;
