@@ -51,6 +51,7 @@
 
 #![deny(missing_docs)]
 
+pub mod caveats;
 pub mod cleanup;
 #[cfg(feature = "parquet")]
 pub mod columnar;

@@ -1,5 +1,6 @@
-//! The history cache: a run's row (small, read on every history) and its
-//! full report, keyed by what the run was analysed with.
+//! What history keeps between runs and reads back: a run's row (small, read
+//! on every history) and its full report, keyed by what the run was analysed
+//! with, and rows rebuilt from report JSONs (`history --reports`).
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,8 @@ use serde_json::{json, Value};
 
 use super::discover::{RunDir, RunStatus};
 use super::record::RunRecord;
+use crate::merge::{merge_reports, MergeRules};
+use apicov_core::error::{Error, Result};
 use apicov_core::lists::EndpointList;
 use apicov_core::spec::{Catalogue, OpId};
 
@@ -100,4 +103,61 @@ pub fn cache_paths(cache_dir: &Path, id: &str) -> (PathBuf, PathBuf) {
         cache_dir.join(format!("{id}.json")),
         cache_dir.join(format!("{id}.report.json")),
     )
+}
+
+/// One run's row from its report JSON: the `run` section (written by
+/// `history`) gives its times, result and status; a plain `parse` report is
+/// a finished run of unknown start. An unreadable report is a `bad-report` row.
+pub fn record_from_report(
+    path: &Path,
+    catalogue: &Catalogue,
+    rules: MergeRules,
+    ineligible: &EndpointList,
+    pending: &EndpointList,
+) -> Result<RunRecord> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("?")
+        .to_string();
+    let bad = |e: Error| {
+        let dir = RunDir::skipped(
+            stem.clone(),
+            path.to_path_buf(),
+            RunStatus::BadReport,
+            e.to_string(),
+        );
+        RunRecord::skipped(&dir)
+    };
+    let section = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|report| report.get("run").cloned());
+    let mut dir = match &section {
+        Some(run) => run_dir_from_section(run, path),
+        None => RunDir {
+            id: stem.clone(),
+            dir: path.to_path_buf(),
+            logs: Vec::new(),
+            started: None,
+            finished: true,
+            passed: None,
+            status: RunStatus::Ok,
+            problem: None,
+        },
+    };
+    if dir.id.is_empty() {
+        dir.id = stem.clone();
+    }
+    if dir.status != RunStatus::Ok {
+        return Ok(RunRecord::skipped(&dir));
+    }
+    let merged = match merge_reports(std::slice::from_ref(&path.to_path_buf()), catalogue, rules) {
+        Ok(merged) => merged,
+        Err(e @ (Error::Input { .. } | Error::Source { .. })) => return Ok(bad(e)),
+        Err(e) => return Err(e),
+    };
+    let mut record = RunRecord::new(&dir, &merged.tally, catalogue, ineligible, pending);
+    record.caveats = merged.caveats;
+    Ok(record)
 }

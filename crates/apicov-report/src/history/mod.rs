@@ -14,10 +14,13 @@ pub mod record;
 pub mod render;
 
 pub use cache::{
-    cache_paths, cached_row, record_from_cached_row, run_dir_from_section, run_section,
+    cache_paths, cached_row, record_from_cached_row, record_from_report, run_dir_from_section,
+    run_section,
 };
 pub use discover::{
     discover, is_audit_log_name, run_dir, run_order, RunDir, RunStatus, Selection, Shard,
 };
 pub use record::{caveats, timelines, OpTimeline, RunRecord};
-pub use render::{operations_csv, render_html, render_text, runs_csv, to_json};
+pub use render::{
+    operations_csv, render_html, render_text, report_with_section, runs_csv, to_json,
+};

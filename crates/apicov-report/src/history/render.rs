@@ -271,3 +271,38 @@ th,td{{border-bottom:1px solid #eee;padding:4px 8px;text-align:left}} td.num{{te
         title = esc(title)
     )
 }
+
+/// A run's report JSON as history keeps it: `report` (what `parse
+/// --report-json` writes, for an analysed run) with the `run` section
+/// added, or only the section (and the format's version) for a skipped run.
+pub fn report_with_section(report: Option<Vec<u8>>, section: &Value) -> Vec<u8> {
+    match report {
+        Some(mut bytes) => {
+            // The section goes in before the closing brace, as text:
+            // parsing and re-printing a report of megabytes for one more
+            // member cost more than the run's parse.
+            let end = bytes
+                .iter()
+                .rposition(|&b| b == b'}')
+                .expect("a report ends with its closing brace");
+            bytes.truncate(end);
+            while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+                bytes.pop();
+            }
+            bytes.extend_from_slice(b",\n  \"run\": ");
+            bytes.extend_from_slice(section.to_string().as_bytes());
+            bytes.extend_from_slice(b"\n}\n");
+            bytes
+        }
+        None => {
+            let stub = json!({
+                "format_version": crate::report::json::FORMAT_VERSION,
+                "apicov_version": env!("CARGO_PKG_VERSION"),
+                "run": section,
+            });
+            let mut bytes = serde_json::to_vec_pretty(&stub).expect("Value serialises");
+            bytes.push(b'\n');
+            bytes
+        }
+    }
+}
