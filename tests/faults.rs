@@ -232,7 +232,7 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
     // chunk's candidates from its mapped bytes after the scan.
     let (catalogue, _) = mini_trie();
     let printing = SamplePrinting {
-        print: apicov_report::report::operations::transcode,
+        print: apicov_report::report::python_json::transcode,
         shown: vec![true; catalogue.len()].into(),
         keep_lines: false,
     };

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use apicov_core::event::{check_whole, extract, Validation};
 use apicov_core::routing::{AnyMatcher, Router, Strategy as Matching, WatchCredit};
 use apicov_core::spec::Catalogue;
-use apicov_report::report::operations::{print_sample, print_sample_via_serde};
+use apicov_report::report::python_json::{print_sample, print_sample_via_serde};
 use proptest::prelude::*;
 
 /// Lines of the bundled fixture: real-shaped events to mutate.

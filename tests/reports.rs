@@ -180,7 +180,7 @@ fn html_report_renders_in_headless_chromium() {
 /// Every line printed both ways: the one-pass transcoder against parsing into
 /// serde_json values and printing those (the definition of the format).
 fn assert_transcoder_matches_serde(lines: &[&[u8]]) -> usize {
-    use apicov_report::report::operations::{print_sample, print_sample_via_serde};
+    use apicov_report::report::python_json::{print_sample, print_sample_via_serde};
     let mut checked = 0;
     for line in lines {
         let (mut fast, mut slow) = (Vec::new(), Vec::new());
@@ -286,7 +286,7 @@ fn samples_print_the_same_through_the_transcoder_and_serde() {
 fn the_sample_printer_takes_only_lines_the_whole_check_takes() {
     use apicov_core::event::{check_whole, extract, Validation};
     use apicov_gen::Level;
-    use apicov_report::report::operations::transcode;
+    use apicov_report::report::python_json::transcode;
     let mut logs = vec![
         generated(11, 60_000, Level::Metadata),
         generated(11, 60_000, Level::RequestResponse),
@@ -334,7 +334,7 @@ fn the_sample_printer_takes_only_lines_the_whole_check_takes() {
 /// way, with the same bytes for one thread and two and for any chunk size.
 #[test]
 fn a_sample_the_printer_declines_prints_through_serde() {
-    use apicov_report::report::operations::{print_sample, print_sample_via_serde, transcode};
+    use apicov_report::report::python_json::{print_sample, print_sample_via_serde, transcode};
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fixture = fs::read(

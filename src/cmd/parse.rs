@@ -191,7 +191,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         },
         progress: Some(Arc::new(Progress::new(!args.quiet, 0))),
         sample_printing: Some(SamplePrinting {
-            print: report::operations::transcode,
+            print: report::python_json::transcode,
             shown: coverage::shown(&catalogue, &ineligible, &pending).into(),
             keep_lines: args.out.report_json.is_some(),
         }),

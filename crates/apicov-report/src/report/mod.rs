@@ -308,6 +308,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod operations;
+pub mod python_json;
 pub mod summary;
 
 /// Writes several files so that either all of them are replaced or none is:
