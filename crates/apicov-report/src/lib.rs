@@ -20,7 +20,8 @@
 //! use apicov_core::pipeline::Feed;
 //! use apicov_core::routing::{Router, WatchCredit};
 //! use apicov_core::spec::Catalogue;
-//! use apicov_report::report::{endpoints, Caveats};
+//! use apicov_report::report::endpoints::{EndpointsText, SortOrder};
+//! use apicov_report::report::{Caveats, Run};
 //!
 //! let swagger = br#"{"info": {"version": "v1.36.0"}, "paths": {
 //!   "/api/v1/namespaces/{namespace}/pods": {
@@ -36,15 +37,23 @@
 //!
 //! let none = EndpointList::default();
 //! let coverage = Coverage::new(&catalogue, &tally, &none, &none);
-//! let text = endpoints::render(
-//!     &catalogue,
-//!     &tally,
-//!     &coverage,
-//!     endpoints::SortOrder::Name,
-//!     endpoints::ListsPresent { ineligible: false, pending: false },
-//!     false,
-//!     Caveats::default(),
-//! );
+//! let run = Run {
+//!     catalogue: &catalogue,
+//!     spec_source: "swagger.json",
+//!     tally: &tally,
+//!     inputs: &[],
+//!     ineligible: &none,
+//!     pending: &none,
+//!     watch_credit: WatchCredit::default(),
+//!     by_test: false,
+//!     seeded_from: None,
+//!     chain_position: 0,
+//!     caveats: Caveats::default(),
+//! };
+//! // Every format renders from the run and its coverage (`report::Render`);
+//! // the endpoints text also gives its text for the console.
+//! let format = EndpointsText { sort: SortOrder::Name, not_found_lines: false };
+//! let text = format.text(&run, &coverage);
 //! assert!(text.ends_with("\n----------------------------------------------------------------------\nlistCoreV1NamespacedPod | 1"));
 //! # Ok::<(), apicov_core::Error>(())
 //! ```

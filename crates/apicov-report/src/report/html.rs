@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::escape_markup as esc;
-use super::Run;
+use super::{Body, Render, Run};
 use apicov_core::aggregate::Tally;
 use apicov_core::attribution::Actor;
 use apicov_core::coverage::{filter_of, Coverage, Filtered};
@@ -80,6 +80,19 @@ struct Page<'a> {
     conformance_only: bool,
     /// `YYYY-MM-DDTHH:MM:SSZ`.
     generated: &'a str,
+}
+
+/// The HTML page (`--html`), stamped with its generation time.
+#[derive(Debug, Clone, Default)]
+pub struct Html {
+    /// The time the page says it was made ([`generation_time`]).
+    pub generated: String,
+}
+
+impl Render for Html {
+    fn render<'a>(&'a self, run: &Run<'a>, coverage: &'a Coverage) -> Body<'a> {
+        render(run, coverage, &self.generated).into_bytes().into()
+    }
 }
 
 /// The time to print as the page's generation time: `SOURCE_DATE_EPOCH` when

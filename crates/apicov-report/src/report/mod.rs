@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 
+use apicov_core::coverage::Coverage;
 use apicov_core::error::{Error, Result};
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and
@@ -271,9 +272,19 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
+/// One output format of a run, as hyperfine's `Exporter`: a format's
+/// options are the fields of its value ([`endpoints::EndpointsText`],
+/// [`operations::OperationsJson`], [`json::ReportJson`], [`junit::Junit`],
+/// [`html::Html`]), and every format renders from the same two inputs into
+/// a [`Body`] that [`stage`] writes.
+pub trait Render: Sync {
+    /// The output for `run`, whose verdicts `coverage` holds.
+    fn render<'a>(&'a self, run: &Run<'a>, coverage: &'a Coverage) -> Body<'a>;
+}
+
 /// One run's result, as every report renders it: `parse`, `merge`, each run
 /// of `history` and `serve`'s live pages build this and pass it, with the
-/// run's [`Coverage`](apicov_core::coverage::Coverage), to the renderers.
+/// run's [`Coverage`], to the renderers.
 #[derive(Debug, Clone, Copy)]
 pub struct Run<'a> {
     /// The spec's operations.

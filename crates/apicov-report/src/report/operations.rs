@@ -10,10 +10,23 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::python_json::{print_sample, to_python_json};
-use super::Body;
+use super::{Body, Render, Run};
 use apicov_core::aggregate::{Sample, Tally, SAMPLES_PER_OP};
 use apicov_core::coverage::Coverage;
 use apicov_core::spec::{Catalogue, OpId};
+
+/// `audit-operations.json`, its operations rendered on `pool`.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationsJson<'p> {
+    /// The workers that render the operations in batches.
+    pub pool: &'p rayon::ThreadPool,
+}
+
+impl Render for OperationsJson<'_> {
+    fn render<'a>(&'a self, run: &Run<'a>, coverage: &'a Coverage) -> Body<'a> {
+        render(run.catalogue, run.tally, coverage, self.pool)
+    }
+}
 
 /// The document in pieces (`{`, one piece per operation, `}`). When the run
 /// printed every sample as it kept it (see
@@ -22,7 +35,7 @@ use apicov_core::spec::{Catalogue, OpId};
 /// operations are rendered on `pool` in batches while
 /// [`crate::report::write_all_atomic`] writes the batch before
 /// ([`Body::in_batches`]).
-pub fn render<'a>(
+fn render<'a>(
     catalogue: &'a Catalogue,
     tally: &'a Tally,
     coverage: &'a Coverage,
