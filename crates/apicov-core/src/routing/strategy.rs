@@ -20,7 +20,7 @@ pub enum Strategy {
     /// Linear scan over all templates.
     Linear,
     /// Aho-Corasick over the literal segments, then one hash lookup per
-    /// candidate shape (`routing/prefilter.rs`).
+    /// candidate shape (routing/prefilter.rs).
     Prefilter,
 }
 
