@@ -3,7 +3,7 @@
 //! becomes a [`RunRecord`]; the records give a per-run table and a
 //! per-operation timeline.
 //!
-//! One file a step, each importing only those before it: [`discover`]
+//! One file a step, each importing only those before it: [`discover`](mod@discover)
 //! (finding and selecting runs) → [`record`] (a run's row, the timelines)
 //! → [`cache`] (rows and reports kept between histories) and [`render`]
 //! (console, CSV, JSON, HTML).
