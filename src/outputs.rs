@@ -272,6 +272,15 @@ pub fn named_inputs<'a>(
     .collect()
 }
 
+/// The spec, when it is a local file, for [`check_paths`].
+pub fn spec_input(spec: &crate::args::SpecArgs) -> Vec<&std::path::Path> {
+    [spec.swagger.as_str()]
+        .into_iter()
+        .filter(|s| !s.contains("://"))
+        .map(std::path::Path::new)
+        .collect()
+}
+
 /// Every file `out` asks for, for [`check_paths`].
 pub fn output_paths(out: &OutputArgs) -> Vec<&std::path::Path> {
     [

@@ -71,6 +71,12 @@ pub fn run(args: &GenArgs) -> Result<i32> {
                 .into(),
         ));
     }
+    let outputs: Vec<&std::path::Path> = [Some(args.output.as_path()), args.truth.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|p| p.as_os_str() != "-")
+        .collect();
+    crate::outputs::check_paths(&[], &crate::outputs::spec_input(&args.spec), &outputs)?;
     let catalogue = super::load_catalogue(&args.spec)?;
     let options = GenOptions {
         seed: args.seed,

@@ -142,6 +142,25 @@ impl HistoryArgs {
 }
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
+    // The files named, and the CSV files where their directory exists
+    // already (the directories are made before the files are written).
+    let csv: Vec<PathBuf> = args
+        .csv
+        .iter()
+        .filter(|dir| dir.is_dir())
+        .flat_map(|dir| [dir.join("runs.csv"), dir.join("operations.csv")])
+        .collect();
+    let outputs: Vec<&std::path::Path> = [&args.json, &args.html]
+        .into_iter()
+        .flatten()
+        .chain(&csv)
+        .map(|p| p.as_path())
+        .collect();
+    crate::outputs::check_paths(
+        &[],
+        &crate::outputs::named_inputs(&args.spec, &args.lists),
+        &outputs,
+    )?;
     let fetcher = args.spec.fetch.fetcher();
     let super::Loaded {
         catalogue,

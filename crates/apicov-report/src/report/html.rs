@@ -49,8 +49,16 @@ impl Status {
             Status::Ineligible => "ineligible",
             Status::Pending => "pending",
             Status::Deprecated => "deprecated",
-            Status::Unobservable => "unobservable",
+            Status::Unobservable => "stable, unobservable",
             Status::Other => "not stable",
+        }
+    }
+
+    /// The row's `data-status` and the filter option's value.
+    fn key(self) -> &'static str {
+        match self {
+            Status::Unobservable => "unobservable",
+            _ => self.label(),
         }
     }
 
@@ -235,7 +243,7 @@ pub fn render(run: &Run, coverage: &Coverage, generated: &str) -> String {
             rows,
             "<tr data-status=\"{}\"><td class=op>{}</td><td>{}</td><td>{}</td><td class=path>{}</td>\
              <td><span class=badge style=\"background:{}\">{}</span></td><td class=num>{count}</td><td>{tests_cell}</td></tr>",
-            status.label(),
+            status.key(),
             esc(&o.id),
             esc(&group_version(ctx, op)),
             o.method.as_str(),
@@ -329,7 +337,7 @@ pub fn render(run: &Run, coverage: &Coverage, generated: &str) -> String {
         Status::Other,
     ]
     .iter()
-    .map(|s| format!("<option value=\"{0}\">{0}</option>", s.label()))
+    .map(|s| format!("<option value=\"{}\">{}</option>", s.key(), s.label()))
     .collect();
     let banner = if ctx.conformance_only {
         "<p class=banner id=mode>Conformance only: counting only requests made by [Conformance] specs (--conformance-only).</p>\n"
@@ -418,20 +426,80 @@ ul{{margin:4px 0;padding-left:18px}} .n{{color:#888}} summary{{cursor:pointer}}
     )
 }
 
+/// The last Kubernetes release a spec's path or URL names, as `v1.N` or
+/// `v1.N.P`: `swagger-v1.36.json`, `…/v1.36.0/api/openapi-spec/swagger.json`,
+/// `release-1.36`, reference-docs' `v1_36/swagger.json`. The prefix starts a
+/// word, so an API version (`/apis/apps/v1/…`) is never one.
+fn release_in_name(source: &str) -> Option<String> {
+    let bytes = source.as_bytes();
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mut found = None;
+    for start in 0..bytes.len() {
+        if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let rest = &source[start..];
+        let Some(after) = ["v1.", "v1_", "release-1."]
+            .iter()
+            .find_map(|prefix| rest.strip_prefix(prefix))
+        else {
+            continue;
+        };
+        let minor_at = bytes.len() - after.len();
+        let minor = digits(minor_at);
+        if !(1..=2).contains(&minor) {
+            continue;
+        }
+        let end = minor_at + minor;
+        if bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let mut release = format!("v1.{}", &source[minor_at..end]);
+        let patch = if bytes.get(end) == Some(&b'.') {
+            digits(end + 1)
+        } else {
+            0
+        };
+        if patch > 0
+            && !bytes
+                .get(end + 1 + patch)
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+        {
+            release.push_str(&source[end..end + 1 + patch]);
+        }
+        found = Some(release);
+    }
+    found
+}
+
 /// What the page shows: spec, inputs, lists, watch rule, mode, time.
 fn run_rows(ctx: &Page) -> String {
-    // Specs built from master say `"version": "unversioned"`: no release to name.
+    // Specs built from a branch (the published ones too) say `"version":
+    // "unversioned"`: then the release is the one the spec's name gives.
     let spec = match ctx.catalogue.version() {
         Some(v) if v != "unversioned" => format!(
             "{} (version {v}, {} operations)",
             ctx.spec_source,
             ctx.catalogue.len()
         ),
-        _ => format!(
-            "{} ({} operations; the spec names no release version)",
-            ctx.spec_source,
-            ctx.catalogue.len()
-        ),
+        _ => match release_in_name(ctx.spec_source) {
+            Some(release) => format!(
+                "{} (version {release} by its name, {} operations; the spec itself names no \
+                 release)",
+                ctx.spec_source,
+                ctx.catalogue.len()
+            ),
+            None => format!(
+                "{} ({} operations; the spec names no release version)",
+                ctx.spec_source,
+                ctx.catalogue.len()
+            ),
+        },
     };
     let inputs: Vec<String> = ctx
         .inputs
@@ -619,4 +687,30 @@ fn chart(per_gv: &BTreeMap<String, [u64; 5]>) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_release_is_read_from_the_spec_name_only_where_it_starts_a_word() {
+        for (name, release) in [
+            ("../shared/k8s/swagger-v1.36.json", Some("v1.36")),
+            (
+                "https://raw.githubusercontent.com/kubernetes/kubernetes/v1.36.0/api/openapi-spec/swagger.json",
+                Some("v1.36.0"),
+            ),
+            (
+                "https://raw.githubusercontent.com/kubernetes/kubernetes/release-1.35/api/openapi-spec/swagger.json",
+                Some("v1.35"),
+            ),
+            ("gen-apidocs/config/v1_34/swagger.json", Some("v1.34")),
+            ("specs/v1.33/swagger-v1.36.json", Some("v1.36")),
+            ("testdata/swagger-mini.json", None),
+            ("/apis/apps/v1/swagger.json", None),
+            ("kv1.36.json", None),
+            ("swagger-v1.360.json", None),
+            ("swagger-v1.36a.json", None),
+        ] {
+            assert_eq!(super::release_in_name(name).as_deref(), release, "{name}");
+        }
+    }
 }
