@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL, DEFAULT_SWAGGER_URL};
 use apicov_core::lists::EndpointList;
-use apicov_core::routes::{Strategy, WatchCredit};
+use apicov_core::routing::{Strategy, WatchCredit};
 use apicov_report::report::endpoints::SortOrder;
 
 /// Where the swagger spec comes from and how requests are matched to it.

@@ -12,7 +12,7 @@ use apicov_core::aggregate::{
 use apicov_core::attribution::Attribution;
 use apicov_core::chunk;
 use apicov_core::event::Validation;
-use apicov_core::routes::{Router, WatchCredit};
+use apicov_core::routing::{Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 use proptest::prelude::*;
 
@@ -167,7 +167,7 @@ proptest! {
         // Samples printed as they are kept (on the scanning worker or at
         // absorption) are the same samples, printed as the report prints them.
         let printer: Option<SamplePrinter> =
-            print.then_some(apicov_report::report::operations::transcode);
+            print.then_some(apicov_report::report::python_json::transcode);
         let whole = tally(text.as_bytes(), usize::MAX / 2, 1, &catalogue, validation, true, None);
         let cut = tally(text.as_bytes(), chunk_size, threads, &catalogue, validation, true, printer);
         prop_assert_eq!(&whole.ops, &cut.ops);
@@ -182,7 +182,7 @@ proptest! {
         for (op, samples) in cut.samples.iter().enumerate() {
             for sample in samples {
                 let mut want = Vec::new();
-                let taken = apicov_report::report::operations::transcode(&sample.line, &mut want);
+                let taken = apicov_report::report::python_json::transcode(&sample.line, &mut want);
                 prop_assert_eq!(&sample.printed, &(print && op != hidden && taken).then_some(want));
             }
         }

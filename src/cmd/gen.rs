@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::args::SpecArgs;
 use apicov_core::error::{Error, Result};
-use apicov_core::gen::{self, GenOptions, Level, Shape};
+use apicov_gen::{generate, GenOptions, Level, Shape};
 use apicov_report::report::Body;
 
 #[derive(Debug, Args)]
@@ -87,7 +87,7 @@ pub fn run(args: &GenArgs) -> Result<i32> {
         shape: args.shape,
     };
     let mut log = Vec::with_capacity(args.size as usize + (64 << 10));
-    let truth = gen::generate(&catalogue, &options, &mut log);
+    let truth = generate(&catalogue, &options, &mut log);
     let bytes = if args.output.extension().is_some_and(|e| e == "gz") {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(&log)

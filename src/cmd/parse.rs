@@ -191,7 +191,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         },
         progress: Some(Arc::new(Progress::new(!args.quiet, 0))),
         sample_printing: Some(SamplePrinting {
-            print: report::operations::transcode,
+            print: report::python_json::transcode,
             shown: coverage::shown(&catalogue, &ineligible, &pending).into(),
             keep_lines: args.out.report_json.is_some(),
         }),
@@ -201,7 +201,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         Some(path) => Some(previous_part(path, &catalogue, args.conformance_only)?),
         None => None,
     };
-    let engine = Engine::new(&router, catalogue.len(), &options, &pool);
+    let engine = Engine::new(&router, &options, &pool);
     let (tally, inputs) = engine.run(
         &names,
         seed.as_ref().map_or(&[][..], |(ids, _, _)| ids.as_slice()),

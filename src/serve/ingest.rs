@@ -217,8 +217,8 @@ impl Engine {
                     window: options.window,
                     ..EngineOptions::default()
                 };
-                let (tally, _) = pipeline::Engine::new(&router, n_ops, &engine_options, pool)
-                    .run(&names, &[])?;
+                let (tally, _) =
+                    pipeline::Engine::new(&router, &engine_options, pool).run(&names, &[])?;
                 for path in spool.files() {
                     remember_file(&mut recent, path)?;
                 }

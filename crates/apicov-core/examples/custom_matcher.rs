@@ -7,8 +7,10 @@
 //! operation: everything else (chunking, extraction, counting, samples) is
 //! the built-in pipeline.
 //!
-//! Prints `operationId count` for every operation hit, by name, then checks
-//! the counts against the built-in segment trie:
+//! First [`check_matcher`] proves that `ByDepth` answers as the built-in
+//! segment trie on the catalogue's paths; then the example prints
+//! `operationId count` for every operation hit, by name, and checks the
+//! counts against the trie's:
 //!
 //! ```text
 //! cargo run -p apicov-core --example custom_matcher -- SWAGGER LOG...
@@ -21,7 +23,7 @@ use std::path::PathBuf;
 
 use apicov_core::input::InputName;
 use apicov_core::pipeline::{self, Engine, EngineOptions};
-use apicov_core::routes::{PathMatcher, Route, Router, Segment, WatchCredit};
+use apicov_core::routing::{check_matcher, PathMatcher, Route, Router, Segment, WatchCredit};
 use apicov_core::spec::{Catalogue, Method, OpId};
 
 /// Templates by (method, depth), each bucket in precedence order.
@@ -87,8 +89,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pool = pipeline::thread_pool(0)?;
     let options = EngineOptions::default();
 
-    let custom = Router::with_matcher(ByDepth::new(&catalogue), WatchCredit::Deprecated);
-    let (tally, _) = Engine::new(&custom, catalogue.len(), &options, &pool).run(&inputs, &[])?;
+    let by_depth = ByDepth::new(&catalogue);
+    check_matcher(&catalogue, &by_depth)?;
+    eprintln!("answers as the built-in segment trie on every probe");
+    let custom = Router::with_matcher(&catalogue, by_depth, WatchCredit::Deprecated);
+    let (tally, _) = Engine::new(&custom, &options, &pool).run(&inputs, &[])?;
     for id in catalogue.sorted_ids() {
         let hits = tally.ops[id.index()].total();
         if hits > 0 {
@@ -97,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let trie = Router::new(&catalogue, WatchCredit::Deprecated);
-    let (built_in, _) = Engine::new(&trie, catalogue.len(), &options, &pool).run(&inputs, &[])?;
+    let (built_in, _) = Engine::new(&trie, &options, &pool).run(&inputs, &[])?;
     if built_in.ops != tally.ops || built_in.unmatched != tally.unmatched {
         return Err("the counts differ from the built-in trie's".into());
     }

@@ -3,16 +3,17 @@
 //!
 //! The pipeline, one module a stage:
 //! [`spec`] (the operation catalogue of a swagger document) →
-//! [`routes`] (verb + request URI → operation; [`routes::PathMatcher`] is the
-//! extension point for other matching strategies; [`prefilter`] is an
-//! Aho-Corasick one the benchmarks compare);
+//! [`routing`] (verb + request URI → operation, one file a matching
+//! strategy; [`routing::PathMatcher`] is the extension point for other
+//! strategies and [`routing::check_matcher`] proves one answers as the
+//! built-in trie);
 //! [`input`] (files, streams, gzip/zstd) → [`chunk`] (newline-aligned
 //! pieces) → [`event`] (field extraction) → [`attribution`] (which test or
 //! client sent a request) → [`aggregate`] (per-chunk tallies merged in input
 //! order) → [`coverage`] (each operation's verdict against the tracking
 //! [`lists`]). [`pipeline`] drives the parallel scan; [`mapguard`] survives
-//! inputs truncated while mapped; [`gen`] writes synthetic logs with known
-//! counts. Rendering the results is `apicov-report`'s job.
+//! inputs truncated while mapped. Synthetic logs with known counts come
+//! from `apicov-gen`. Rendering the results is `apicov-report`'s job.
 //!
 //! # Example
 //!
@@ -23,7 +24,7 @@
 //! ```
 //! use apicov_core::aggregate::ScanOptions;
 //! use apicov_core::pipeline::{self, Engine, EngineOptions, Feed};
-//! use apicov_core::routes::{Router, WatchCredit};
+//! use apicov_core::routing::{Router, WatchCredit};
 //! use apicov_core::spec::Catalogue;
 //! use apicov_core::{coverage::Coverage, input::InputName, lists::EndpointList};
 //!
@@ -42,7 +43,7 @@
 //! let pool = pipeline::thread_pool(2)?;
 //! let inputs = [InputName::File(log.clone())];
 //! let options = EngineOptions::default();
-//! let engine = Engine::new(&router, catalogue.len(), &options, &pool);
+//! let engine = Engine::new(&router, &options, &pool);
 //! let (tally, _) = engine.run(&inputs, &[])?;
 //! let op = catalogue.lookup("listCoreV1NamespacedPod").unwrap();
 //! assert_eq!(tally.ops[op.index()].total(), 1);
@@ -53,7 +54,7 @@
 //!
 //! // Lines that are not in a file (a webhook's batch, an iterator) go
 //! // through a Feed, one piece after another.
-//! let mut feed = Feed::new(&router, catalogue.len(), ScanOptions::default());
+//! let mut feed = Feed::new(&router, ScanOptions::default());
 //! for line in std::fs::read_to_string(&log)?.lines() {
 //!     feed.push(format!("{line}\n").as_bytes());
 //! }
@@ -69,13 +70,15 @@ pub mod chunk;
 pub mod coverage;
 pub mod error;
 pub mod event;
-pub mod gen;
 pub mod input;
 pub mod lists;
 pub mod mapguard;
 pub mod pipeline;
-pub mod prefilter;
-pub mod routes;
+pub mod routing;
 pub mod spec;
 
 pub use error::{Error, Result};
+
+/// [`routing`] under the name the engine's stages import it by.
+#[doc(hidden)]
+pub use routing as routes;

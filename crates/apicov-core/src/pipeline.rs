@@ -142,16 +142,15 @@ pub struct Engine<'e, M: PathMatcher> {
 }
 
 impl<'e, M: PathMatcher> Engine<'e, M> {
-    /// An engine over a catalogue of `n_ops` operations.
+    /// An engine over the router's catalogue.
     pub fn new(
         router: &'e Router<M>,
-        n_ops: usize,
         options: &'e EngineOptions,
         pool: &'e rayon::ThreadPool,
     ) -> Engine<'e, M> {
         Engine {
             router,
-            n_ops,
+            n_ops: router.operation_count(),
             options,
             pool,
         }
@@ -732,8 +731,9 @@ pub struct Feed<'r, M: PathMatcher> {
 }
 
 impl<'r, M: PathMatcher> Feed<'r, M> {
-    /// A feed counting against `router`, over a catalogue of `n_ops` operations.
-    pub fn new(router: &'r Router<M>, n_ops: usize, options: ScanOptions) -> Feed<'r, M> {
+    /// A feed counting against `router`, over its catalogue.
+    pub fn new(router: &'r Router<M>, options: ScanOptions) -> Feed<'r, M> {
+        let n_ops = router.operation_count();
         Feed {
             router,
             n_ops,

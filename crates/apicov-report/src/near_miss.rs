@@ -289,7 +289,7 @@ impl<'a> NearMissIndex<'a> {
         }
         let mut unmatched_by_shape: HashMap<(usize, Method), Vec<UnmatchedGroup>> = HashMap::new();
         for ((verb, pattern), n) in &run.unmatched {
-            let Some(info) = apicov_core::routes::verb_info(verb.as_bytes()) else {
+            let Some(info) = apicov_core::routing::verb_info(verb.as_bytes()) else {
                 continue;
             };
             let segments: Vec<&str> = pattern.trim_matches('/').split('/').collect();
@@ -645,7 +645,7 @@ mod tests {
             .iter()
             .filter(|((verb, pattern), _)| {
                 let seen: Vec<&str> = pattern.trim_matches('/').split('/').collect();
-                let same_method = apicov_core::routes::verb_info(verb.as_bytes())
+                let same_method = apicov_core::routing::verb_info(verb.as_bytes())
                     .is_some_and(|info| info.method == op.method);
                 same_method
                     && mine.len() >= 2

@@ -4,8 +4,10 @@
 //! comparisons before the general loop takes over. Both paths give the same
 //! fields on every line (tested).
 
+use super::issue::LineIssue;
+use super::json_str::JsonStr;
 use super::scanner::Scanner;
-use super::{Fields, JsonStr, LineIssue};
+use super::Fields;
 
 /// The first of the words (most common first) that stands at the scanner's
 /// opening quote, or else the string there, walked as any other; the words

@@ -3,7 +3,8 @@
 //! valid escapes, the number and literal grammar, at most [`MAX_NESTING`]
 //! levels).
 
-use super::{JsonStr, LineIssue};
+use super::issue::LineIssue;
+use super::json_str::JsonStr;
 
 /// The deepest nesting of `{` and `[` a line may have, its own object
 /// included: exactly what serde_json (the samples' fallback printer) accepts,
