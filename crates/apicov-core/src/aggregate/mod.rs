@@ -195,12 +195,6 @@ impl std::hash::Hash for RequestId {
     }
 }
 
-/// The size of the run's window map under which entries out of the window
-/// are not dropped (unless the window is smaller): each drop walks the map,
-/// so drops wait until it has doubled since the last (amortised O(1) per
-/// request).
-const MIN_SWEEP: usize = 1 << 16;
-
 /// A bad line, by position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Malformed {
@@ -538,13 +532,14 @@ impl Tally {
     }
 
     /// Drops the requests whose last event is out of the window, once the
-    /// map has doubled since the last drop (and holds at least twice the
-    /// window or [`MIN_SWEEP`] requests): the window holds at most one
-    /// request per event, so the map stays under twice the window, plus a
-    /// chunk's requests.
+    /// map holds more than twice the window's requests and has doubled
+    /// since the last drop (each drop walks the map: amortised O(1) a
+    /// request). The window holds at most one request per event, so the map
+    /// stays under twice the window, plus a chunk's requests; below that,
+    /// only a table about to overfill drops requests ([`Tally::make_room`]),
+    /// so a parse whose table was sized for its input walks it rarely.
     fn sweep(&mut self, window: Window) {
-        let floor =
-            usize::try_from(window.0.saturating_mul(2)).map_or(MIN_SWEEP, |w| w.min(MIN_SWEEP));
+        let floor = usize::try_from(window.0.saturating_mul(2)).unwrap_or(usize::MAX);
         if self.recent.len() < self.sweep_at.max(floor) {
             return;
         }
