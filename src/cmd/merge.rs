@@ -23,7 +23,7 @@ use crate::source::{fetch_all, Wanted};
 use apicov_core::error::{Error, Result};
 use apicov_core::input::Compression;
 use apicov_core::lists::EndpointList;
-use apicov_core::pipeline::{self, InputInfo};
+use apicov_core::pipeline::InputInfo;
 use apicov_core::routes::WatchCredit;
 use apicov_core::spec::Catalogue;
 use apicov_report::report::endpoints::SortOrder;
@@ -432,7 +432,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         chain_position: 0,
         caveats: merged.caveats,
     };
-    let pool = pipeline::thread_pool(0)?;
+    let pool = crate::outputs::thread_pool(0)?;
     write_outputs(&run, &out, &pool, operations_json.is_some())?;
     Ok(super::EXIT_OK)
 }

@@ -21,7 +21,7 @@ use clap::{Parser, Subcommand};
 
 use crate::args::{ListArgs, SpecArgs};
 use crate::source::{fetch_all, Document, Fetcher, Wanted};
-use apicov_core::error::Result;
+use apicov_core::error::{Error, Result};
 use apicov_core::lists::EndpointList;
 use apicov_core::routes::{AnyMatcher, Router};
 use apicov_core::spec::Catalogue;
@@ -147,6 +147,22 @@ impl Command {
 }
 
 /// Runs one subcommand.
+/// An error as `main` prints it after `apicov: error: `: the library's
+/// words, and what to do about it on this command line.
+pub fn error_text(err: &Error) -> String {
+    match err {
+        Error::Truncated { .. } => format!(
+            "{err}: no result written; run again on the rotated copy, or read a live log \
+             with --read-mode stream"
+        ),
+        Error::Unreadable { format, .. } => format!(
+            "{err}: decompress it and pass it on stdin (e.g. `{format} -dc FILE | apicov parse \
+             --audit-logs -`)"
+        ),
+        _ => err.to_string(),
+    }
+}
+
 pub fn run(command: &Command) -> Result<i32> {
     match command {
         Command::Parse(args) => parse::run(args),
@@ -174,5 +190,23 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// The library says what happened; the command line adds what to do.
+    #[test]
+    fn a_truncated_log_gets_the_flag_that_reads_it_live() {
+        let err = apicov_core::Error::Truncated {
+            path: "audit.log".into(),
+            was: 8192,
+            now: 4096,
+        };
+        assert_eq!(
+            super::error_text(&err),
+            "audit.log: truncated while being read (8192 bytes when opened, 4096 now; logrotate \
+             copytruncate?): no result written; run again on the rotated copy, or read a live \
+             log with --read-mode stream"
+        );
+        let other = apicov_core::Error::Usage("x".into());
+        assert_eq!(super::error_text(&other), "x");
     }
 }
