@@ -117,7 +117,7 @@ pub(crate) enum Opened {
     /// The whole file, mapped (or nothing, for an empty file).
     Mapped(Mapped),
     /// Lines arrive in blocks (stdin, pipes, compressed files, or
-    /// `--read-mode stream`).
+    /// [`ReadMode::Stream`]).
     Stream(Box<dyn Read + Send>),
 }
 

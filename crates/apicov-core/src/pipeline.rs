@@ -232,10 +232,9 @@ impl<M: PathMatcher> Engine<M> {
                 disk_bytes: source.disk_bytes,
             })
             .collect();
-        let mut tally = self.start_tally();
         // Sized for all the inputs: rotated logs hold requests of their own
         // (the same log twice is refused).
-        tally.expect_input(total, options.window);
+        let tally = self.start_tally(Some(total));
 
         let workers = pool.current_num_threads();
         let pieces = Mutex::new(Pieces::new(sources, options.chunk_size));
@@ -275,7 +274,7 @@ impl<M: PathMatcher> Engine<M> {
     /// A feed counting pieces handed over one at a time, from nothing (but
     /// the options' `open_before`).
     pub fn feed(&self) -> Feed<M> {
-        self.feed_from(self.start_tally())
+        self.feed_from(self.start_tally(None))
     }
 
     /// A feed that goes on from `tally`, a run of this engine (a server
@@ -294,10 +293,13 @@ impl<M: PathMatcher> Engine<M> {
         }
     }
 
-    /// An empty tally seeded with the options' open requests and sample
-    /// printing.
-    fn start_tally(&self) -> Tally {
+    /// An empty tally, sized for `expected` bytes of input when known,
+    /// seeded with the options' open requests and sample printing.
+    fn start_tally(&self, expected: Option<u64>) -> Tally {
         let mut tally = Tally::new(self.n_ops);
+        if let Some(bytes) = expected {
+            tally.expect_input(bytes, self.options.window);
+        }
         tally.seed_open(self.options.open_before.iter().copied());
         if let Some(printing) = &self.options.sample_printing {
             tally.print_samples_with(printing.clone());
