@@ -113,7 +113,7 @@ pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
 /// this much is absorbed: one `madvise` a batch rather than one a chunk, and
 /// none for a file smaller than this (most CI logs), where releasing cost
 /// ~10 ms of a 60 ms parse of 199 MB for memory nobody was short of.
-pub const RELEASE_BATCH: usize = 64 << 20;
+const RELEASE_BATCH: usize = 64 << 20;
 
 /// Per-input facts for the report.
 #[derive(Debug, Clone)]

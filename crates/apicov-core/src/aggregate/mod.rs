@@ -706,7 +706,7 @@ impl Tally {
     }
 
     /// Operations hit, in order of their first counted request.
-    pub fn ops_by_first_hit(&self) -> Vec<OpId> {
+    pub(crate) fn ops_by_first_hit(&self) -> Vec<OpId> {
         let mut hit: Vec<OpId> = (0..self.ops.len() as u32)
             .map(OpId)
             .filter(|op| self.ops[op.index()].total() > 0)
