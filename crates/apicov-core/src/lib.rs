@@ -68,6 +68,11 @@
 
 #![deny(missing_docs)]
 
+/// The README's "Using the library" example, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExample;
+
 pub mod aggregate;
 pub mod attribution;
 mod chunk;
