@@ -58,7 +58,7 @@ pub enum Error {
 
     /// An input is compressed in a format this build does not read (xz,
     /// bzip2, lz4; gzip and zstd without the `compression` feature).
-    #[error("{}: compressed with {format}, which apicov does not read", path.display())]
+    #[error("{}: compressed with {format}{}", path.display(), unreadable_why(format))]
     Unreadable {
         /// The input's path.
         path: PathBuf,
@@ -132,6 +132,14 @@ impl Error {
             path: path.into(),
             message: err.to_string(),
         }
+    }
+}
+
+/// Why [`Error::Unreadable`]'s format is not read.
+fn unreadable_why(format: &str) -> &'static str {
+    match format {
+        "gzip" | "zstd" => ": this apicov was built without the `compression` feature",
+        _ => ", which apicov does not read",
     }
 }
 

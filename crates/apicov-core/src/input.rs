@@ -450,5 +450,17 @@ mod tests {
         assert_eq!(Compression::sniff(b"BZh91"), Err("bzip2"));
         assert_eq!(Compression::sniff(b"{\"kind\""), Ok(Compression::None));
         assert_eq!(Compression::sniff(b""), Ok(Compression::None));
+        let unreadable = |format| Error::Unreadable {
+            path: "a.log".into(),
+            format,
+        };
+        assert_eq!(
+            unreadable("xz").to_string(),
+            "a.log: compressed with xz, which apicov does not read"
+        );
+        assert_eq!(
+            unreadable("gzip").to_string(),
+            "a.log: compressed with gzip: this apicov was built without the `compression` feature"
+        );
     }
 }
