@@ -2,8 +2,8 @@
 //! (or the bundled mini spec on a fresh clone without ../shared).
 #![allow(dead_code)] // each bench uses its part
 
-use apicov_core::gen::{generate, GenOptions, Level, Shape};
 use apicov_core::spec::Catalogue;
+use apicov_gen::{generate, GenOptions, Level, Shape};
 
 /// The 1.34 spec (or the mini spec).
 pub fn catalogue() -> Catalogue {

@@ -14,9 +14,11 @@
 #![allow(dead_code)] // the test uses part of it
 
 use apicov_core::event::{self, Validation};
-use apicov_core::gen::{generate, GenOptions, Level, Shape};
-use apicov_core::routes::{split_uri, verb_info, PathMatcher, Route, Router, Segment, WatchCredit};
+use apicov_core::routing::{
+    split_uri, verb_info, PathMatcher, Route, Router, Segment, WatchCredit,
+};
 use apicov_core::spec::{Catalogue, Method, OpId};
+use apicov_gen::{generate, GenOptions, Level, Shape};
 
 /// One operation per method, indexed by [`Method::index`].
 type PerMethod = [Option<OpId>; 7];
@@ -298,10 +300,16 @@ impl PathMatcher for Recording<'_> {
 pub struct ExactTable(rustc_hash::FxHashMap<Box<[u8]>, PerMethod>);
 
 impl ExactTable {
-    /// The table of every lookup `reference` gets while routing `requests`.
-    pub fn precompute(reference: &dyn PathMatcher, requests: &[(Vec<u8>, Vec<u8>)]) -> ExactTable {
+    /// The table of every lookup `reference` (built from `catalogue`) gets
+    /// while routing `requests`.
+    pub fn precompute(
+        catalogue: &Catalogue,
+        reference: &dyn PathMatcher,
+        requests: &[(Vec<u8>, Vec<u8>)],
+    ) -> ExactTable {
         let seen = std::sync::Mutex::new(Vec::new());
         let recording = Router::with_matcher(
+            catalogue,
             Recording {
                 inner: reference,
                 seen: &seen,

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use apicov_core::event::{self, Validation};
-use apicov_core::gen::{Level, Shape};
+use apicov_gen::{Level, Shape};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde::Deserialize;
 use simd_json::prelude::*;

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use apicov_core::gen::Level;
-use apicov_report::report::operations::{print_sample, print_sample_via_serde};
+use apicov_gen::Level;
+use apicov_report::report::python_json::{print_sample, print_sample_via_serde};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 #[path = "common.rs"]

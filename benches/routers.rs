@@ -11,7 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use apicov_core::routes::{AnyMatcher, PathMatcher, Route, Router, Strategy, WatchCredit};
+use apicov_core::routing::{AnyMatcher, PathMatcher, Route, Router, Strategy, WatchCredit};
 use apicov_core::spec::Catalogue;
 
 #[path = "common.rs"]
@@ -107,14 +107,19 @@ fn main() {
             let before = live();
             let (matcher, accepted, refused) = build(name, &catalogue);
             let bytes = live().saturating_sub(before);
-            let router = Router::with_matcher(Dyn(matcher), WatchCredit::Deprecated);
+            let router = Router::with_matcher(&catalogue, Dyn(matcher), WatchCredit::Deprecated);
             built.push((*name, router, accepted, refused, median(times), bytes));
         }
         let trie = Router::new(&catalogue, WatchCredit::Deprecated);
         for (mix, shape) in ecosystem::MIXES {
             let requests = ecosystem::requests(&catalogue, shape);
             let floor = Router::with_matcher(
-                ExactTable::precompute(&apicov_core::routes::SegmentTrie::new(&routes), &requests),
+                &catalogue,
+                ExactTable::precompute(
+                    &catalogue,
+                    &apicov_core::routing::SegmentTrie::new(&routes),
+                    &requests,
+                ),
                 WatchCredit::Deprecated,
             );
             let mut ns: Vec<Vec<f64>> = vec![Vec::new(); built.len() + 1];

@@ -8,11 +8,11 @@
 use std::time::Duration;
 
 use apicov_core::event::{self, Validation};
-use apicov_core::gen::{Level, Shape};
-use apicov_core::prefilter::AhoCorasickKind;
-use apicov_core::prefilter::LiteralPrefilter;
-use apicov_core::routes::{AnyMatcher, PathMatcher, Route, Router, Strategy, WatchCredit};
+use apicov_core::routing::AhoCorasickKind;
+use apicov_core::routing::LiteralPrefilter;
+use apicov_core::routing::{AnyMatcher, PathMatcher, Route, Router, Strategy, WatchCredit};
 use apicov_core::spec::Catalogue;
+use apicov_gen::{Level, Shape};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 #[path = "common.rs"]
@@ -104,7 +104,8 @@ fn routes(c: &mut Criterion) {
             lookup.throughput(Throughput::Elements(requests.len() as u64));
             let mut answers = None;
             for (name, matcher) in matchers(catalogue) {
-                let router = Router::with_matcher(Boxed(matcher), WatchCredit::Deprecated);
+                let router =
+                    Router::with_matcher(catalogue, Boxed(matcher), WatchCredit::Deprecated);
                 // Every strategy must give the same answers on the mix.
                 let got: Vec<_> = requests.iter().map(|(v, u)| router.route(v, u)).collect();
                 assert_eq!(answers.get_or_insert_with(|| got.clone()), &got, "{name}");

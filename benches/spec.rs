@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use apicov::source::Document;
 use apicov_core::lists::EndpointList;
-use apicov_core::routes::{AnyMatcher, Strategy};
+use apicov_core::routing::{AnyMatcher, Strategy};
 use apicov_core::spec::Catalogue;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 

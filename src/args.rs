@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL, DEFAULT_SWAGGER_URL};
 use apicov_core::lists::EndpointList;
-use apicov_core::routes::{Strategy, WatchCredit};
+use apicov_core::routing::{Strategy, WatchCredit};
 use apicov_report::report::endpoints::SortOrder;
 
 /// Where the swagger spec comes from and how requests are matched to it.
@@ -145,8 +145,10 @@ pub struct OutputArgs {
     pub junit: Option<PathBuf>,
 
     /// Gate lines on stderr: `first` prints the first 10 "Stable endpoint …
-    /// not found" lines and a count of the rest; `all` prints every one, as
-    /// audit_log_parser.py does. The exit status is the same either way.
+    /// not found" lines and a count of the rest, and the same of the
+    /// "Endpoint … found in pending_eligible_endpoints.yaml" lines; `all`
+    /// prints every one, as audit_log_parser.py does. The exit status is the
+    /// same either way.
     #[arg(long, value_enum, default_value_t = GateLines::First, value_name = "HOW")]
     pub gate_lines: GateLines,
 
@@ -156,10 +158,11 @@ pub struct OutputArgs {
     pub not_found_in_output: bool,
 }
 
-/// How many "Stable endpoint … not found" lines the console prints.
+/// How many lines of each gate ("Stable endpoint … not found", pending
+/// endpoint exercised) the console prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GateLines {
-    /// The first 10, then a count of the rest.
+    /// The first 10 of each gate, then a count of the rest.
     First,
     /// Every one (the reference's output).
     All,

@@ -7,8 +7,12 @@ use std::borrow::Cow;
 use apicov_core::coverage::Coverage;
 use apicov_core::error::{Error, Result};
 use apicov_core::lists::EndpointList;
-use apicov_report::report::endpoints::ListsPresent;
-use apicov_report::report::{self, Run};
+use apicov_report::report::endpoints::EndpointsText;
+use apicov_report::report::html::{self, Html};
+use apicov_report::report::json::ReportJson;
+use apicov_report::report::junit::Junit;
+use apicov_report::report::operations::OperationsJson;
+use apicov_report::report::{self, Render, Run};
 
 use crate::args::OutputArgs;
 
@@ -81,18 +85,11 @@ pub fn write_outputs(
     let coverage_ref = &coverage;
     let (rest, operations) = pool.join(
         || {
-            let endpoints = report::endpoints::render(
-                run.catalogue,
-                run.tally,
-                coverage_ref,
-                out.sort,
-                ListsPresent {
-                    ineligible: !run.ineligible.is_empty(),
-                    pending: !run.pending.is_empty(),
-                },
-                out.not_found_in_output,
-                run.caveats,
-            );
+            let endpoints = EndpointsText {
+                sort: out.sort,
+                not_found_lines: out.not_found_in_output,
+            }
+            .text(run, coverage_ref);
             let output = out
                 .output
                 .as_deref()
@@ -108,8 +105,8 @@ pub fn write_outputs(
         || {
             operations_json
                 .then(|| {
-                    let body =
-                        report::operations::render(run.catalogue, run.tally, coverage_ref, pool);
+                    let format = OperationsJson { pool };
+                    let body = format.render(run, coverage_ref);
                     report::stage(&out.audit_operations_json, &body)
                 })
                 .transpose()
@@ -131,26 +128,23 @@ fn later_outputs<'p>(
     coverage: &Coverage,
     out: &'p OutputArgs,
 ) -> Result<Vec<report::StagedFile<'p>>> {
+    let page = Html {
+        generated: if out.html.is_some() {
+            html::generation_time()
+        } else {
+            String::new()
+        },
+    };
+    let formats: [(&Option<std::path::PathBuf>, &dyn Render); 3] = [
+        (&out.report_json, &ReportJson),
+        (&out.junit, &Junit),
+        (&out.html, &page),
+    ];
     let mut staged = Vec::new();
-    if let Some(path) = &out.report_json {
-        staged.push(report::stage(
-            path,
-            &report::json::render(run, coverage).into(),
-        )?);
-    }
-    if let Some(path) = &out.junit {
-        let xml = report::junit::render(
-            run.catalogue,
-            run.tally,
-            run.ineligible,
-            run.pending,
-            run.caveats,
-        );
-        staged.push(report::stage(path, &xml.into_bytes().into())?);
-    }
-    if let Some(path) = &out.html {
-        let html = report::html::render(run, coverage, &report::html::generation_time());
-        staged.push(report::stage(path, &html.into_bytes().into())?);
+    for (path, format) in formats {
+        if let Some(path) = path {
+            staged.push(report::stage(path, &format.render(run, coverage))?);
+        }
     }
     Ok(staged)
 }
@@ -284,6 +278,15 @@ pub fn named_inputs<'a>(
     .filter(|s| !s.contains("://"))
     .map(std::path::Path::new)
     .collect()
+}
+
+/// The spec, when it is a local file, for [`check_paths`].
+pub fn spec_input(spec: &crate::args::SpecArgs) -> Vec<&std::path::Path> {
+    [spec.swagger.as_str()]
+        .into_iter()
+        .filter(|s| !s.contains("://"))
+        .map(std::path::Path::new)
+        .collect()
 }
 
 /// Every file `out` asks for, for [`check_paths`].

@@ -51,9 +51,9 @@ enum Body {
     },
 }
 
-/// Local documents this large are hashed through a mapping (the 4 MB spec:
-/// read into fresh memory and hashed 1.38-1.82 ms, mapped and hashed
-/// 0.31-0.42 ms, 8 runs each in fresh processes); smaller ones are read.
+/// Local documents this large are hashed through a mapping (the 4 MB spec
+/// hashes in about a quarter of the time it takes read into fresh memory);
+/// smaller ones are read.
 pub(crate) const MAP_AT_LEAST: u64 = 1 << 20;
 
 impl Document {
@@ -399,10 +399,8 @@ fn read_local(name: &str, path: &Path) -> Result<Document> {
 /// `fs::read`, with the buffer's pages faulted in by one `madvise` first.
 /// The heap is in 4 KiB pages (see src/main.rs), and the 4 MB spec read
 /// into fresh memory took a page fault a page. `MADV_POPULATE_WRITE` (Linux
-/// 5.14) fills them in one call, where it is missing the read faults them
-/// in as before: "spec, lists, router" 3.3 -> 2.9 ms (medians of 15), a
-/// Metadata parse's page faults 4,493 -> 3,576, its wall 36.1 -> 35.2 and
-/// 37.1 -> 36.6 ms (21 runs in turns, both orders).
+/// 5.14) fills them in one call (a fifth fewer page faults in a Metadata
+/// parse); where it is missing, the read faults them in.
 fn read_populated(mut file: &fs::File, len: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));

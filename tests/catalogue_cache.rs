@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use apicov::catalogue_cache::{entry_path_for, load_in};
-use apicov_core::routes::{Router, WatchCredit};
+use apicov_core::routing::{Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 
 fn specs() -> Vec<(String, Vec<u8>)> {

@@ -288,8 +288,7 @@ fn near_misses_are_found_in_the_report_explain_and_html() {
     assert_eq!(
         near["replaceCoreV1NamespacedPod"],
         json!([
-            {"kind": "other_verb", "operation": "readCoreV1NamespacedPod", "method": "GET", "requests": 1},
-            {"kind": "unmatched_one_segment", "verb": "get", "pattern": "/api/v1/namespaces/{namespace}/configmap/{name}", "requests": 1}
+            {"kind": "other_verb", "operation": "readCoreV1NamespacedPod", "method": "GET", "requests": 1}
         ])
     );
     assert_eq!(
@@ -420,4 +419,263 @@ fn check_with_a_base_spec_checks_promotions() {
             "  ok      replaceCoreV1NamespacedPod (new, PUT /api/v1/namespaces/{namespace}/pods/{name}): hit by the run (3 requests)".to_string(),
         ]
     );
+}
+
+/// A run parsed from `dir` with relative paths (spec.json, ineligible.yaml,
+/// pending.yaml, as the report then records them): requests to
+/// `/healthz`, `/livez` and `/metrics`, a configmap path one segment off
+/// with GET and DELETE, and a v1alpha1 list.
+fn run_with_recorded_sources(dir: &Path) {
+    fs::copy(mini_spec(), dir.join("spec.json")).unwrap();
+    fs::copy(
+        common::testdata("ineligible-mini.yaml"),
+        dir.join("ineligible.yaml"),
+    )
+    .unwrap();
+    fs::copy(
+        common::testdata("pending-mini.yaml"),
+        dir.join("pending.yaml"),
+    )
+    .unwrap();
+    let lines = [
+        event(1, "get", "/healthz", E2E),
+        event(2, "get", "/livez", E2E),
+        event(3, "get", "/metrics", E2E),
+        event(4, "get", "/api/v1/namespaces/ns/configmap/c", E2E),
+        event(5, "delete", "/api/v1/namespaces/ns/configmap/c", E2E),
+        event(
+            6,
+            "list",
+            "/apis/storagemigration.k8s.io/v1alpha1/storageversionmigrations",
+            E2E,
+        ),
+    ];
+    fs::write(dir.join("audit.log"), lines.join("\n") + "\n").unwrap();
+    apicov()
+        .current_dir(dir)
+        .args(["parse", "--no-fail", "-q", "--audit-logs", "audit.log"])
+        .args(["--swagger", "spec.json"])
+        .args(["--ineligible-endpoints", "ineligible.yaml"])
+        .args(["--pending-eligible-endpoints", "pending.yaml"])
+        .args(["--report-json", "r.json", "-o", "e.txt"])
+        .args(["--audit-operations-json", "o.json"])
+        .assert()
+        .success();
+}
+
+/// The digest a report records for `spec`.
+fn digest_of(spec: &Path) -> String {
+    apicov_core::spec::Catalogue::from_json(&fs::read(spec).unwrap(), "spec")
+        .unwrap()
+        .digest()
+}
+
+/// Issue #31 (6): `explain OP --report r.json` reads the spec and lists the
+/// report records, and one-segment near misses need the verb and a path of
+/// two segments or more.
+#[test]
+fn explain_reads_the_sources_the_report_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run_with_recorded_sources(d);
+    let cache = d.join("cache");
+    let explain = |cwd: &Path, op: &str, more: &[&str]| {
+        apicov()
+            .current_dir(cwd)
+            .args(["explain", op, "--report"])
+            .args(more)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .assert()
+    };
+    // /healthz, /livez and /metrics are one segment from /version/ and
+    // /api/, and no near miss of either.
+    explain(d, "getCodeVersion", &["r.json"]).success().stdout(
+        "getCodeVersion (GET /version/)\n\
+         \x20 classification: stable, not deprecated, observable\n\
+         \x20 rule: untested: not hit by the run and not listed pending or ineligible: write a conformance test, or list it in pending_eligible_endpoints.yaml\n\
+         \x20 near misses: none in this run\n",
+    );
+    explain(d, "getCoreAPIVersions", &["r.json"])
+        .success()
+        .stdout(predicates::str::ends_with(
+            "  near misses: none in this run\n",
+        ));
+    // The path one segment off: the GET's for the read, the DELETE's for
+    // the delete.
+    explain(d, "readCoreV1NamespacedConfigMap", &["r.json"])
+        .success()
+        .stdout(
+            "readCoreV1NamespacedConfigMap (GET /api/v1/namespaces/{namespace}/configmaps/{name})\n\
+             \x20 classification: stable, not deprecated, observable\n\
+             \x20 rule: untested: not hit by the run and not listed pending or ineligible: write a conformance test, or list it in pending_eligible_endpoints.yaml\n\
+             \x20 near misses:\n\
+             \x20   - 1 unmatched `get /api/v1/namespaces/{namespace}/configmap/{name}`: one segment from its path\n",
+        );
+    explain(d, "deleteCoreV1NamespacedConfigMap", &["r.json"])
+        .success()
+        .stdout(predicates::str::ends_with(
+            "  near misses:\n    - 1 unmatched `delete /api/v1/namespaces/{namespace}/configmap/{name}`: one segment from its path\n",
+        ));
+    // Alpha and beta operations: no advice to list them (lint-lists
+    // rejects such entries).
+    explain(d, "listStoragemigrationV1alpha1StorageVersionMigration", &["r.json"])
+        .success()
+        .stdout(
+            "listStoragemigrationV1alpha1StorageVersionMigration (GET /apis/storagemigration.k8s.io/v1alpha1/storageversionmigrations)\n\
+             \x20 classification: pre-GA, not deprecated, observable\n\
+             \x20 rule: pre-GA: served at v1alpha1: hit by the run (1 request), which counts toward no gate; not eligible for conformance until it is GA, so no test is required and it needs no entry in pending_eligible_endpoints.yaml or ineligible_endpoints.yaml (lint-lists rejects alpha/beta entries)\n",
+        );
+    explain(d, "getStoragemigrationAPIGroup", &["r.json"])
+        .success()
+        .stdout(
+            "getStoragemigrationAPIGroup (GET /apis/storagemigration.k8s.io/)\n\
+             \x20 classification: pre-GA, not deprecated, observable\n\
+             \x20 rule: pre-GA: its group serves no GA version: not eligible for conformance until it is GA, so no test is required and it needs no entry in pending_eligible_endpoints.yaml or ineligible_endpoints.yaml (lint-lists rejects alpha/beta entries)\n",
+        );
+    // The lists as the report records them: the ineligible list's reason
+    // comes from its file.
+    explain(d, "connectCoreV1GetNodeProxy", &["r.json"])
+        .success()
+        .stdout(
+            "connectCoreV1GetNodeProxy (GET /api/v1/nodes/{name}/proxy)\n\
+             \x20 classification: stable, not deprecated, observable, listed ineligible\n\
+             \x20 rule: ineligible: listed in ineligible_endpoints.yaml: Unable to be tested, and likely soon deprecated\n\
+             \x20 near misses: none in this run\n",
+        );
+
+    // From elsewhere the recorded relative paths name nothing: one line
+    // each, naming it and the flag that replaces it.
+    let elsewhere = d.join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    explain(&elsewhere, "getCodeVersion", &["../r.json"])
+        .code(2)
+        .stdout("")
+        .stderr(
+            "apicov: error: ../r.json: its spec spec.json is neither cached nor readable (No such file or directory (os error 2)); pass a local copy with --swagger FILE\n\
+             apicov: error: ../r.json: its ineligible list ineligible.yaml is neither cached nor readable (No such file or directory (os error 2)); pass a local copy with --ineligible-endpoints FILE\n\
+             apicov: error: ../r.json: its pending list pending.yaml is neither cached nor readable (No such file or directory (os error 2)); pass a local copy with --pending-eligible-endpoints FILE\n",
+        );
+    explain(
+        &elsewhere,
+        "getCodeVersion",
+        &[
+            "../r.json",
+            "--swagger",
+            "../spec.json",
+            "--ineligible-endpoints",
+            "../ineligible.yaml",
+        ],
+    )
+    .code(2)
+    .stdout("")
+    .stderr(
+        "apicov: error: ../r.json: its pending list pending.yaml is neither cached nor readable (No such file or directory (os error 2)); pass a local copy with --pending-eligible-endpoints FILE\n",
+    );
+    let given = [
+        "--swagger",
+        "../spec.json",
+        "--ineligible-endpoints",
+        "../ineligible.yaml",
+        "--pending-eligible-endpoints",
+        "../pending.yaml",
+    ];
+    explain(
+        &elsewhere,
+        "getCodeVersion",
+        &[&["../r.json"][..], &given].concat(),
+    )
+    .success()
+    .stdout(predicates::str::starts_with(
+        "getCodeVersion (GET /version/)\n",
+    ));
+
+    // Another spec than the report's: refused, naming both.
+    let mut other: Value = serde_json::from_slice(&fs::read(mini_spec()).unwrap()).unwrap();
+    other["paths"]
+        .as_object_mut()
+        .unwrap()
+        .remove("/logs/")
+        .unwrap();
+    let other_path = d.join("other.json");
+    fs::write(&other_path, serde_json::to_vec(&other).unwrap()).unwrap();
+    let (recorded, theirs) = (digest_of(&mini_spec()), digest_of(&other_path));
+    assert_ne!(recorded, theirs);
+    explain(d, "getCodeVersion", &["r.json", "--swagger", "other.json"])
+        .code(2)
+        .stdout("")
+        .stderr(format!(
+            "apicov: error: r.json: parsed against another spec (spec.json, digest {recorded}) \
+             than --swagger other.json (digest {theirs}): explain with the spec it was parsed with\n"
+        ));
+    // The recorded spec's file holds another spec now: refused too.
+    fs::copy(&other_path, d.join("spec.json")).unwrap();
+    explain(d, "getCodeVersion", &["r.json"])
+        .code(2)
+        .stdout("")
+        .stderr(format!(
+            "apicov: error: r.json: parsed against spec.json (digest {recorded}), which holds \
+             another spec now (digest {theirs}): pass --swagger with the spec it was parsed with\n"
+        ));
+}
+
+/// A report parsed against a spec URL: explain reads it from the cache,
+/// never from the network, and says so when the cache lacks it.
+#[test]
+fn explain_reads_a_recorded_url_from_the_cache_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = fs::read(mini_spec()).unwrap();
+    let (base, seen) = common::serve(move |target| {
+        (target == "/swagger.json").then(|| common::Canned {
+            status: 200,
+            body: spec.clone(),
+            etag: None,
+        })
+    });
+    let url = format!("{base}/swagger.json");
+    let empty = empty_list(d);
+    let cache = d.join("cache");
+    apicov()
+        .current_dir(d)
+        .args(["parse", "--no-fail", "-q", "--audit-logs"])
+        .arg(common::testdata(
+            "audit/kind-conformance-2026-11-26T10-00-00.000.log",
+        ))
+        .args(["--swagger", &url])
+        .arg("--ineligible-endpoints")
+        .arg(&empty)
+        .arg("--pending-eligible-endpoints")
+        .arg(&empty)
+        .args(["--report-json", "r.json", "-o", "e.txt"])
+        .args(["--audit-operations-json", "o.json", "--cache-dir"])
+        .arg(&cache)
+        .assert()
+        .success();
+    assert_eq!(*seen.lock().unwrap(), ["/swagger.json"]);
+    let explain = |cache: &Path| {
+        apicov()
+            .current_dir(d)
+            .args([
+                "explain",
+                "getCodeVersion",
+                "--report",
+                "r.json",
+                "--cache-dir",
+            ])
+            .arg(cache)
+            .assert()
+    };
+    explain(&cache)
+        .success()
+        .stdout(predicates::str::starts_with(
+            "getCodeVersion (GET /version/)\n",
+        ));
+    let empty_cache = d.join("empty-cache");
+    explain(&empty_cache).code(2).stdout("").stderr(format!(
+        "apicov: error: r.json: its spec {url} is not in the cache ({}), and a recorded \
+         source is read offline; pass a local copy with --swagger FILE\n",
+        empty_cache.display()
+    ));
+    assert_eq!(*seen.lock().unwrap(), ["/swagger.json"], "no request made");
 }

@@ -182,11 +182,12 @@ fn deep_nesting_follows_one_rule_in_fast_and_full() {
 /// engine-level tests that wrap the matcher.
 fn mini_trie() -> (
     apicov_core::spec::Catalogue,
-    apicov_core::routes::SegmentTrie,
+    apicov_core::routing::SegmentTrie,
 ) {
     let catalogue =
         apicov_core::spec::Catalogue::from_json(&fs::read(mini_spec()).unwrap(), "mini").unwrap();
-    let trie = apicov_core::routes::SegmentTrie::new(&apicov_core::routes::Route::all(&catalogue));
+    let trie =
+        apicov_core::routing::SegmentTrie::new(&apicov_core::routing::Route::all(&catalogue));
     (catalogue, trie)
 }
 
@@ -194,12 +195,12 @@ fn mini_trie() -> (
 /// first time it is asked, so that the rest of the scan reads past the
 /// file's new end: a real SIGBUS, caught by the map guard.
 struct TruncateOnFirstLookup {
-    inner: apicov_core::routes::SegmentTrie,
+    inner: apicov_core::routing::SegmentTrie,
     file: PathBuf,
     done: std::sync::Once,
 }
 
-impl apicov_core::routes::PathMatcher for TruncateOnFirstLookup {
+impl apicov_core::routing::PathMatcher for TruncateOnFirstLookup {
     fn lookup(
         &self,
         method: apicov_core::spec::Method,
@@ -233,7 +234,7 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
     // chunk's candidates from its mapped bytes after the scan.
     let (catalogue, _) = mini_trie();
     let printing = SamplePrinting {
-        print: apicov_report::report::operations::transcode,
+        print: apicov_report::report::python_json::transcode,
         shown: vec![true; catalogue.len()].into(),
         keep_lines: false,
     };
@@ -245,9 +246,10 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
             file: log.clone(),
             done: std::sync::Once::new(),
         };
-        let router = apicov_core::routes::Router::with_matcher(
+        let router = apicov_core::routing::Router::with_matcher(
+            &catalogue,
             matcher,
-            apicov_core::routes::WatchCredit::Deprecated,
+            apicov_core::routing::WatchCredit::Deprecated,
         );
         let options = EngineOptions {
             chunk_size: 64 << 10,
@@ -257,7 +259,7 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
         };
         let size = fs::metadata(&log).unwrap().len();
         let names = [apicov_core::input::InputName::File(log.clone())];
-        let engine = Engine::new(router, catalogue.len(), options);
+        let engine = Engine::new(router, options);
         let err = engine
             .run(engine.open(&names).unwrap())
             .expect_err("the truncation is reported");
@@ -279,12 +281,12 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
 /// is asked, that is while the first lines of the first piece are scanned.
 #[cfg(target_os = "linux")]
 struct RssAtFirstLookup {
-    inner: apicov_core::routes::SegmentTrie,
+    inner: apicov_core::routing::SegmentTrie,
     rss_file_kib: std::sync::Arc<std::sync::OnceLock<u64>>,
 }
 
 #[cfg(target_os = "linux")]
-impl apicov_core::routes::PathMatcher for RssAtFirstLookup {
+impl apicov_core::routing::PathMatcher for RssAtFirstLookup {
     fn lookup(
         &self,
         method: apicov_core::spec::Method,
@@ -317,19 +319,20 @@ fn a_mapped_log_is_not_touched_ahead_of_the_scan() {
     let log = generate(dir.path(), "audit.log", "32M");
     let (catalogue, trie) = mini_trie();
     let at_first_lookup = std::sync::Arc::new(std::sync::OnceLock::new());
-    let router = apicov_core::routes::Router::with_matcher(
+    let router = apicov_core::routing::Router::with_matcher(
+        &catalogue,
         RssAtFirstLookup {
             inner: trie,
             rss_file_kib: at_first_lookup.clone(),
         },
-        apicov_core::routes::WatchCredit::Deprecated,
+        apicov_core::routing::WatchCredit::Deprecated,
     );
     let options = EngineOptions {
         chunk_size: 4096,
         threads: 1,
         ..EngineOptions::default()
     };
-    let engine = Engine::new(router, catalogue.len(), options);
+    let engine = Engine::new(router, options);
     let names = [apicov_core::input::InputName::File(log.clone())];
     let before = rss_file_kib();
     let (tally, _) = engine.run(engine.open(&names).unwrap()).unwrap();
@@ -355,19 +358,20 @@ fn the_first_failure_in_input_order_is_the_one_reported() {
     let broken = dir.path().join("later.log.gz");
     fs::write(&broken, b"\x1f\x8b\x08\x00not deflate at all").unwrap();
     let (catalogue, trie) = mini_trie();
-    let router = apicov_core::routes::Router::with_matcher(
+    let router = apicov_core::routing::Router::with_matcher(
+        &catalogue,
         TruncateOnFirstLookup {
             inner: trie,
             file: log.clone(),
             done: std::sync::Once::new(),
         },
-        apicov_core::routes::WatchCredit::Deprecated,
+        apicov_core::routing::WatchCredit::Deprecated,
     );
     let options = EngineOptions {
         threads: 2,
         ..EngineOptions::default()
     };
-    let engine = Engine::new(router, catalogue.len(), options);
+    let engine = Engine::new(router, options);
     let size = fs::metadata(&log).unwrap().len();
     let names = [
         apicov_core::input::InputName::File(log.clone()),

@@ -9,9 +9,9 @@ mod common;
 use std::sync::OnceLock;
 
 use apicov_core::event::{check_whole, extract, Validation};
-use apicov_core::routes::{AnyMatcher, Router, Strategy as Matching, WatchCredit};
+use apicov_core::routing::{AnyMatcher, Router, Strategy as Matching, WatchCredit};
 use apicov_core::spec::Catalogue;
-use apicov_report::report::operations::{print_sample, print_sample_via_serde};
+use apicov_report::report::python_json::{print_sample, print_sample_via_serde};
 use proptest::prelude::*;
 
 /// Lines of the bundled fixture: real-shaped events to mutate.
@@ -40,6 +40,7 @@ fn router() -> &'static Router<AnyMatcher> {
         let spec = std::fs::read(common::testdata("swagger-mini.json")).unwrap();
         let catalogue = Catalogue::from_json(&spec, "mini").unwrap();
         Router::with_matcher(
+            &catalogue,
             AnyMatcher::build(Matching::Trie, &catalogue).unwrap(),
             WatchCredit::Deprecated,
         )

@@ -13,7 +13,7 @@ use apicov_core::attribution::Attribution;
 use apicov_core::event::Validation;
 use apicov_core::input::InputName;
 use apicov_core::pipeline::{Engine, EngineOptions};
-use apicov_core::routes::{Router, WatchCredit};
+use apicov_core::routing::{Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 use proptest::prelude::*;
 
@@ -143,7 +143,7 @@ fn tally_in_window(
         catalogue, chunk_size, threads, validation, by_test, printer, window,
     );
     let router = Router::new(catalogue, WatchCredit::Deprecated);
-    let engine = Engine::new(router, catalogue.len(), options);
+    let engine = Engine::new(router, options);
     let (tally, _) = engine
         .run(engine.open(&[InputName::File(log)]).unwrap())
         .unwrap();
@@ -185,7 +185,7 @@ fn fed(
         Window::DEFAULT,
     );
     let router = Router::new(catalogue, WatchCredit::Deprecated);
-    let mut feed = Engine::new(router, catalogue.len(), options).feed();
+    let mut feed = Engine::new(router, options).feed();
     // An input with no bytes is one empty piece, as the engine counts it.
     let pieces = split(bytes, chunk_size);
     if pieces.is_empty() {
@@ -214,7 +214,7 @@ proptest! {
         // Samples printed as they are kept (on the scanning worker or at
         // absorption) are the same samples, printed as the report prints them.
         let printer: Option<SamplePrinter> =
-            print.then_some(apicov_report::report::operations::transcode);
+            print.then_some(apicov_report::report::python_json::transcode);
         let whole = tally(text.as_bytes(), usize::MAX / 2, 1, &catalogue, validation, true, None);
         let cut = tally(text.as_bytes(), chunk_size, threads, &catalogue, validation, true, printer);
         prop_assert_eq!(&whole.ops, &cut.ops);
@@ -229,7 +229,7 @@ proptest! {
         for (op, samples) in cut.samples.iter().enumerate() {
             for sample in samples {
                 let mut want = Vec::new();
-                let taken = apicov_report::report::operations::transcode(&sample.line, &mut want);
+                let taken = apicov_report::report::python_json::transcode(&sample.line, &mut want);
                 prop_assert_eq!(&sample.printed, &(print && op != hidden && taken).then_some(want));
             }
         }

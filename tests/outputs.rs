@@ -263,3 +263,61 @@ fn diff_refuses_to_write_its_listing_over_the_pull_run() {
     refused(&mut cmd, [&pull, &pull]);
     assert_eq!(fs::read(&pull).unwrap(), before);
 }
+
+/// `gen`, `ops`, `promotions` and `history` refuse an output over their
+/// spec (left as it was), and `gen` its log over its truth file.
+#[test]
+fn the_other_commands_refuse_an_output_over_an_input_or_another_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("swagger.json");
+    fs::copy(mini_spec(), &spec).unwrap();
+    let before = fs::read(&spec).unwrap();
+    let empty = empty_list(dir.path());
+
+    let mut cmd = apicov();
+    cmd.args(["gen", "--size", "10K", "--swagger"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&spec);
+    refused(&mut cmd, [&spec, &spec]);
+
+    let generated = dir.path().join("a.log");
+    let mut cmd = apicov();
+    cmd.args(["gen", "--size", "10K", "--swagger"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&generated)
+        .arg("--truth")
+        .arg(&generated);
+    refused(&mut cmd, [&generated, &generated]);
+    assert!(!generated.exists());
+
+    let mut cmd = apicov();
+    cmd.args(["ops", "--swagger"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&spec);
+    refused(&mut cmd, [&spec, &spec]);
+
+    let mut cmd = apicov();
+    cmd.args(["promotions", "--base-swagger"])
+        .arg(mini_spec())
+        .args(spec_and_lists(&spec, &empty))
+        .arg("-o")
+        .arg(&spec);
+    refused(&mut cmd, [&spec, &spec]);
+
+    let runs = dir.path().join("runs");
+    fs::create_dir_all(runs.join("1/artifacts/audit")).unwrap();
+    fs::copy(log(), runs.join("1/artifacts/audit/audit.log")).unwrap();
+    let mut cmd = apicov();
+    cmd.arg("history")
+        .arg(runs.join("*"))
+        .args(spec_and_lists(&spec, &empty))
+        .arg("--json")
+        .arg(&empty);
+    refused(&mut cmd, [&empty, &empty]);
+
+    assert_eq!(fs::read(&spec).unwrap(), before);
+    assert_eq!(fs::read(&empty).unwrap(), b"---\n");
+}

@@ -180,7 +180,7 @@ fn html_report_renders_in_headless_chromium() {
 /// Every line printed both ways: the one-pass transcoder against parsing into
 /// serde_json values and printing those (the definition of the format).
 fn assert_transcoder_matches_serde(lines: &[&[u8]]) -> usize {
-    use apicov_report::report::operations::{print_sample, print_sample_via_serde};
+    use apicov_report::report::python_json::{print_sample, print_sample_via_serde};
     let mut checked = 0;
     for line in lines {
         let (mut fast, mut slow) = (Vec::new(), Vec::new());
@@ -198,8 +198,8 @@ fn assert_transcoder_matches_serde(lines: &[&[u8]]) -> usize {
 }
 
 /// A log of about `size` bytes generated with the bundled mini spec.
-fn generated(seed: u64, size: u64, level: apicov_core::gen::Level) -> Vec<u8> {
-    use apicov_core::gen::{generate, GenOptions};
+fn generated(seed: u64, size: u64, level: apicov_gen::Level) -> Vec<u8> {
+    use apicov_gen::{generate, GenOptions};
     let spec = common::testdata("swagger-mini.json");
     let catalogue =
         apicov_core::spec::Catalogue::from_json(&std::fs::read(&spec).unwrap(), "mini").unwrap();
@@ -232,7 +232,7 @@ fn event_lines(log: &[u8]) -> Vec<&[u8]> {
 
 #[test]
 fn samples_print_the_same_through_the_transcoder_and_serde() {
-    use apicov_core::gen::Level;
+    use apicov_gen::Level;
     for level in [Level::Metadata, Level::Request, Level::RequestResponse] {
         let log = generated(7, 400_000, level);
         let lines: Vec<&[u8]> = log
@@ -285,8 +285,8 @@ fn samples_print_the_same_through_the_transcoder_and_serde() {
 #[test]
 fn the_sample_printer_takes_only_lines_the_whole_check_takes() {
     use apicov_core::event::{check_whole, extract, Validation};
-    use apicov_core::gen::Level;
-    use apicov_report::report::operations::transcode;
+    use apicov_gen::Level;
+    use apicov_report::report::python_json::transcode;
     let mut logs = vec![
         generated(11, 60_000, Level::Metadata),
         generated(11, 60_000, Level::RequestResponse),
@@ -334,7 +334,7 @@ fn the_sample_printer_takes_only_lines_the_whole_check_takes() {
 /// way, with the same bytes for one thread and two and for any chunk size.
 #[test]
 fn a_sample_the_printer_declines_prints_through_serde() {
-    use apicov_report::report::operations::{print_sample, print_sample_via_serde, transcode};
+    use apicov_report::report::python_json::{print_sample, print_sample_via_serde, transcode};
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fixture = fs::read(

@@ -7,7 +7,7 @@ mod common;
 #[path = "../benches/ecosystem.rs"]
 mod ecosystem;
 
-use apicov_core::routes::{Route, Router, WatchCredit};
+use apicov_core::routing::{Route, Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 
 use ecosystem::{Agreement, Dyn};
@@ -73,7 +73,7 @@ fn spec_table(version: &str, path: &std::path::Path) -> String {
     for name in ecosystem::ROUTERS {
         let built = ecosystem::build(name, &catalogue);
         let refused = built.rejected.len();
-        let router = Router::with_matcher(Dyn(built.matcher), WatchCredit::Deprecated);
+        let router = Router::with_matcher(&catalogue, Dyn(built.matcher), WatchCredit::Deprecated);
         let per_mix = [0, 1, 2].map(|i| {
             let a: Agreement = ecosystem::agreement(&routes, &trie, &router, &request_sets[i]);
             for sample in &a.other_samples {

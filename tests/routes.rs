@@ -5,10 +5,10 @@
 
 mod common;
 
-use apicov_core::prefilter::LiteralPrefilter;
-use apicov_core::routes::{
-    AnyMatcher, LinearScan, PathMatcher, RegexDfa, Route, Router, SegmentTrie, Strategy,
-    WatchCredit,
+use apicov_core::routing::LiteralPrefilter;
+use apicov_core::routing::{
+    check_matcher, AnyMatcher, LinearScan, PathMatcher, RegexDfa, Route, Router, SegmentTrie,
+    Strategy, WatchCredit,
 };
 use apicov_core::spec::{Catalogue, Method, OperationKind};
 
@@ -106,8 +106,12 @@ fn check_catalogue(label: &str, catalogue: &Catalogue) {
     let regex = RegexDfa::new(&routes).unwrap();
     let linear = LinearScan::new(&routes);
     let prefilter = LiteralPrefilter::new(&routes).unwrap();
-    let router = Router::with_matcher(SegmentTrie::new(&routes), WatchCredit::Deprecated);
-    let list_router = Router::with_matcher(SegmentTrie::new(&routes), WatchCredit::List);
+    let router = Router::with_matcher(
+        catalogue,
+        SegmentTrie::new(&routes),
+        WatchCredit::Deprecated,
+    );
+    let list_router = Router::with_matcher(catalogue, SegmentTrie::new(&routes), WatchCredit::List);
     let mut checked = 0;
     for (id, op) in catalogue.operations() {
         let verb = verb_for(op.kind, op.method);
@@ -126,7 +130,7 @@ fn check_catalogue(label: &str, catalogue: &Catalogue) {
                     ("linear", &linear),
                     ("prefilter", &prefilter),
                 ] {
-                    let trimmed = apicov_core::routes::split_uri(path.as_bytes()).0;
+                    let trimmed = apicov_core::routing::split_uri(path.as_bytes()).0;
                     assert_eq!(
                         m.lookup(op.method, trimmed).map(|o| &catalogue.get(o).id),
                         Some(&op.id),
@@ -202,6 +206,7 @@ fn check_catalogue(label: &str, catalogue: &Catalogue) {
             Strategy::Prefilter,
         ] {
             let r = Router::with_matcher(
+                catalogue,
                 AnyMatcher::build(strategy, catalogue).unwrap(),
                 WatchCredit::Deprecated,
             );
@@ -378,7 +383,7 @@ fn prefilter_equals_the_linear_scan_on_mutated_paths() {
                 }
             }
             let path = format!("/{}", segments.join("/"));
-            let trimmed = apicov_core::routes::split_uri(path.as_bytes()).0;
+            let trimmed = apicov_core::routing::split_uri(path.as_bytes()).0;
             for method in Method::ALL {
                 let want = linear.lookup(method, trimmed);
                 assert_eq!(
@@ -419,4 +424,29 @@ fn trie_catch_all_rest_may_start_with_an_empty_segment() {
         SegmentTrie::new(&routes).lookup(Method::Get, b"/logs/"),
         None
     );
+}
+
+#[test]
+fn every_strategy_passes_the_matcher_conformance_check() {
+    // The newest real spec only: the tests above compare the strategies on
+    // every spec, and the linear scan is slow in a debug build.
+    let mut specs = vec![("mini", common::testdata("swagger-mini.json"))];
+    specs.extend(common::real_specs().pop());
+    let mut checked = 0;
+    for (version, path) in &specs {
+        let catalogue = Catalogue::from_json(&std::fs::read(path).unwrap(), "spec").unwrap();
+        for strategy in [
+            Strategy::Trie,
+            Strategy::Regex,
+            Strategy::Linear,
+            Strategy::Prefilter,
+        ] {
+            let matcher = AnyMatcher::build(strategy, &catalogue).unwrap();
+            if let Err(found) = check_matcher(&catalogue, &matcher) {
+                panic!("{version} {strategy:?}: {found}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4 * specs.len());
 }

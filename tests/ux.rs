@@ -904,6 +904,96 @@ fn gate_flood_is_cut_to_ten_lines_and_a_count() {
     assert_eq!(all, expected);
 }
 
+/// Issue 31 §5: the "pending-eligible operation exercised" lines were
+/// printed in full while the "not found" lines stopped at ten. Both gates
+/// print ten lines and a count by default, and every line with
+/// `--gate-lines all`; the report JSON and JUnit keep every one.
+#[test]
+fn pending_exercised_gate_lines_are_cut_to_ten_and_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Twelve operations the bundled logs exercise, with their requests.
+    let exercised = [
+        ("createAppsV1NamespacedDeployment", 1),
+        ("createCoreV1Namespace", 1),
+        ("createCoreV1NamespacedPod", 3),
+        ("deleteCoreV1NamespacedConfigMap", 1),
+        ("deleteCoreV1NamespacedPod", 5),
+        ("listAppsV1NamespacedDeployment", 6),
+        ("listCoreV1NamespacedConfigMap", 2),
+        ("listCoreV1NamespacedPod", 1),
+        ("listCoreV1Node", 1),
+        ("patchCoreV1NamespacedPod", 2),
+        ("readAppsV1NamespacedDeployment", 2),
+        ("replaceCoreV1NamespacedPod", 3),
+    ];
+    let pending = d.join("pending.yaml");
+    let listed: String = exercised
+        .iter()
+        .map(|(op, _)| format!("- {op}\n"))
+        .collect();
+    fs::write(&pending, listed).unwrap();
+    let run = |extra: &[&str]| {
+        on_fixture("parse", &pending)
+            .arg("-q")
+            .args(outputs(d))
+            .arg("--report-json")
+            .arg(d.join("r.json"))
+            .arg("--junit")
+            .arg(d.join("junit.xml"))
+            .args(extra)
+            .assert()
+            .code(1)
+            .stdout("")
+    };
+    let pending_line = |(op, calls): &(&str, u64)| {
+        format!(
+            "Endpoint {op} found in pending_eligible_endpoints.yaml but is being tested ({calls} \
+             calls; remove it from {})\n",
+            pending.display()
+        )
+    };
+    let short = stderr_of(&run(&[]));
+    let report: Value = serde_json::from_slice(&fs::read(d.join("r.json")).unwrap()).unwrap();
+    let names: Vec<&str> = exercised.iter().map(|(op, _)| *op).collect();
+    assert_eq!(report["pending_exercised"], serde_json::json!(names));
+    let junit = fs::read_to_string(d.join("junit.xml")).unwrap();
+    for e in &exercised {
+        assert!(junit.contains(pending_line(e).trim_end()), "{}", e.0);
+    }
+    let missing: Vec<&str> = report["stable_not_found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    // The mini list's two entries, not listed now and not hit, join them.
+    assert_eq!(missing.len(), 19);
+    let stable_line =
+        |op: &str| format!("Stable endpoint {op} not found in pending_eligible_endpoints.yaml\n");
+    let verdict =
+        "apicov: gates tripped: 19 stable endpoint(s) not found, 12 pending endpoint(s) tested; \
+         exit status 1\n";
+    let mut expected: String = missing[..10].iter().map(|op| stable_line(op)).collect();
+    expected.push_str(
+        "… and 9 more stable endpoints not found (19 in all: --gate-lines all prints each; \
+         the report JSON lists them under \"stable_not_found\")\n",
+    );
+    expected.extend(exercised[..10].iter().map(pending_line));
+    expected.push_str(
+        "… and 2 more pending endpoints exercised (12 in all: --gate-lines all prints each; \
+         the report JSON lists them under \"pending_exercised\")\n",
+    );
+    expected.push_str(verdict);
+    assert_eq!(short, expected);
+
+    let all = stderr_of(&run(&["--gate-lines", "all"]));
+    let mut expected: String = missing.iter().map(|op| stable_line(op)).collect();
+    expected.extend(exercised.iter().map(pending_line));
+    expected.push_str(verdict);
+    assert_eq!(all, expected);
+}
+
 /// Issue 31 §8: `promotions` without `--report` fails nothing: it lists what
 /// each newly stable operation needs, and exits 0.
 #[test]
@@ -1005,11 +1095,191 @@ fn default_output_files_are_named_in_the_summary_and_help() {
     );
 }
 
-/// Issue 31 §7: on the real 1.36 spec the HTML page badges HEAD/OPTIONS rows
-/// "unobservable" (as its card says), names no "version unversioned", and
-/// draws no 0/0 bar (such group/versions are named under the chart).
+/// Read by headless Chromium after the page's own script: per row the
+/// operation, method and badge; the unobservable card's figure; the Spec row;
+/// the chart's bar labels. One tab-separated line each, in `<pre id=point7>`.
+const POINT7: &str = "<script>(function(){var out=[];\
+document.querySelectorAll('#ops tbody tr').forEach(function(r){\
+out.push(['row',r.cells[0].textContent,r.cells[2].textContent,r.querySelector('.badge').textContent].join('\\t'));});\
+document.querySelectorAll('.stat').forEach(function(s){var k=s.querySelector('.k').textContent;\
+if(k.indexOf('stable operations no audit log can show')===0){out.push('card\\t'+s.querySelector('.v').textContent);}});\
+document.querySelectorAll('#run tr').forEach(function(r){if(r.cells[0].textContent==='Spec'){out.push('spec\\t'+r.cells[1].textContent);}});\
+document.querySelectorAll('#chart text[fill=\"#555\"]').forEach(function(t){out.push('label\\t'+t.textContent);});\
+var pre=document.createElement('pre');pre.id='point7';pre.textContent=out.join('\\n');document.body.appendChild(pre);})();</script>";
+
+/// What Chromium rendered of a report page (see [`POINT7`]).
+struct Rendered {
+    /// (operation, method, badge) per table row.
+    rows: Vec<(String, String, String)>,
+    /// The unobservable card's figure.
+    card: String,
+    /// The Spec row of the header table.
+    spec: String,
+    /// The chart's "hit/eligible (percent)" labels.
+    labels: Vec<String>,
+}
+
+/// Renders `html` in headless Chromium and reads back [`Rendered`]; keeps a
+/// screenshot of the page as `target/test-artifacts/<shot>`.
+fn render(browser: &Path, d: &Path, html: &Path, shot: &str) -> Rendered {
+    let page = fs::read_to_string(html).unwrap();
+    let probed = d.join(format!("probed-{shot}.html"));
+    fs::write(
+        &probed,
+        page.replace("</body>", &format!("{POINT7}</body>")),
+    )
+    .unwrap();
+    let dom = common::headless(
+        browser,
+        &d.join(format!("profile-{shot}")),
+        (1280, 900),
+        &["--dump-dom".into(), format!("file://{}", probed.display())],
+    );
+    let dom = String::from_utf8(dom).unwrap();
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the page's script did not run"
+    );
+    let at = dom
+        .find("<pre id=\"point7\">")
+        .expect("the probe did not run")
+        + 17;
+    let text = dom[at..at + dom[at..].find("</pre>").unwrap()]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let mut rendered = Rendered {
+        rows: Vec::new(),
+        card: String::new(),
+        spec: String::new(),
+        labels: Vec::new(),
+    };
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields[..] {
+            ["row", op, method, badge] => {
+                rendered
+                    .rows
+                    .push((op.to_string(), method.to_string(), badge.to_string()))
+            }
+            ["card", v] => rendered.card = v.to_string(),
+            ["spec", v] => rendered.spec = v.to_string(),
+            ["label", v] => rendered.labels.push(v.to_string()),
+            _ => panic!("unexpected probe line {line:?}"),
+        }
+    }
+
+    let artifacts = common::root().join("target/test-artifacts");
+    fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join(shot);
+    let _ = fs::remove_file(&shot);
+    common::headless(
+        browser,
+        &d.join("profile-shot"),
+        (1280, 2400),
+        &[
+            format!("--screenshot={}", shot.display()),
+            format!("file://{}", html.display()),
+        ],
+    );
+    let png = fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    rendered
+}
+
+/// `apicov ops --long` of `spec`: operation → (method, stable, observable).
+fn ops_long(spec: &Path) -> std::collections::BTreeMap<String, (String, bool, bool)> {
+    let out = apicov()
+        .args(["ops", "--long", "--swagger"])
+        .arg(spec)
+        .assert()
+        .success();
+    stdout_of(&out)
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let c: Vec<&str> = line.split('\t').collect();
+            (
+                c[0].to_string(),
+                (c[1].to_string(), c[5] == "true", c[7] == "true"),
+            )
+        })
+        .collect()
+}
+
+/// The rendered page agrees with `ops --long` and with its own card: a
+/// HEAD/OPTIONS row of a stable operation is badged "stable, unobservable"
+/// (never "not stable"), every unobservable stable operation is such a row
+/// and the card counts them; no bar is labelled 0/0. Returns the rows so
+/// badged.
+fn assert_badges_agree(rendered: &Rendered, spec: &Path) -> usize {
+    let classes = ops_long(spec);
+    assert_eq!(rendered.rows.len(), classes.len());
+    let mut unobservable = 0;
+    for (op, method, badge) in &rendered.rows {
+        let (their_method, stable, observable) = &classes[op];
+        assert_eq!(method, their_method, "{op}");
+        let expected_badge = match (stable, observable) {
+            (false, _) => Some("not stable"),
+            (true, false) => Some("stable, unobservable"),
+            (true, true) => None,
+        };
+        match expected_badge {
+            Some(expected) => assert_eq!(badge, expected, "{op}"),
+            None => assert!(
+                ["hit", "not found", "ineligible", "pending", "deprecated"]
+                    .contains(&badge.as_str()),
+                "{op}: {badge}"
+            ),
+        }
+        if ["HEAD", "OPTIONS"].contains(&method.as_str()) && *stable {
+            assert_eq!(badge, "stable, unobservable", "{op}");
+        }
+        if badge == "stable, unobservable" {
+            unobservable += 1;
+        }
+    }
+    assert_eq!(rendered.card, unobservable.to_string(), "the card's figure");
+    assert!(!rendered.labels.is_empty(), "no bar rendered");
+    for label in &rendered.labels {
+        assert!(!label.starts_with("0/0"), "a 0/0 bar: {label}");
+    }
+    unobservable
+}
+
+/// Issue 31 §7 in headless Chromium: HEAD/OPTIONS proxy rows are badged
+/// "stable, unobservable" as the card and `ops --long` call them, the
+/// header names the release of the real 1.36 spec (its `info.version` says
+/// "unversioned"), and no group/version draws a 0/0 bar. Screenshots of both
+/// pages are kept in target/test-artifacts.
 #[test]
-fn html_badges_unobservable_rows_and_draws_no_empty_bars() {
+fn html_badges_head_options_rows_stable_unobservable_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let html = d.join("mini.html");
+    common::parse_fixture()
+        .args(["-q", "--no-fail", "--html"])
+        .arg(&html)
+        .args(outputs(d))
+        .assert()
+        .code(0);
+    let page = fs::read_to_string(&html).unwrap();
+    assert!(page.contains(
+        "<tr data-status=\"unobservable\"><td class=op>connectCoreV1HeadNodeProxy</td>\
+         <td>core/v1</td><td>HEAD</td><td class=path>/api/v1/nodes/{name}/proxy</td>\
+         <td><span class=badge style=\"background:#90a4ae\">stable, unobservable</span></td>"
+    ));
+    assert!(page.contains("<option value=\"unobservable\">stable, unobservable</option>"));
+    let Some(browser) = common::chromium() else {
+        return;
+    };
+    let mini = render(&browser, d, &html, "apicov-report-mini-badges.png");
+    assert_eq!(assert_badges_agree(&mini, &common::mini_spec()), 4);
+    assert_eq!(
+        mini.spec,
+        "testdata/swagger-mini.json (version v1.34.0-mini, 58 operations)"
+    );
+
     let (Some(spec), Some(ineligible), Some(pending)) = (
         common::shared("k8s/swagger-v1.36.json"),
         common::shared("k8s/ineligible_endpoints.yaml"),
@@ -1017,12 +1287,10 @@ fn html_badges_unobservable_rows_and_draws_no_empty_bars() {
     ) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let html = d.join("r.html");
+    let html = d.join("v1.36.html");
     apicov()
         .args(["parse", "-q", "--no-fail", "--audit-logs"])
-        .arg("testdata/audit/kind-conformance-2026-11-26T10-00-00.000.log")
+        .arg("testdata/audit/kind-conformance-*.log")
         .arg("--swagger")
         .arg(&spec)
         .arg("--ineligible-endpoints")
@@ -1034,18 +1302,23 @@ fn html_badges_unobservable_rows_and_draws_no_empty_bars() {
         .arg(&html)
         .assert()
         .code(0);
+    let real = render(&browser, d, &html, "apicov-report-v1.36.png");
+    // The proxy operations' HEAD and OPTIONS: six resources, with and
+    // without a path.
+    assert_eq!(assert_badges_agree(&real, &spec), 12);
+    assert_eq!(
+        real.spec,
+        format!(
+            "{} (version v1.36 by its name, 1123 operations; the spec itself names no release)",
+            spec.display()
+        )
+    );
     let page = fs::read_to_string(&html).unwrap();
-    assert!(page.contains(
-        "<tr data-status=\"unobservable\"><td class=op>connectCoreV1HeadNamespacedPodProxy</td>\
-         <td>core/v1</td><td>HEAD</td><td class=path>/api/v1/namespaces/{namespace}/pods/{name}/proxy</td>\
-         <td><span class=badge style=\"background:#90a4ae\">unobservable</span></td>"
-    ));
     assert!(!page.contains("version unversioned"));
-    assert!(page.contains("operations; the spec names no release version)</td>"));
-    assert!(!page.contains(">0/0<"), "a 0/0 bar is drawn");
+    // The group/versions with no eligible operation are named, not drawn.
     assert!(page.contains(
         "<p id=no-eligible>Not drawn, no eligible operation (all ineligible, pending or \
-         deprecated): "
+         deprecated): rbac.authorization.k8s.io, rbac.authorization.k8s.io/v1, resource.k8s.io</p>"
     ));
 }
 

@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::args::SpecArgs;
 use apicov_core::error::{Error, Result};
-use apicov_core::gen::{self, GenOptions, Level, Shape};
+use apicov_gen::{generate, GenOptions, Level, Shape};
 use apicov_report::report::Body;
 
 #[derive(Debug, Args)]
@@ -71,6 +71,12 @@ pub fn run(args: &GenArgs) -> Result<i32> {
                 .into(),
         ));
     }
+    let outputs: Vec<&std::path::Path> = [Some(args.output.as_path()), args.truth.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|p| p.as_os_str() != "-")
+        .collect();
+    crate::outputs::check_paths(&[], &crate::outputs::spec_input(&args.spec), &outputs)?;
     let catalogue = super::load_catalogue(&args.spec)?;
     let options = GenOptions {
         seed: args.seed,
@@ -81,7 +87,7 @@ pub fn run(args: &GenArgs) -> Result<i32> {
         shape: args.shape,
     };
     let mut log = Vec::with_capacity(args.size as usize + (64 << 10));
-    let truth = gen::generate(&catalogue, &options, &mut log);
+    let truth = generate(&catalogue, &options, &mut log);
     let bytes = if args.output.extension().is_some_and(|e| e == "gz") {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(&log)

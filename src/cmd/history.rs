@@ -13,9 +13,6 @@ use clap::Args;
 
 use crate::progress::Progress;
 
-use serde_json::{json, Value};
-
-use super::merge::{merge_reports, MergeRules};
 use crate::args::{ListArgs, SpecArgs};
 #[cfg(feature = "remote")]
 use crate::gcs::Bucket;
@@ -29,9 +26,10 @@ use apicov_core::event::Validation;
 use apicov_core::input::{InputName, ReadMode};
 use apicov_core::lists::EndpointList;
 use apicov_core::pipeline::{self, Engine, EngineOptions, DEFAULT_CHUNK_SIZE};
-use apicov_core::routes::{AnyMatcher, WatchCredit};
+use apicov_core::routing::{AnyMatcher, WatchCredit};
 use apicov_core::spec::Catalogue;
 use apicov_report::history::{self, RunDir, RunRecord, RunStatus};
+use apicov_report::merge::MergeRules;
 use apicov_report::report::{Body, Caveats, Run};
 
 #[derive(Debug, Args)]
@@ -129,7 +127,7 @@ pub struct HistoryArgs {
 }
 
 fn parse_since(date: &str) -> std::result::Result<i64, String> {
-    history::parse_date(date).ok_or_else(|| format!("{date}: expected YYYY-MM-DD"))
+    apicov_report::dates::parse_date(date).ok_or_else(|| format!("{date}: expected YYYY-MM-DD"))
 }
 
 impl HistoryArgs {
@@ -144,6 +142,29 @@ impl HistoryArgs {
 }
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
+    // The files named, and the CSV files, where their directory exists
+    // already: `--csv` and `--parquet` make theirs (and a file named under
+    // one of them is written after it is made).
+    let csv: Vec<PathBuf> = args
+        .csv
+        .iter()
+        .flat_map(|dir| [dir.join("runs.csv"), dir.join("operations.csv")])
+        .collect();
+    let outputs: Vec<&std::path::Path> = [&args.json, &args.html]
+        .into_iter()
+        .flatten()
+        .chain(&csv)
+        .map(|p| p.as_path())
+        .filter(|p| {
+            p.parent()
+                .is_none_or(|d| d.as_os_str().is_empty() || d.is_dir())
+        })
+        .collect();
+    crate::outputs::check_paths(
+        &[],
+        &crate::outputs::named_inputs(&args.spec, &args.lists),
+        &outputs,
+    )?;
     let fetcher = args.spec.fetch.fetcher();
     let super::Loaded {
         catalogue,
@@ -210,7 +231,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
             "Kubernetes API coverage over time (apicov){}",
             history::caveats(&records).title_suffix()
         );
-        let page = apicov_report::report::html::render_history(&records, &title);
+        let page = history::render_html(&records, &title);
         files.push((path.clone(), page.into_bytes().into()));
     }
     #[cfg(not(feature = "parquet"))]
@@ -270,7 +291,6 @@ impl<'a> Analyser<'a> {
             spec_source: args.spec.swagger.clone(),
             engine: Engine::new(
                 super::build_router(&args.spec, catalogue)?,
-                catalogue.len(),
                 EngineOptions {
                     chunk_size: DEFAULT_CHUNK_SIZE,
                     read_mode: ReadMode::Mmap,
@@ -475,33 +495,10 @@ impl<'a> Analyser<'a> {
                     chain_position: 0,
                     caveats: Caveats::default(),
                 };
-                // The section goes in before the closing brace, as text:
-                // parsing and re-printing a report of megabytes for one more
-                // member cost more than the run's parse.
-                let mut bytes = apicov_report::report::json::render(&run, &coverage);
-                let end = bytes
-                    .iter()
-                    .rposition(|&b| b == b'}')
-                    .expect("a report ends with its closing brace");
-                bytes.truncate(end);
-                while bytes.last().is_some_and(u8::is_ascii_whitespace) {
-                    bytes.pop();
-                }
-                bytes.extend_from_slice(b",\n  \"run\": ");
-                bytes.extend_from_slice(section.to_string().as_bytes());
-                bytes.extend_from_slice(b"\n}\n");
-                bytes
+                let bytes = apicov_report::report::json::render(&run, &coverage);
+                history::report_with_section(Some(bytes), &section)
             }
-            None => {
-                let stub = json!({
-                    "format_version": apicov_report::report::json::FORMAT_VERSION,
-                    "apicov_version": env!("CARGO_PKG_VERSION"),
-                    "run": section,
-                });
-                let mut bytes = serde_json::to_vec_pretty(&stub).expect("Value serialises");
-                bytes.push(b'\n');
-                bytes
-            }
+            None => history::report_with_section(None, &section),
         }
     }
 
@@ -670,7 +667,7 @@ fn from_reports(
         );
     }
     for path in paths {
-        let record = record_from_report(&path, catalogue, rules, ineligible, pending)?;
+        let record = history::record_from_report(&path, catalogue, rules, ineligible, pending)?;
         if record.is_ok() {
             let this = record.caveats.conformance_only;
             match &conformance_only {
@@ -693,61 +690,4 @@ fn from_reports(
     }
     records.sort_by(|a, b| history::run_order(&a.id, &b.id));
     Ok(records)
-}
-
-/// One run's row from its report JSON: the `run` section (written by
-/// `history`) gives its times, result and status; a plain `parse` report is
-/// a finished run of unknown start. An unreadable report is a `bad-report` row.
-fn record_from_report(
-    path: &std::path::Path,
-    catalogue: &Catalogue,
-    rules: MergeRules,
-    ineligible: &EndpointList,
-    pending: &EndpointList,
-) -> Result<RunRecord> {
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("?")
-        .to_string();
-    let bad = |e: Error| {
-        let dir = RunDir::skipped(
-            stem.clone(),
-            path.to_path_buf(),
-            RunStatus::BadReport,
-            e.to_string(),
-        );
-        RunRecord::skipped(&dir)
-    };
-    let section = std::fs::read(path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-        .and_then(|report| report.get("run").cloned());
-    let mut dir = match &section {
-        Some(run) => history::run_dir_from_section(run, path),
-        None => RunDir {
-            id: stem.clone(),
-            dir: path.to_path_buf(),
-            logs: Vec::new(),
-            started: None,
-            finished: true,
-            passed: None,
-            status: RunStatus::Ok,
-            problem: None,
-        },
-    };
-    if dir.id.is_empty() {
-        dir.id = stem.clone();
-    }
-    if dir.status != RunStatus::Ok {
-        return Ok(RunRecord::skipped(&dir));
-    }
-    let merged = match merge_reports(std::slice::from_ref(&path.to_path_buf()), catalogue, rules) {
-        Ok(merged) => merged,
-        Err(e @ (Error::Input { .. } | Error::Source { .. })) => return Ok(bad(e)),
-        Err(e) => return Err(e),
-    };
-    let mut record = RunRecord::new(&dir, &merged.tally, catalogue, ineligible, pending);
-    record.caveats = merged.caveats;
-    Ok(record)
 }

@@ -23,7 +23,7 @@ use crate::args::{ListArgs, SpecArgs};
 use crate::source::{fetch_all, Document, Fetcher, Wanted};
 use apicov_core::error::{Error, Result};
 use apicov_core::lists::EndpointList;
-use apicov_core::routes::{AnyMatcher, Router};
+use apicov_core::routing::{AnyMatcher, Router};
 use apicov_core::spec::Catalogue;
 
 #[derive(Debug, Parser)]
@@ -129,6 +129,7 @@ pub fn load_inputs(
 /// The router the flags ask for.
 pub fn build_router(spec: &SpecArgs, catalogue: &Catalogue) -> Result<Router<AnyMatcher>> {
     Ok(Router::with_matcher(
+        catalogue,
         AnyMatcher::build(spec.matcher, catalogue)?,
         spec.watch_credit,
     ))

@@ -26,6 +26,9 @@ pub struct OpsArgs {
 }
 
 pub fn run(args: &OpsArgs) -> Result<i32> {
+    if let Some(out) = &args.output {
+        crate::outputs::check_paths(&[], &crate::outputs::spec_input(&args.spec), &[out])?;
+    }
     let catalogue = super::load_catalogue(&args.spec)?;
     let text = render(&catalogue, args.long);
     match &args.output {

@@ -195,7 +195,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         },
         progress: Some(Arc::new(Progress::new(!args.quiet, 0))),
         sample_printing: Some(SamplePrinting {
-            print: report::operations::transcode,
+            print: report::python_json::transcode,
             shown: coverage::shown(&catalogue, &ineligible, &pending).into(),
             keep_lines: args.out.report_json.is_some(),
         }),
@@ -205,7 +205,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
             .map_or_else(Vec::new, |(ids, _, _)| ids.clone()),
     };
     let pool = crate::outputs::thread_pool(args.threads)?;
-    let engine = Engine::new(router, catalogue.len(), options);
+    let engine = Engine::new(router, options);
     let (tally, inputs) = engine.run(engine.open(&names)?)?;
     phases.mark("scan");
     let run = Run {

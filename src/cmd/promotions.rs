@@ -53,6 +53,14 @@ pub enum Format {
 }
 
 pub fn run(args: &PromotionsArgs) -> Result<i32> {
+    if let Some(out) = &args.output {
+        let mut inputs = crate::outputs::named_inputs(&args.spec, &args.lists);
+        inputs.extend(args.report.as_deref());
+        if !args.base_swagger.contains("://") {
+            inputs.push(std::path::Path::new(&args.base_swagger));
+        }
+        crate::outputs::check_paths(&[], &inputs, &[out])?;
+    }
     let fetcher = args.spec.fetch.fetcher();
     let base = [Wanted {
         flag: "--base-swagger",

@@ -37,7 +37,7 @@ pub fn pairs(words: &[String]) -> Result<Vec<(&str, &str)>> {
             };
             out.push((v, word.as_str()));
             pending_verb_used = true;
-        } else if apicov_core::routes::verb_info(word.as_bytes()).is_some() {
+        } else if apicov_core::routing::verb_info(word.as_bytes()).is_some() {
             if !pending_verb_used {
                 return Err(Error::Usage(format!(
                     "route: {}: a verb needs at least one request URI after it",

@@ -21,7 +21,7 @@ use apicov_core::error::Result;
 use apicov_core::event::{self, Stage, Validation};
 use apicov_core::input::InputName;
 use apicov_core::pipeline::{Engine, Feed, InputInfo};
-use apicov_core::routes::AnyMatcher;
+use apicov_core::routing::AnyMatcher;
 
 use super::spool::Spool;
 

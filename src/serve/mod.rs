@@ -218,11 +218,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         )?),
         None => None,
     };
-    let engine = Intake::new(
-        &Engine::new(router, catalogue.len(), options),
-        spool,
-        args.replay_window,
-    )?;
+    let engine = Intake::new(&Engine::new(router, options), spool, args.replay_window)?;
     let replayed = engine.tally().events();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

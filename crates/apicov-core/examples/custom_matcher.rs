@@ -7,8 +7,10 @@
 //! operation: everything else (chunking, extraction, counting, samples) is
 //! the built-in pipeline.
 //!
-//! Prints `operationId count` for every operation hit, by name, then checks
-//! the counts against the built-in segment trie:
+//! First [`check_matcher`] proves that `ByDepth` answers as the built-in
+//! segment trie on the catalogue's paths; then the example prints
+//! `operationId count` for every operation hit, by name, and checks the
+//! counts against the trie's:
 //!
 //! ```text
 //! cargo run -p apicov-core --example custom_matcher -- SWAGGER LOG...
@@ -20,8 +22,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use apicov_core::{
-    Catalogue, Engine, EngineOptions, InputName, Method, OpId, PathMatcher, Route, Router, Segment,
-    Tally, WatchCredit,
+    check_matcher, Catalogue, Engine, EngineOptions, InputName, Method, OpId, PathMatcher, Route,
+    Router, Segment, Tally, WatchCredit,
 };
 
 /// Templates by (method, depth), each bucket in precedence order.
@@ -84,8 +86,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = std::fs::read(&swagger)?;
     let catalogue = Catalogue::from_json(&bytes, &swagger.display().to_string())?;
     let inputs: Vec<InputName> = logs.into_iter().map(InputName::File).collect();
-    let custom = Router::with_matcher(ByDepth::new(&catalogue), WatchCredit::Deprecated);
-    let engine = Engine::new(custom, catalogue.len(), EngineOptions::default());
+    let by_depth = ByDepth::new(&catalogue);
+    check_matcher(&catalogue, &by_depth)?;
+    eprintln!("answers as the built-in segment trie on every probe");
+    let custom = Router::with_matcher(&catalogue, by_depth, WatchCredit::Deprecated);
+    let engine = Engine::new(custom, EngineOptions::default());
     let (tally, _) = engine.run(engine.open(&inputs)?)?;
     for id in catalogue.sorted_ids() {
         let hits = tally.ops[id.index()].total();
@@ -95,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let trie = Router::new(&catalogue, WatchCredit::Deprecated);
-    let engine = Engine::new(trie, catalogue.len(), EngineOptions::default());
+    let engine = Engine::new(trie, EngineOptions::default());
     let (built_in, _) = engine.run(engine.open(&inputs)?)?;
     let unmatched = |t: &Tally| {
         let mut groups: Vec<_> = t.unmatched().collect();

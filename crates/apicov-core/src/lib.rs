@@ -3,22 +3,23 @@
 //!
 //! The pipeline, one module a stage:
 //! [`spec`] (the operation catalogue of a swagger document) →
-//! [`routes`] (verb + request URI → operation; [`routes::PathMatcher`] is the
-//! extension point for other matching strategies; [`prefilter`] is an
-//! Aho-Corasick one the benchmarks compare);
+//! [`routing`] (verb + request URI → operation, one file a matching
+//! strategy; [`routing::PathMatcher`] is the extension point for other
+//! strategies and [`routing::check_matcher`] proves one answers as the
+//! built-in trie);
 //! [`input`] (files, streams, gzip/zstd) → newline-aligned pieces →
 //! [`event`] (field extraction) → [`attribution`] (which test or
 //! client sent a request) → [`aggregate`] (per-chunk tallies merged in input
 //! order) → [`coverage`] (each operation's verdict against the tracking
 //! [`lists`]). [`pipeline`] is the engine: [`Engine::run`] scans files and
 //! streams in parallel, [`Feed`] takes pieces one at a time; [`mapguard`]
-//! survives inputs truncated while mapped; [`gen`] writes synthetic logs
-//! with known counts. Rendering the results is `apicov-report`'s job.
+//! survives inputs truncated while mapped. Synthetic logs with known counts
+//! come from `apicov-gen`. Rendering the results is `apicov-report`'s job.
 //!
 //! What a program needs is re-exported here: the catalogue ([`Catalogue`]),
-//! the router and its extension point ([`Router`], [`PathMatcher`]), the
-//! engine ([`Engine`], [`EngineOptions`], [`Feed`]) and its result
-//! ([`Tally`], [`Coverage`]). The modules hold the rest.
+//! the router and its extension point ([`Router`], [`PathMatcher`],
+//! [`check_matcher`]), the engine ([`Engine`], [`EngineOptions`], [`Feed`])
+//! and its result ([`Tally`], [`Coverage`]). The modules hold the rest.
 //!
 //! # Example
 //!
@@ -36,7 +37,7 @@
 //!     "get": {"operationId": "listCoreV1NamespacedPod"}}}}"#;
 //! let catalogue = Catalogue::from_json(swagger, "swagger.json")?;
 //! let router = Router::new(&catalogue, WatchCredit::default());
-//! let engine = Engine::new(router, catalogue.len(), EngineOptions::default());
+//! let engine = Engine::new(router, EngineOptions::default());
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let log = dir.path().join("audit.log");
@@ -79,13 +80,11 @@ mod chunk;
 pub mod coverage;
 pub mod error;
 pub mod event;
-pub mod gen;
 pub mod input;
 pub mod lists;
 pub mod mapguard;
 pub mod pipeline;
-pub mod prefilter;
-pub mod routes;
+pub mod routing;
 pub mod spec;
 
 pub use aggregate::{Hits, Sample, SamplePrinting, Tally, UnmatchedKey, Window};
@@ -96,7 +95,12 @@ pub use event::Validation;
 pub use input::{Compression, InputName, ReadMode};
 pub use lists::EndpointList;
 pub use pipeline::{Engine, EngineOptions, Feed, InputInfo, Progress};
-pub use routes::{
-    AnyMatcher, PathMatcher, Route, Router, Segment, SegmentTrie, Strategy, WatchCredit,
+pub use routing::{
+    check_matcher, AnyMatcher, Disagreement, PathMatcher, Route, Router, Segment, SegmentTrie,
+    Strategy, WatchCredit,
 };
 pub use spec::{Catalogue, Method, OpId, Operation};
+
+/// [`routing`] under the name the engine's stages import it by.
+#[doc(hidden)]
+pub use routing as routes;

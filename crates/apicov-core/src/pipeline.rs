@@ -141,6 +141,7 @@ fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
 /// runs one engine over many runs, its spec and matcher built once.
 pub struct Engine<M: PathMatcher = SegmentTrie> {
     router: Arc<Router<M>>,
+    /// The router's operation count.
     n_ops: usize,
     options: EngineOptions,
     /// Started by the first run (a feed needs none).
@@ -159,16 +160,13 @@ impl<M: PathMatcher> Clone for Engine<M> {
 }
 
 impl<M: PathMatcher> Engine<M> {
-    /// An engine matching with `router` over a catalogue of `n_ops`
-    /// operations, reading as `options` say.
-    pub fn new(
-        router: impl Into<Arc<Router<M>>>,
-        n_ops: usize,
-        options: EngineOptions,
-    ) -> Engine<M> {
+    /// An engine matching with `router` over its catalogue, reading as
+    /// `options` say.
+    pub fn new(router: impl Into<Arc<Router<M>>>, options: EngineOptions) -> Engine<M> {
+        let router = router.into();
         Engine {
-            router: router.into(),
-            n_ops,
+            n_ops: router.operation_count(),
+            router,
             options,
             workers: Arc::default(),
         }

@@ -15,14 +15,15 @@
 //!
 //! ```
 //! use apicov_core::{Catalogue, Coverage, EndpointList, Engine, EngineOptions, Router, WatchCredit};
-//! use apicov_report::report::{endpoints, Caveats};
+//! use apicov_report::report::endpoints::{EndpointsText, SortOrder};
+//! use apicov_report::report::{Caveats, Run};
 //!
 //! let swagger = br#"{"info": {"version": "v1.36.0"}, "paths": {
 //!   "/api/v1/namespaces/{namespace}/pods": {
 //!     "get": {"operationId": "listCoreV1NamespacedPod"}}}}"#;
 //! let catalogue = Catalogue::from_json(swagger, "swagger.json")?;
 //! let router = Router::new(&catalogue, WatchCredit::default());
-//! let mut feed = Engine::new(router, catalogue.len(), EngineOptions::default()).feed();
+//! let mut feed = Engine::new(router, EngineOptions::default()).feed();
 //! feed.push(concat!(
 //!     r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods?limit=500","verb":"list","user":{"username":"admin"},"userAgent":"e2e.test/v1.36.0"}"#,
 //!     "\n"
@@ -31,24 +32,34 @@
 //!
 //! let none = EndpointList::default();
 //! let coverage = Coverage::new(&catalogue, &tally, &none, &none);
-//! let text = endpoints::render(
-//!     &catalogue,
-//!     &tally,
-//!     &coverage,
-//!     endpoints::SortOrder::Name,
-//!     endpoints::ListsPresent { ineligible: false, pending: false },
-//!     false,
-//!     Caveats::default(),
-//! );
+//! let run = Run {
+//!     catalogue: &catalogue,
+//!     spec_source: "swagger.json",
+//!     tally: &tally,
+//!     inputs: &[],
+//!     ineligible: &none,
+//!     pending: &none,
+//!     watch_credit: WatchCredit::default(),
+//!     by_test: false,
+//!     seeded_from: None,
+//!     chain_position: 0,
+//!     caveats: Caveats::default(),
+//! };
+//! // Every format renders from the run and its coverage (`report::Render`);
+//! // the endpoints text also gives its text for the console.
+//! let format = EndpointsText { sort: SortOrder::Name, not_found_lines: false };
+//! let text = format.text(&run, &coverage);
 //! assert!(text.ends_with("\n----------------------------------------------------------------------\nlistCoreV1NamespacedPod | 1"));
 //! # Ok::<(), apicov_core::Error>(())
 //! ```
 
 #![deny(missing_docs)]
 
+pub mod caveats;
 pub mod cleanup;
 #[cfg(feature = "parquet")]
 pub mod columnar;
+pub mod dates;
 pub mod diff;
 pub mod history;
 pub mod merge;

@@ -9,8 +9,9 @@
 //! - requests that a run with `--conformance-only` left out because they came
 //!   from other clients (the kubelet, controllers, kube-scheduler's
 //!   `pods/binding`);
-//! - unmatched request patterns that differ from the template in one segment
-//!   (a typo'd or renamed path).
+//! - unmatched request patterns of the same verb that differ from the
+//!   template in one segment (a typo'd or renamed path). A path of one
+//!   segment has none: `/healthz` is not a typo of `/version/`.
 //!
 //! Everything comes from what the scan already keeps (operation counts,
 //! unmatched patterns, requests left out by client), so the hot path pays
@@ -254,8 +255,9 @@ pub struct NearMissIndex<'a> {
     /// Hit operations by (method, template with its version as `*`), in
     /// catalogue order, with that version.
     by_versionless: HashMap<(Method, String), Vec<(OpId, String)>>,
-    /// Unmatched groups by their pattern's segment count, in `run` order.
-    unmatched_by_len: HashMap<usize, Vec<UnmatchedGroup<'a>>>,
+    /// Unmatched groups by their pattern's segment count and the HTTP method
+    /// their verb implies, in `run` order.
+    unmatched_by_shape: HashMap<(usize, Method), Vec<UnmatchedGroup<'a>>>,
     /// Candidates looked at so far (the work, for tests).
     examined: Cell<u64>,
 }
@@ -285,11 +287,14 @@ impl<'a> NearMissIndex<'a> {
                     .push((id, version));
             }
         }
-        let mut unmatched_by_len: HashMap<usize, Vec<UnmatchedGroup>> = HashMap::new();
+        let mut unmatched_by_shape: HashMap<(usize, Method), Vec<UnmatchedGroup>> = HashMap::new();
         for ((verb, pattern), n) in &run.unmatched {
+            let Some(info) = apicov_core::routing::verb_info(verb.as_bytes()) else {
+                continue;
+            };
             let segments: Vec<&str> = pattern.trim_matches('/').split('/').collect();
-            unmatched_by_len
-                .entry(segments.len())
+            unmatched_by_shape
+                .entry((segments.len(), info.method))
                 .or_default()
                 .push(UnmatchedGroup {
                     verb,
@@ -303,14 +308,14 @@ impl<'a> NearMissIndex<'a> {
             run,
             by_template,
             by_versionless,
-            unmatched_by_len,
+            unmatched_by_shape,
             examined: Cell::new(0),
         }
     }
 
     /// Candidates looked at by [`NearMissIndex::near_misses`] so far: hit
     /// operations sharing a template or a version-less template, unmatched
-    /// groups of the same length. Tests bound the work by it.
+    /// groups of the same length and method. Tests bound the work by it.
     pub fn examined(&self) -> u64 {
         self.examined.get()
     }
@@ -380,12 +385,16 @@ impl<'a> NearMissIndex<'a> {
             found.extend(by_client);
         }
         let mine = shape(&op.template);
-        let same_len = self
-            .unmatched_by_len
-            .get(&mine.len())
-            .map_or(&[][..], Vec::as_slice);
-        self.count(same_len.len());
-        let mut unmatched: Vec<NearMiss> = same_len
+        // One segment apart from a one-segment path is any other path.
+        let same_shape = if mine.len() < 2 {
+            &[][..]
+        } else {
+            self.unmatched_by_shape
+                .get(&(mine.len(), op.method))
+                .map_or(&[][..], Vec::as_slice)
+        };
+        self.count(same_shape.len());
+        let mut unmatched: Vec<NearMiss> = same_shape
             .iter()
             .filter(|group| {
                 mine.iter()
@@ -499,7 +508,7 @@ mod tests {
             }
             // Each v1 get and put: a v1beta1 get (other version or, for put,
             // none: other method); each v1beta1 put: its get (other verb);
-            // each v1 get/put one unmatched group for i < 10.
+            // each v1 get one unmatched group (of verb get) for i < 10.
             assert!(found >= paths, "{found} near misses for {paths} paths");
             // Per operation: its template's hit operations (up to two), its
             // resource's in other versions (up to two) and the unmatched
@@ -515,6 +524,66 @@ mod tests {
         }
         let (small, large) = (work[0].1, work[1].1);
         assert!(large <= small * 4, "10k paths: {small}, 30k paths: {large}");
+    }
+
+    /// Issue #31 (6): `/healthz`, `/livez` and `/metrics` were offered as
+    /// "one segment away" from `/version/` and `/api/`, and a `get` pattern
+    /// as a near miss of a PUT. One-segment paths get no unmatched near
+    /// misses, and the others only those of their own method.
+    #[test]
+    fn unmatched_near_misses_need_the_verb_and_two_segments() {
+        let spec = br#"{"paths":{
+            "/version/":{"get":{"operationId":"getCodeVersion"}},
+            "/api/":{"get":{"operationId":"getCoreAPIVersions"}},
+            "/api/v1/namespaces/{namespace}/configmaps/{name}":{
+                "get":{"operationId":"readConfigMap"},
+                "put":{"operationId":"replaceConfigMap"},
+                "delete":{"operationId":"deleteConfigMap"}}}}"#;
+        let catalogue = apicov_core::spec::Catalogue::from_json(spec, "mini").unwrap();
+        let mut run = super::RunView::default();
+        for (verb, pattern, n) in [
+            ("get", "/healthz", 5),
+            ("get", "/livez", 4),
+            ("get", "/metrics", 3),
+            ("get", "/api/v1/namespaces/{namespace}/configmap/{name}", 2),
+            (
+                "update",
+                "/api/v1/namespaces/{namespace}/configmap/{name}",
+                1,
+            ),
+            (
+                "frobnicate",
+                "/api/v1/namespaces/{namespace}/configmap/{name}",
+                7,
+            ),
+        ] {
+            run.unmatched.insert((verb.into(), pattern.into()), n);
+        }
+        let index = super::NearMissIndex::new(&catalogue, &run);
+        let found = |op: &str| index.near_misses(catalogue.lookup(op).unwrap());
+        let unmatched = |verb: &str, requests: u64| {
+            vec![super::NearMiss::Unmatched {
+                verb: verb.into(),
+                pattern: "/api/v1/namespaces/{namespace}/configmap/{name}".into(),
+                requests,
+            }]
+        };
+        assert_eq!(found("getCodeVersion"), []);
+        assert_eq!(found("getCoreAPIVersions"), []);
+        assert_eq!(found("readConfigMap"), unmatched("get", 2));
+        assert_eq!(found("replaceConfigMap"), unmatched("update", 1));
+        assert_eq!(found("deleteConfigMap"), []);
+        // One group of GET for the read, one of PUT for the replace: the
+        // one-segment paths and the DELETE look at none.
+        assert_eq!(index.examined(), 2);
+        for (id, op) in catalogue.operations() {
+            assert_eq!(
+                index.near_misses(id),
+                near_misses_by_scan(&catalogue, id, &run),
+                "{}",
+                op.id
+            );
+        }
     }
 
     /// What the index replaced: a pass over the whole catalogue per
@@ -574,9 +643,13 @@ mod tests {
         let mut unmatched: Vec<super::NearMiss> = run
             .unmatched
             .iter()
-            .filter(|((_, pattern), _)| {
+            .filter(|((verb, pattern), _)| {
                 let seen: Vec<&str> = pattern.trim_matches('/').split('/').collect();
-                seen.len() == mine.len()
+                let same_method = apicov_core::routing::verb_info(verb.as_bytes())
+                    .is_some_and(|info| info.method == op.method);
+                same_method
+                    && mine.len() >= 2
+                    && seen.len() == mine.len()
                     && mine
                         .iter()
                         .zip(&seen)

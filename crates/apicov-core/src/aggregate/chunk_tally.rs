@@ -116,8 +116,8 @@ impl ChunkTally {
 
     /// Counts a request no operation matched. The key is built in `scratch`
     /// and copied only the first time the chunk sees it: building it afresh
-    /// (two strings and the split path) was 12.5% of the instructions of a
-    /// parse where a third of the requests are to custom resources.
+    /// (two strings and the split path) was an eighth of the instructions
+    /// of a parse where a third of the requests are to custom resources.
     fn count_unmatched(
         &mut self,
         verb: &[u8],
@@ -154,9 +154,9 @@ impl ChunkTally {
 /// an operation's are all held keeps (and, in fast mode, checks whole) no
 /// candidates for it, and prints no more than are missing. Marked by the
 /// worker that absorbs chunks while later ones are scanned; a mark read late
-/// only costs work, so the result does not depend on timing. Checking
-/// sample candidates whole cost ~20% of a fast parse's CPU until the run's
-/// first chunks stopped it for most operations. With [`SamplePrinting`],
+/// only costs work, so the result does not depend on timing. Without it,
+/// checking candidates whole took a fifth of a fast parse's CPU. With
+/// [`SamplePrinting`],
 /// the workers also print their chunks' likely samples.
 #[derive(Debug, Default)]
 pub struct SampledOps {
@@ -363,12 +363,11 @@ pub fn scan_chunk<M: PathMatcher>(
 /// Prints, on the scanning worker, the first candidates of each operation
 /// whose samples a report shows, as many as the run misses of its samples
 /// (asked again now, after the scan), so that the serial absorb does not
-/// print them: printing on the absorbing side made it the slow one (bodies
-/// at 1x: scan 10.9 -> 18.2 ms). A candidate printed here and not kept (an
-/// earlier chunk, scanned at the same time, gave the operation its samples)
-/// is work lost: 4-29% of the prints at two threads, 6% at one, before the
-/// count of samples held replaced a flag. One kept and not printed here is
-/// printed when it is kept. Either way the samples are the same.
+/// print them: printing on the absorbing side made it the slow one. A
+/// candidate printed here and not kept (an earlier chunk, scanned at the
+/// same time, gave the operation its samples) is work lost; one kept and
+/// not printed here is printed when it is kept. Either way the samples are
+/// the same.
 fn print_candidates(
     tally: &mut ChunkTally,
     bytes: &[u8],
@@ -390,10 +389,8 @@ fn print_candidates(
 
 /// How far ahead of the scan a chunk's bytes are prefetched: a page. The
 /// hardware prefetchers stop at 4 KiB page boundaries, so the newline
-/// search took a cache miss at the start of every page. Prefetching a page
-/// ahead: 1x metadata at one thread 66.0 -> 61.7 ms CPU, two threads
-/// 68.1 -> 65.3, CRD-heavy 66.6 -> 64.2, bodies unchanged (2,048 and 4,096
-/// measured alike; 8,192 and 16,384 worse).
+/// search took a cache miss at the start of every page (a page ahead saved
+/// ~6% of a Metadata parse's CPU; 8 and 16 KiB did worse).
 const PREFETCH_DISTANCE: usize = 4096;
 
 /// Prefetches the cache lines of `bytes` from `done` (or `upto`, if later)

@@ -261,8 +261,7 @@ pub struct Sample {
 /// `out`; returns false, printing nothing, when it declines the line. A
 /// printer accepts only lines that pass [`event::check_whole`]: a tally
 /// given one keeps what it prints and skips that check for those lines, so
-/// each sample's bytes are walked once (the check and the printing were
-/// two walks of the same lines: 7.7% and 13.3% of a parse's instructions).
+/// each sample's bytes are walked once, not twice.
 pub type SamplePrinter = fn(&[u8], &mut Vec<u8>) -> bool;
 
 /// Samples printed as they are kept: the printer, and the operations whose
@@ -278,8 +277,7 @@ pub struct SamplePrinting {
     /// Whether a printed sample keeps its raw line too, for an output that
     /// holds raw lines (the report JSON, and so `merge` and
     /// `--continue-from`). Without it a printed sample's `line` is empty:
-    /// the copy and its fresh pages were 1.8 ms of a 1x Metadata parse's
-    /// 53.6 ms of CPU.
+    /// the copy and its fresh pages were ~3% of a Metadata parse's CPU.
     pub keep_lines: bool,
 }
 
@@ -296,8 +294,7 @@ impl SamplePrinting {
     /// exact size. A printed body can take 1.1-2.3x its compact line (the
     /// indentation of deep managedFields), so a buffer reserved up front
     /// either wastes memory or grows by doubling; with the heap in 4 KiB
-    /// pages each page touched is a fault: bodies 8,673 -> 7,908 faults,
-    /// CPU 55.5 -> 53.9 and 55.6 -> 53.9 ms (15 runs in turns, both orders).
+    /// pages each page touched is a fault (a tenth fewer with bodies).
     pub fn printed(&self, op: OpId, line: &[u8]) -> Option<Vec<u8>> {
         if !self.shows(op) {
             return None;
@@ -442,6 +439,7 @@ impl Tally {
         let window = chunk.window;
         self.window = window;
         let (ids, seen): (Vec<RequestId>, Vec<RequestSeen>) = chunk.requests.into_iter().unzip();
+        self.make_room(ids.len(), window);
         let mut in_window = vec![false; seen.len()];
         self.recent.settle_each(&ids, |i, known| {
             let seen = &seen[i];
@@ -525,6 +523,19 @@ impl Tally {
                 merge_hits(self.unmatched.entry(key).or_default(), &hits);
             }
         }
+    }
+
+    /// Makes room in the table of recent requests for `more` requests: when
+    /// they would overfill it, the requests out of the window are dropped
+    /// first, and the table grows only if that leaves it over half full (so
+    /// that drops stay amortised O(1) per request).
+    fn make_room(&mut self, more: usize, window: Window) {
+        if self.recent.fits(more) {
+            return;
+        }
+        let now = self.events_numbered;
+        self.recent.retain(|r| window.holds(now - r.last()));
+        self.recent.reserve_half(more);
     }
 
     /// Drops the requests whose last event is out of the window, once the
@@ -620,7 +631,7 @@ impl Tally {
     /// copied through each doubling: the copies are fresh pages of memory,
     /// and page faults are much of what remembering requests costs.
     pub(crate) fn expect_input(&mut self, bytes: u64, window: Window) {
-        let requests = (bytes / 2600).min(window.0.saturating_mul(2));
+        let requests = (bytes / 2600).min(window.0);
         let room = usize::try_from(requests).unwrap_or(usize::MAX);
         self.recent.reserve(room.saturating_sub(self.recent.len()));
     }

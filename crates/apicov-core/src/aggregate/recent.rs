@@ -37,6 +37,34 @@ fn key(slot: &Slot) -> [u64; 2] {
     [slot[0], slot[1]]
 }
 
+/// Maps the table's pages in, written, with one call: a table's lookups
+/// land on random pages, and each first touch of one took a page fault
+/// (two where a sweep read it before it was written). Linux only; where
+/// the kernel lacks it (before 5.14), the pages fault in as they are used.
+fn populate(slots: &mut [Slot]) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = slots.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(slots);
+        let (from, to) = (start.next_multiple_of(PAGE), end / PAGE * PAGE);
+        if to > from {
+            // SAFETY: [from, to) lies inside `slots`, which this function
+            // borrows mutably; populating writes no byte (the pages are
+            // mapped as they are, zero where not yet touched).
+            unsafe {
+                libc::madvise(
+                    from as *mut libc::c_void,
+                    to - from,
+                    libc::MADV_POPULATE_WRITE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = slots;
+}
+
 /// Slots looked up ahead of the one being settled.
 const PREFETCH_AHEAD: usize = 8;
 
@@ -62,9 +90,24 @@ impl RecentRequests {
         (spread >> (64 - self.slots.len().trailing_zeros())) as usize
     }
 
+    /// Whether `more` requests fit beside those held within the table's
+    /// load limit (three-quarters full).
+    pub(super) fn fits(&self, more: usize) -> bool {
+        (self.len + more).saturating_mul(4) < self.slots.len().saturating_mul(3)
+    }
+
     /// Makes room for `more` requests beyond those held.
     pub(super) fn reserve(&mut self, more: usize) {
-        let want = (self.len + more).saturating_mul(4) / 3 + 1;
+        if !self.fits(more) {
+            let want = (self.len + more).saturating_mul(4) / 3 + 1;
+            self.rebuild(want.next_power_of_two().max(16), |_| true);
+        }
+    }
+
+    /// Grows the table, if need be, until `more` requests beside those held
+    /// fill at most half of it.
+    pub(super) fn reserve_half(&mut self, more: usize) {
+        let want = (self.len + more).saturating_mul(2);
         if want > self.slots.len() {
             self.rebuild(want.next_power_of_two().max(16), |_| true);
         }
@@ -74,6 +117,7 @@ impl RecentRequests {
     /// slots.
     fn rebuild(&mut self, capacity: usize, mut keep: impl FnMut(Recent) -> bool) {
         let old = std::mem::replace(&mut self.slots, vec![[0u64; 3]; capacity]);
+        populate(&mut self.slots);
         self.len = 0;
         for slot in old {
             if slot[2] != 0 && keep(Recent(slot[2] - 1)) {
@@ -148,19 +192,50 @@ impl RecentRequests {
         self.slots[at] = [id.0[0], id.0[1], recent.0 + 1];
     }
 
-    /// Keeps the requests `keep` keeps, in a table sized for them.
+    /// Keeps the requests `keep` keeps, in place: the table's memory is
+    /// reused, not allocated afresh (fresh pages fault in one by one, and
+    /// were most of what remembering requests cost).
     pub(super) fn retain(&mut self, mut keep: impl FnMut(Recent) -> bool) {
-        let kept = self.iter().filter(|&(_, r)| keep(r)).count();
-        if kept == self.len {
+        let mut dropped = 0;
+        for slot in &mut self.slots {
+            if slot[2] != 0 && !keep(Recent(slot[2] - 1)) {
+                *slot = [0; 3];
+                dropped += 1;
+            }
+        }
+        if dropped == 0 {
             return;
         }
-        let capacity = self.slots.len().max(16);
-        self.rebuild(capacity, keep);
+        self.len -= dropped;
+        self.close_gaps();
         // Shrunk when the kept fit a quarter of the table, so a burst does
         // not hold its memory for ever.
         if self.len * 4 < self.slots.len() / 4 && self.slots.len() > 16 {
             let fit = (self.len * 4 / 3 + 1).next_power_of_two().max(16);
             self.rebuild(fit, |_| true);
+        }
+    }
+
+    /// Moves each request back to the first free slot from its home, after
+    /// requests were dropped, so that no probe stops at a gap before the
+    /// request it looks for. The walk starts past a free slot, so that it
+    /// meets each run of occupied slots from its start: a request's slots
+    /// from home up to its own were all occupied when it was placed, so
+    /// they hold requests placed before it in the walk.
+    fn close_gaps(&mut self) {
+        let Some(free) = self.slots.iter().position(|s| s[2] == 0) else {
+            return;
+        };
+        let mask = self.slots.len() - 1;
+        for step in 1..=self.slots.len() {
+            let at = (free + step) & mask;
+            let slot = self.slots[at];
+            if slot[2] == 0 {
+                continue;
+            }
+            self.slots[at] = [0; 3];
+            let to = self.probe(RequestId(key(&slot)));
+            self.slots[to] = slot;
         }
     }
 
@@ -213,5 +288,36 @@ mod tests {
             want.sort_by_key(|(k, _)| *k);
             assert_eq!(held, want);
         }
+    }
+
+    /// Dropping requests from a run of slots that wraps past the table's
+    /// end leaves every other request findable, and in its first free slot
+    /// from home.
+    #[test]
+    fn drops_close_gaps_across_the_end() {
+        let mut table = RecentRequests::default();
+        table.reserve(1);
+        let last = table.slots.len() - 1;
+        // Five requests at home in the last slot: they take it and wrap
+        // to the first four.
+        let ids: Vec<RequestId> = (0u64..)
+            .map(|n| RequestId([n, 1]))
+            .filter(|&id| table.home(id) == last)
+            .take(5)
+            .collect();
+        for (n, &id) in ids.iter().enumerate() {
+            table.insert(id, Recent::new(n as u64, false));
+        }
+        assert_eq!(table.probe(ids[4]), 3);
+        table.retain(|r| r.last() % 2 == 1);
+        assert_eq!(table.len(), 2);
+        // The two kept fill the run's first two slots, from its home.
+        let mut at = [table.probe(ids[1]), table.probe(ids[3])];
+        at.sort_unstable();
+        assert_eq!(at, [0, last]);
+        assert_eq!(table.probe(ids[0]), 1);
+        let mut held: Vec<u64> = table.iter().map(|(_, r)| r.last()).collect();
+        held.sort_unstable();
+        assert_eq!(held, [1, 3]);
     }
 }

@@ -4,19 +4,17 @@
 //! comparisons before the general loop takes over. Both paths give the same
 //! fields on every line (tested).
 
+use super::issue::LineIssue;
+use super::json_str::JsonStr;
 use super::scanner::Scanner;
-use super::{Fields, JsonStr, LineIssue};
+use super::Fields;
 
 /// The first of the words (most common first) that stands at the scanner's
 /// opening quote, or else the string there, walked as any other; the words
-/// are compared as words of the line: the level and the stage
-/// skip two of the five string walks of a canonical head (500.7M -> 491.4M
-/// instructions for 199 MB, CPU 55.6 -> 54.1 ms at two threads and 53.4 ->
-/// 52.2 ms at one), the verb a third (48.2 -> 47.4 ms and 49.4 -> 48.4 ms).
-/// One [`Scanner::word`] call a word, each compared inline as
-/// [`Scanner::member`] compares keys (a loop over an array of words called
-/// `memcmp` for each): 452.8M -> 449.0M instructions for 199 MB, CPU 44.8
-/// -> 44.0 and 44.2 -> 43.4 ms (Metadata, one thread, both orders).
+/// are compared as words of the line: the level, the stage and the verb
+/// then skip three of the five string walks of a canonical head (~3% of a
+/// parse's CPU). One [`Scanner::word`] call a word, each compared inline as
+/// [`Scanner::member`] compares keys, rather than a loop calling `memcmp`.
 macro_rules! known {
     ($scanner:expr, $($word:literal),+ $(,)?) => {{
         let scanner: &mut Scanner = $scanner;
@@ -88,10 +86,8 @@ impl<'a> Scanner<'a> {
     /// When `key` (a literal up to the colon) and a string's opening quote
     /// follow, steps over the key and returns true. Each key is its own
     /// call with its own length, so the compiler compares it inline in a
-    /// few wide loads; a loop over the keys called `memcmp` for each:
-    /// 477.9M -> 452.8M instructions for 199 MB (CRD-heavy, one thread),
-    /// CPU 46.2 -> 45.1 and 47.1 -> 45.7 ms (Metadata, one thread, both
-    /// orders).
+    /// few wide loads; a loop over the keys calling `memcmp` for each took
+    /// 5% more instructions.
     #[inline(always)]
     fn member<const N: usize>(&mut self, key: &[u8; N]) -> bool {
         let found = self

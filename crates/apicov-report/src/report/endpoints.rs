@@ -13,9 +13,43 @@
 
 use std::fmt::Write as _;
 
+use super::{Body, Caveats, Render, Run};
 use apicov_core::aggregate::Tally;
 use apicov_core::coverage::Coverage;
 use apicov_core::spec::{Catalogue, OpId};
+
+/// The endpoints text, with its options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EndpointsText {
+    /// Order of the `op | count` lines.
+    pub sort: SortOrder,
+    /// The not-found operations are listed too (`--not-found-in-output`).
+    pub not_found_lines: bool,
+}
+
+impl EndpointsText {
+    /// The text itself (the console prints it when no file takes it).
+    pub fn text(&self, run: &Run, coverage: &Coverage) -> String {
+        render(
+            run.catalogue,
+            run.tally,
+            coverage,
+            self.sort,
+            ListsPresent {
+                ineligible: !run.ineligible.is_empty(),
+                pending: !run.pending.is_empty(),
+            },
+            self.not_found_lines,
+            run.caveats,
+        )
+    }
+}
+
+impl Render for EndpointsText {
+    fn render<'a>(&'a self, run: &Run<'a>, coverage: &'a Coverage) -> Body<'a> {
+        self.text(run, coverage).into_bytes().into()
+    }
+}
 
 /// Order of the `op | count` lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,22 +64,22 @@ pub enum SortOrder {
 
 /// What the header's filter lines depend on.
 #[derive(Debug, Clone, Copy)]
-pub struct ListsPresent {
+struct ListsPresent {
     /// An ineligible list was given (not empty).
-    pub ineligible: bool,
+    ineligible: bool,
     /// A pending-eligible list was given (not empty).
-    pub pending: bool,
+    pending: bool,
 }
 
 /// audit-endpoints.txt: the header, then one `operationId | count` line per kept operation.
-pub fn render(
+fn render(
     catalogue: &Catalogue,
     tally: &Tally,
     coverage: &Coverage,
     sort: SortOrder,
     lists: ListsPresent,
     not_found_lines: bool,
-    caveats: super::Caveats,
+    caveats: Caveats,
 ) -> String {
     let rule = "=".repeat(70);
     let dash = "-".repeat(70);

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::escape_markup as esc;
-use super::Run;
+use super::{Body, Render, Run};
 use apicov_core::aggregate::Tally;
 use apicov_core::attribution::Actor;
 use apicov_core::coverage::{filter_of, Coverage, Filtered};
 use apicov_core::lists::EndpointList;
 use apicov_core::pipeline::InputInfo;
-use apicov_core::routes::WatchCredit;
+use apicov_core::routing::WatchCredit;
 use apicov_core::spec::{Catalogue, OpId};
 
 /// An operation's standing, as the page shows it.
@@ -49,8 +49,16 @@ impl Status {
             Status::Ineligible => "ineligible",
             Status::Pending => "pending",
             Status::Deprecated => "deprecated",
-            Status::Unobservable => "unobservable",
+            Status::Unobservable => "stable, unobservable",
             Status::Other => "not stable",
+        }
+    }
+
+    /// The row's `data-status` and the filter option's value.
+    fn key(self) -> &'static str {
+        match self {
+            Status::Unobservable => "unobservable",
+            _ => self.label(),
         }
     }
 
@@ -82,6 +90,19 @@ struct Page<'a> {
     generated: &'a str,
 }
 
+/// The HTML page (`--html`), stamped with its generation time.
+#[derive(Debug, Clone, Default)]
+pub struct Html {
+    /// The time the page says it was made ([`generation_time`]).
+    pub generated: String,
+}
+
+impl Render for Html {
+    fn render<'a>(&'a self, run: &Run<'a>, coverage: &'a Coverage) -> Body<'a> {
+        render(run, coverage, &self.generated).into_bytes().into()
+    }
+}
+
 /// The time to print as the page's generation time: `SOURCE_DATE_EPOCH` when
 /// set (reproducible builds), else now.
 pub fn generation_time() -> String {
@@ -93,7 +114,7 @@ pub fn generation_time() -> String {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64)
         });
-    crate::history::utc(secs).1
+    crate::dates::utc(secs).1
 }
 
 fn status_of(ctx: &Page, op: OpId) -> Status {
@@ -222,7 +243,7 @@ pub fn render(run: &Run, coverage: &Coverage, generated: &str) -> String {
             rows,
             "<tr data-status=\"{}\"><td class=op>{}</td><td>{}</td><td>{}</td><td class=path>{}</td>\
              <td><span class=badge style=\"background:{}\">{}</span></td><td class=num>{count}</td><td>{tests_cell}</td></tr>",
-            status.label(),
+            status.key(),
             esc(&o.id),
             esc(&group_version(ctx, op)),
             o.method.as_str(),
@@ -316,7 +337,7 @@ pub fn render(run: &Run, coverage: &Coverage, generated: &str) -> String {
         Status::Other,
     ]
     .iter()
-    .map(|s| format!("<option value=\"{0}\">{0}</option>", s.label()))
+    .map(|s| format!("<option value=\"{}\">{}</option>", s.key(), s.label()))
     .collect();
     let banner = if ctx.conformance_only {
         "<p class=banner id=mode>Conformance only: counting only requests made by [Conformance] specs (--conformance-only).</p>\n"
@@ -405,20 +426,80 @@ ul{{margin:4px 0;padding-left:18px}} .n{{color:#888}} summary{{cursor:pointer}}
     )
 }
 
+/// The last Kubernetes release a spec's path or URL names, as `v1.N` or
+/// `v1.N.P`: `swagger-v1.36.json`, `…/v1.36.0/api/openapi-spec/swagger.json`,
+/// `release-1.36`, reference-docs' `v1_36/swagger.json`. The prefix starts a
+/// word, so an API version (`/apis/apps/v1/…`) is never one.
+fn release_in_name(source: &str) -> Option<String> {
+    let bytes = source.as_bytes();
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mut found = None;
+    for start in 0..bytes.len() {
+        if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let rest = &source[start..];
+        let Some(after) = ["v1.", "v1_", "release-1."]
+            .iter()
+            .find_map(|prefix| rest.strip_prefix(prefix))
+        else {
+            continue;
+        };
+        let minor_at = bytes.len() - after.len();
+        let minor = digits(minor_at);
+        if !(1..=2).contains(&minor) {
+            continue;
+        }
+        let end = minor_at + minor;
+        if bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let mut release = format!("v1.{}", &source[minor_at..end]);
+        let patch = if bytes.get(end) == Some(&b'.') {
+            digits(end + 1)
+        } else {
+            0
+        };
+        if patch > 0
+            && !bytes
+                .get(end + 1 + patch)
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+        {
+            release.push_str(&source[end..end + 1 + patch]);
+        }
+        found = Some(release);
+    }
+    found
+}
+
 /// What the page shows: spec, inputs, lists, watch rule, mode, time.
 fn run_rows(ctx: &Page) -> String {
-    // Specs built from master say `"version": "unversioned"`: no release to name.
+    // Specs built from a branch (the published ones too) say `"version":
+    // "unversioned"`: then the release is the one the spec's name gives.
     let spec = match ctx.catalogue.version() {
         Some(v) if v != "unversioned" => format!(
             "{} (version {v}, {} operations)",
             ctx.spec_source,
             ctx.catalogue.len()
         ),
-        _ => format!(
-            "{} ({} operations; the spec names no release version)",
-            ctx.spec_source,
-            ctx.catalogue.len()
-        ),
+        _ => match release_in_name(ctx.spec_source) {
+            Some(release) => format!(
+                "{} (version {release} by its name, {} operations; the spec itself names no \
+                 release)",
+                ctx.spec_source,
+                ctx.catalogue.len()
+            ),
+            None => format!(
+                "{} ({} operations; the spec names no release version)",
+                ctx.spec_source,
+                ctx.catalogue.len()
+            ),
+        },
     };
     let inputs: Vec<String> = ctx
         .inputs
@@ -607,83 +688,29 @@ fn chart(per_gv: &BTreeMap<String, [u64; 5]>) -> String {
     svg.push_str("</svg>");
     svg
 }
-
-/// The history page: coverage of eligible stable operations over the runs
-/// (an inline SVG line chart) and the per-run table.
-pub fn render_history(all: &[crate::history::RunRecord], title: &str) -> String {
-    let (w, h, pad) = (900.0, 260.0, 40.0);
-    // Skipped runs have a row in the table but no point on the plot.
-    let records: Vec<&crate::history::RunRecord> = all.iter().filter(|r| r.is_ok()).collect();
-    let n = records.len().max(1) as f64;
-    let x = |i: usize| pad + (w - 2.0 * pad) * if n > 1.0 { i as f64 / (n - 1.0) } else { 0.5 };
-    let y = |pct: f64| h - pad - (h - 2.0 * pad) * pct / 100.0;
-    let points: Vec<String> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| format!("{:.1},{:.1}", x(i), y(r.coverage_percent())))
-        .collect();
-    let mut svg = format!(
-        "<svg id=trend xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\">\n"
-    );
-    for pct in [0.0, 25.0, 50.0, 75.0, 100.0] {
-        let (x2, gy, lx, ly) = (w - pad, y(pct), pad - 4.0, y(pct) + 4.0);
-        let _ = writeln!(
-            svg,
-            "<line x1=\"{pad}\" x2=\"{x2}\" y1=\"{gy:.1}\" y2=\"{gy:.1}\" stroke=\"#eee\"/>\
-             <text x=\"{lx}\" y=\"{ly:.1}\" font-size=\"11\" text-anchor=\"end\">{pct}%</text>"
-        );
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_release_is_read_from_the_spec_name_only_where_it_starts_a_word() {
+        for (name, release) in [
+            ("../shared/k8s/swagger-v1.36.json", Some("v1.36")),
+            (
+                "https://raw.githubusercontent.com/kubernetes/kubernetes/v1.36.0/api/openapi-spec/swagger.json",
+                Some("v1.36.0"),
+            ),
+            (
+                "https://raw.githubusercontent.com/kubernetes/kubernetes/release-1.35/api/openapi-spec/swagger.json",
+                Some("v1.35"),
+            ),
+            ("gen-apidocs/config/v1_34/swagger.json", Some("v1.34")),
+            ("specs/v1.33/swagger-v1.36.json", Some("v1.36")),
+            ("testdata/swagger-mini.json", None),
+            ("/apis/apps/v1/swagger.json", None),
+            ("kv1.36.json", None),
+            ("swagger-v1.360.json", None),
+            ("swagger-v1.36a.json", None),
+        ] {
+            assert_eq!(super::release_in_name(name).as_deref(), release, "{name}");
+        }
     }
-    let _ = writeln!(
-        svg,
-        "<polyline fill=\"none\" stroke=\"#2e7d32\" stroke-width=\"2\" points=\"{}\"/>",
-        points.join(" ")
-    );
-    for (i, r) in records.iter().enumerate() {
-        let _ = writeln!(
-            svg,
-            "<circle class=\"run\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#2e7d32\"><title>{}: {:.1}% ({} of {})</title></circle>",
-            x(i),
-            y(r.coverage_percent()),
-            esc(&r.id),
-            r.coverage_percent(),
-            r.eligible_hit,
-            r.eligible
-        );
-    }
-    svg.push_str("</svg>");
-    let rows: String = all
-        .iter()
-        .map(|r| {
-            format!(
-                "<tr><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}/{} ({:.1}%)</td><td class=num>{}</td><td class=num>{}</td></tr>\n",
-                esc(&r.id),
-                esc(r.problem.as_deref().unwrap_or("")),
-                r.status.as_str(),
-                r.started_text(),
-                r.requests,
-                r.operations_hit,
-                r.eligible_hit,
-                r.eligible,
-                r.coverage_percent(),
-                r.stable_not_found,
-                r.pending_exercised
-            )
-        })
-        .collect();
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font:14px/1.4 system-ui,sans-serif;margin:24px}} table{{border-collapse:collapse}}
-th,td{{border-bottom:1px solid #eee;padding:4px 8px;text-align:left}} td.num{{text-align:right}} th{{background:#f5f5f5}}</style>
-</head><body>
-<h1>{title}</h1>
-<h2>Eligible stable operations hit, per run</h2>
-{svg}
-<h2>Runs</h2>
-<table id=runs><thead><tr><th>Run</th><th>Status</th><th>Started</th><th>Requests</th><th>Operations hit</th><th>Stable hit</th><th>Not found</th><th>Pending exercised</th></tr></thead><tbody>
-{rows}</tbody></table>
-</body></html>
-"#,
-        title = esc(title)
-    )
 }

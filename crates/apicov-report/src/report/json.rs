@@ -9,7 +9,17 @@ use apicov_core::coverage::{filter_of, Coverage};
 use apicov_core::event::Stage;
 use apicov_core::spec::Catalogue;
 
-use super::Run;
+use super::{Body, Render, Run};
+
+/// The report JSON (`--report-json`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportJson;
+
+impl Render for ReportJson {
+    fn render<'a>(&'a self, run: &Run<'a>, coverage: &'a Coverage) -> Body<'a> {
+        render(run, coverage).into()
+    }
+}
 
 /// Format version of the report JSON; bumped on incompatible changes.
 pub const FORMAT_VERSION: u64 = 1;

@@ -5,18 +5,37 @@
 
 use std::fmt::Write as _;
 
+use super::{Body, Caveats, Render, Run};
 use apicov_core::aggregate::Tally;
-use apicov_core::coverage::{filter_of, Filtered};
+use apicov_core::coverage::{filter_of, Coverage, Filtered};
 use apicov_core::lists::EndpointList;
 use apicov_core::spec::Catalogue;
 
+/// The JUnit XML (`--junit`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Junit;
+
+impl Render for Junit {
+    fn render<'a>(&'a self, run: &Run<'a>, _: &'a Coverage) -> Body<'a> {
+        render(
+            run.catalogue,
+            run.tally,
+            run.ineligible,
+            run.pending,
+            run.caveats,
+        )
+        .into_bytes()
+        .into()
+    }
+}
+
 /// The JUnit XML: one testcase per stable observable operation, failed when untested or pending yet exercised.
-pub fn render(
+fn render(
     catalogue: &Catalogue,
     tally: &Tally,
     ineligible: &EndpointList,
     pending: &EndpointList,
-    caveats: super::Caveats,
+    caveats: Caveats,
 ) -> String {
     let suite = format!(
         "Kubernetes API coverage: stable operations{}",

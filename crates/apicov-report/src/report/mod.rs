@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 
+use apicov_core::coverage::Coverage;
 use apicov_core::error::{Error, Result};
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and
@@ -271,9 +272,19 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
+/// One output format of a run, as hyperfine's `Exporter`: a format's
+/// options are the fields of its value ([`endpoints::EndpointsText`],
+/// [`operations::OperationsJson`], [`json::ReportJson`], [`junit::Junit`],
+/// [`html::Html`]), and every format renders from the same two inputs into
+/// a [`Body`] that [`stage`] writes.
+pub trait Render: Sync {
+    /// The output for `run`, whose verdicts `coverage` holds.
+    fn render<'a>(&'a self, run: &Run<'a>, coverage: &'a Coverage) -> Body<'a>;
+}
+
 /// One run's result, as every report renders it: `parse`, `merge`, each run
 /// of `history` and `serve`'s live pages build this and pass it, with the
-/// run's [`Coverage`](apicov_core::coverage::Coverage), to the renderers.
+/// run's [`Coverage`], to the renderers.
 #[derive(Debug, Clone, Copy)]
 pub struct Run<'a> {
     /// The spec's operations.
@@ -289,7 +300,7 @@ pub struct Run<'a> {
     /// The pending-eligible-endpoints list.
     pub pending: &'a apicov_core::lists::EndpointList,
     /// Which operation a watch credited.
-    pub watch_credit: apicov_core::routes::WatchCredit,
+    pub watch_credit: apicov_core::routing::WatchCredit,
     /// Include the per-test / per-client attribution.
     pub by_test: bool,
     /// Digest of the open requests the run was seeded with (`--continue-from`).
@@ -301,56 +312,14 @@ pub struct Run<'a> {
     pub caveats: Caveats,
 }
 
-/// What a reader of any output must know about how its counts were made;
-/// every format says so (endpoints header, report JSON, JUnit suite name,
-/// console summary, HTML title).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Caveats {
-    /// Only requests from conformance tests were counted (`--conformance-only`).
-    pub conformance_only: bool,
-    /// Results parsed against different specs were combined (`--allow-spec-mix`).
-    pub spec_mix: bool,
-}
-
-impl Caveats {
-    /// One sentence per caveat, for text outputs.
-    pub fn lines(&self) -> Vec<&'static str> {
-        let mut lines = Vec::new();
-        if self.conformance_only {
-            lines.push(
-                "Conformance tests only (--conformance-only): requests of other clients and tests are not counted",
-            );
-        }
-        if self.spec_mix {
-            lines.push(
-                "Results parsed against different specs were combined (--allow-spec-mix): operations renamed or removed between them do not compare",
-            );
-        }
-        lines
-    }
-
-    /// A short suffix for titles and suite names.
-    pub fn title_suffix(&self) -> String {
-        let mut parts = Vec::new();
-        if self.conformance_only {
-            parts.push("conformance tests only");
-        }
-        if self.spec_mix {
-            parts.push("mixed specs");
-        }
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", parts.join(", "))
-        }
-    }
-}
+pub use crate::caveats::Caveats;
 
 pub mod endpoints;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod operations;
+pub mod python_json;
 pub mod summary;
 
 /// Writes several files so that either all of them are replaced or none is:

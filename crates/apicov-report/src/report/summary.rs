@@ -9,7 +9,7 @@ use apicov_core::coverage::Coverage;
 use apicov_core::event::Stage;
 use apicov_core::lists::EndpointList;
 use apicov_core::pipeline::InputInfo;
-use apicov_core::spec::Catalogue;
+use apicov_core::spec::{Catalogue, OpId};
 
 /// Unmatched groups shown on the console (all are in the report JSON).
 const UNMATCHED_SHOWN: usize = 10;
@@ -175,49 +175,62 @@ impl Summary<'_> {
     }
 
     /// The gate messages, worded as the conformance docs word them; empty
-    /// when every gate passes. `stable_shown`: how many "Stable endpoint …
-    /// not found" lines to print (`None`: all, as the reference does); the
-    /// rest are counted in one line that says where the full list is (532
-    /// lines against the 1.36 spec otherwise flood the console).
+    /// when every gate passes. `shown`: how many lines of each gate (stable
+    /// endpoints not found, pending endpoints exercised) to print (`None`:
+    /// all, as the reference does); the rest of a gate are counted in one
+    /// line that says where its full list is (532 lines against the 1.36
+    /// spec otherwise flood the console).
     pub fn gates(
         &self,
         _ineligible: &EndpointList,
         pending: &EndpointList,
-        stable_shown: Option<usize>,
+        shown: Option<usize>,
     ) -> String {
         let mut out = String::new();
         if self.tally.matched_requests() == 0 {
             let _ = writeln!(out, "apicov: no API operation found in the audit logs");
         }
-        let missing = &self.coverage.stable_not_found;
-        let shown = stable_shown.unwrap_or(missing.len()).min(missing.len());
-        for op in &missing[..shown] {
-            let _ = writeln!(
-                out,
-                "Stable endpoint {} not found in pending_eligible_endpoints.yaml",
-                self.catalogue.get(*op).id
-            );
-        }
-        if shown < missing.len() {
-            let _ = writeln!(
-                out,
-                "… and {} more stable endpoints not found ({} in all: --gate-lines all prints \
-                 each; the report JSON lists them under \"stable_not_found\")",
-                missing.len() - shown,
-                missing.len()
-            );
-        }
-        for op in &self.coverage.pending_exercised {
-            let _ = writeln!(
-                out,
-                "{}",
-                pending_exercised_gate(
-                    &self.catalogue.get(*op).id,
-                    self.tally.ops[op.index()].total(),
-                    &pending.source
+        let lines = |out: &mut String,
+                     ops: &[OpId],
+                     line: &dyn Fn(OpId) -> String,
+                     (rest, key): (&str, &str)| {
+            let shown = shown.unwrap_or(ops.len()).min(ops.len());
+            for op in &ops[..shown] {
+                let _ = writeln!(out, "{}", line(*op));
+            }
+            if shown < ops.len() {
+                let _ = writeln!(
+                    out,
+                    "… and {} more {rest} ({} in all: --gate-lines all prints each; the report \
+                     JSON lists them under \"{key}\")",
+                    ops.len() - shown,
+                    ops.len()
+                );
+            }
+        };
+        lines(
+            &mut out,
+            &self.coverage.stable_not_found,
+            &|op| {
+                format!(
+                    "Stable endpoint {} not found in pending_eligible_endpoints.yaml",
+                    self.catalogue.get(op).id
                 )
-            );
-        }
+            },
+            ("stable endpoints not found", "stable_not_found"),
+        );
+        lines(
+            &mut out,
+            &self.coverage.pending_exercised,
+            &|op| {
+                pending_exercised_gate(
+                    &self.catalogue.get(op).id,
+                    self.tally.ops[op.index()].total(),
+                    &pending.source,
+                )
+            },
+            ("pending endpoints exercised", "pending_exercised"),
+        );
         out
     }
 }

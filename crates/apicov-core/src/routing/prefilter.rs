@@ -3,7 +3,7 @@
 //! at exactly those positions (globset's shape: cheap literal search before
 //! the exact check). A benchmark strategy beside the segment trie
 //! (`benches/routes.rs`, `--matcher prefilter`); same answers as
-//! [`LinearScan`](crate::routes::LinearScan) on every input (tested).
+//! [`LinearScan`](super::LinearScan) on every input (tested).
 //!
 //! How a lookup goes:
 //! 1. One overlapping Aho-Corasick search over `path + "/"` for every
@@ -25,7 +25,8 @@ use aho_corasick::{AhoCorasick, MatchKind};
 /// The Aho-Corasick implementations [`LiteralPrefilter::with_kind`] takes.
 pub use aho_corasick::AhoCorasickKind;
 
-use crate::routes::{PathMatcher, Route, Segment};
+use super::matcher::PathMatcher;
+use super::template::{Route, Segment};
 use crate::spec::{Method, OpId};
 
 /// Templates longer than this many segments cannot be masked in a `u64`.

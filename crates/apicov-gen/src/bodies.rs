@@ -11,11 +11,12 @@
 
 use std::fmt::Write as _;
 
-use super::{Level, Planned, Rng};
+use crate::options::Level;
+use crate::rng::Rng;
 
 /// The bodies of one request, written verbatim after `"requestObject":` and
 /// `"responseObject":`.
-pub(super) struct Bodies {
+pub(crate) struct Bodies {
     pub request: Option<String>,
     pub response: Option<String>,
 }
@@ -24,16 +25,23 @@ pub(super) struct Bodies {
 /// lists at `?limit=500`; lines of a few MB exist but are rare).
 const LIST_MAX: usize = 46 << 10;
 
-/// What the apiserver logs for `p` at `level`: the request body of writes
-/// (create, update, patch, delete options) in every stage, and at
+/// What the apiserver logs for a request (`verb` on `uri`, of `resource`:
+/// group, version, resource, namespace) at `level`: the request body of
+/// writes (create, update, patch, delete options) in every stage, and at
 /// RequestResponse the response of everything but watches. Non-resource
 /// requests have no bodies.
-pub(super) fn bodies(p: &Planned, level: Level, rng: &mut Rng) -> Bodies {
+pub(crate) fn bodies(
+    verb: &str,
+    uri: &str,
+    resource: Option<&(String, String, String, String)>,
+    level: Level,
+    rng: &mut Rng,
+) -> Bodies {
     let none = Bodies {
         request: None,
         response: None,
     };
-    let Some((group, version, resource, namespace)) = &p.resource else {
+    let Some((group, version, resource, namespace)) = resource else {
         return none;
     };
     if level == Level::Metadata {
@@ -44,7 +52,7 @@ pub(super) fn bodies(p: &Planned, level: Level, rng: &mut Rng) -> Bodies {
     } else {
         format!("{group}/{version}")
     };
-    let name = name_of(&p.uri, &p.verb, rng);
+    let name = name_of(uri, verb, rng);
     let obj = Obj {
         kind: kind_of(resource),
         api_version: &api_version,
@@ -53,7 +61,7 @@ pub(super) fn bodies(p: &Planned, level: Level, rng: &mut Rng) -> Bodies {
         name: &name,
     };
     let response = level == Level::RequestResponse;
-    match p.verb.as_str() {
+    match verb {
         "watch" => none,
         "create" | "update" | "patch" if resource.ends_with("reviews") => Bodies {
             request: Some(review(&obj, false)),
@@ -541,7 +549,7 @@ fn review(obj: &Obj, response: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::gen::{generate, GenOptions, Level, Shape};
+    use crate::{generate, GenOptions, Level, Shape};
 
     /// Every line is JSON; where a body is logged the line is 5–50 KB
     /// (except the small kinds: events, leases, reviews, delete options).
@@ -552,7 +560,7 @@ mod tests {
             "/../../testdata/swagger-mini.json"
         );
         let catalogue =
-            crate::spec::Catalogue::from_json(&std::fs::read(spec).unwrap(), "mini").unwrap();
+            apicov_core::spec::Catalogue::from_json(&std::fs::read(spec).unwrap(), "mini").unwrap();
         for level in [Level::Request, Level::RequestResponse] {
             let mut log = Vec::new();
             let options = GenOptions {

@@ -15,75 +15,21 @@
 //! request and response bodies (`bodies.rs`), and a third of the traffic on
 //! custom resources and aggregated APIs, paths in no spec.
 
+#![deny(missing_docs)]
+
 mod bodies;
+mod options;
+mod rng;
+
+pub use options::{GenOptions, Level, Shape};
 
 use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
 
-use crate::spec::{Catalogue, Method, OpId, OperationKind};
+use apicov_core::spec::{Catalogue, Method, OpId, OperationKind};
 
-/// Audit level of the generated events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-pub enum Level {
-    #[default]
-    /// No request or response bodies.
-    Metadata,
-    /// Request bodies for writes.
-    Request,
-    /// Request and response bodies.
-    RequestResponse,
-}
-
-/// The kind of traffic in the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-pub enum Shape {
-    /// A conformance run's mix: 4% custom resources and aggregated APIs, 2%
-    /// non-resource paths, small bodies at the Request levels.
-    #[default]
-    Default,
-    /// Realistic request and response bodies (pods, workloads, config maps,
-    /// lists; managedFields, last-applied annotations): lines of 5–50 KB
-    /// where a body is logged. Needs `--level request` or `request-response`.
-    LargeBodies,
-    /// A third of the requests on custom resources (several groups, every
-    /// verb, watches) and aggregated APIs (metrics.k8s.io, …): paths in no
-    /// spec, so the matcher's misses are exercised.
-    CrdHeavy,
-}
-
-/// What to generate.
-#[derive(Debug, Clone)]
-pub struct GenOptions {
-    /// Seed of the pseudo-random generator: the same seed gives the same bytes.
-    pub seed: u64,
-    /// Stop after about this many bytes.
-    pub target_bytes: u64,
-    /// The audit level to write.
-    pub level: Level,
-    /// `omitStages: [RequestReceived]`: no RequestReceived events.
-    pub omit_request_received: bool,
-    /// Add blank, CRLF, torn and non-event lines.
-    pub noise: bool,
-    /// The kind of traffic (`--shape`).
-    pub shape: Shape,
-}
-
-impl GenOptions {
-    /// A clean log (every stage logged, no noise) of about `target_bytes`.
-    pub fn new(seed: u64, target_bytes: u64, level: Level) -> GenOptions {
-        GenOptions {
-            seed,
-            target_bytes,
-            level,
-            omit_request_received: false,
-            noise: false,
-            shape: Shape::Default,
-        }
-    }
-}
+use rng::Rng;
 
 /// The true figures of a generated log.
 #[derive(Debug, Clone, Default)]
@@ -125,36 +71,6 @@ impl Truth {
             "clients": self.clients,
             "conformance_operations": self.conformance_operations,
         })
-    }
-}
-
-/// xorshift64*: small, fast, and the same on every platform.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn uuid(&mut self) -> String {
-        let a = self.next();
-        let b = self.next();
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xffff,
-            b >> 48,
-            b & 0xffff_ffff_ffff
-        )
     }
 }
 
@@ -303,7 +219,13 @@ pub fn generate(catalogue: &Catalogue, options: &GenOptions, out: &mut Vec<u8>) 
             }
         }
         if options.shape == Shape::LargeBodies {
-            planned.bodies = Some(bodies::bodies(&planned, options.level, &mut rng));
+            planned.bodies = Some(bodies::bodies(
+                &planned.verb,
+                &planned.uri,
+                planned.resource.as_ref(),
+                options.level,
+                &mut rng,
+            ));
         }
         let mut stages: Vec<&str> = Vec::new();
         if !options.omit_request_received {
