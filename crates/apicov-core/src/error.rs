@@ -115,6 +115,16 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A matching strategy cannot be built for this spec (the segment trie,
+    /// the default, always can).
+    #[error("the {strategy} matcher {problem}")]
+    Matcher {
+        /// The strategy, as `Strategy` names it (`regex`, `prefilter`).
+        strategy: &'static str,
+        /// What stops it.
+        problem: MatcherProblem,
+    },
+
     /// A value given to the library is unusable (a thread count, too many
     /// inputs, a matcher for a spec it cannot compile).
     #[error("{0}")]
@@ -133,6 +143,28 @@ impl Error {
             message: err.to_string(),
         }
     }
+}
+
+/// Why a matching strategy cannot be built ([`Error::Matcher`]).
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherProblem {
+    /// A path template has more segments than the strategy handles.
+    #[error("handles templates of up to {max} segments")]
+    TooManySegments {
+        /// The most it handles.
+        max: usize,
+    },
+    /// The strategy's automaton could not be built.
+    #[error("cannot be built: {0}")]
+    Automaton(String),
+    /// The templates do not compile into one automaton within its limits.
+    #[error("cannot compile the spec's {templates} path templates ({why})")]
+    TooLarge {
+        /// Templates in the spec.
+        templates: usize,
+        /// The compiler's reason.
+        why: String,
+    },
 }
 
 /// Why [`Error::Unreadable`]'s format is not read.
