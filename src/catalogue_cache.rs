@@ -464,6 +464,8 @@ mod tests {
     /// its bytes change it is read, parsed and stored again.
     #[test]
     fn a_large_spec_is_looked_up_through_its_mapping() {
+        // Mappings are read only under the guard `main` installs.
+        assert!(apicov_core::mapguard::install());
         let dir = tempfile::tempdir().unwrap();
         let fetcher = Fetcher::new(Some(dir.path().join("cache")), true);
         let mut spec = mini();

@@ -18,6 +18,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     ignore_file_size_signal();
+    // A log truncated while mapped is reported, not a SIGBUS death.
+    apicov_core::mapguard::install();
     let cli = apicov::cmd::Cli::parse();
     // Temporary outputs are removed on SIGTERM/SIGINT/SIGHUP.
     if !cli.command.handles_signals() {
@@ -26,7 +28,7 @@ fn main() {
     let status = match apicov::cmd::run(&cli.command) {
         Ok(status) => status,
         Err(err) => {
-            eprintln!("apicov: error: {err}");
+            eprintln!("apicov: error: {}", apicov::cmd::error_text(&err));
             apicov::cmd::EXIT_ERROR
         }
     };

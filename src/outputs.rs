@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use apicov_core::coverage::Coverage;
-use apicov_core::error::Result;
+use apicov_core::error::{Error, Result};
 use apicov_core::lists::EndpointList;
 use apicov_report::report::endpoints::EndpointsText;
 use apicov_report::report::html::{self, Html};
@@ -57,6 +57,14 @@ fn default_files_written(out: &OutputArgs) -> String {
     } else {
         String::new()
     }
+}
+
+/// The workers outputs are rendered on: `threads`, or one per core when 0.
+pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))
 }
 
 /// Renders every requested output and writes them all or none

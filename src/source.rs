@@ -316,12 +316,59 @@ pub fn fetch_all(
         // A missing local file, an HTTP error: its own line says it all.
         return Err(failed.remove(0).1);
     }
-    Err(Error::Missing {
+    Err(Error::Other(Box::new(Missing {
         inputs: failed,
         cache_dir: fetcher.cache_dir.clone(),
         offline: fetcher.offline,
         remote,
-    })
+    })))
+}
+
+/// Inputs that could not be obtained, each with the flag that replaces it
+/// (several lines: one per input, then what to do without network).
+#[derive(Debug)]
+pub struct Missing {
+    /// Each missing input: the flag naming it and why it is missing.
+    pub inputs: Vec<(&'static str, Error)>,
+    /// Where remote documents are cached.
+    pub cache_dir: PathBuf,
+    /// `--offline` was given.
+    pub offline: bool,
+    /// Some missing input is remote.
+    pub remote: bool,
+}
+
+impl std::error::Error for Missing {}
+
+/// `main` prefixes the first line with `apicov: error: `, so later lines
+/// carry their own prefix.
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = self
+            .inputs
+            .iter()
+            .map(|(flag, err)| format!("{err}; pass a local copy with {flag} FILE"))
+            .collect::<Vec<_>>()
+            .join("\napicov: error: ");
+        if self.remote {
+            let cache_dir = self.cache_dir.display();
+            let hint = if self.offline {
+                format!(
+                    "--offline reads only the cache ({cache_dir}); run once without --offline to \
+                     fill it, or pass local copies with the flags above"
+                )
+            } else {
+                format!(
+                    "without network, pass local copies with the flags above (a kubernetes \
+                     checkout has api/openapi-spec/swagger.json and test/conformance/testdata/*.yaml), \
+                     or run once with network to fill the cache ({cache_dir}) and then add --offline"
+                )
+            };
+            text.push_str("\napicov: hint: ");
+            text.push_str(&hint);
+        }
+        f.write_str(&text)
+    }
 }
 
 /// Opens a local document; its bytes are read on first use.
@@ -436,6 +483,8 @@ mod tests {
     /// one truncated while it is seen there gives no value (and no SIGBUS).
     #[test]
     fn a_mapped_document_gives_its_bytes_or_nothing_when_truncated() {
+        // Mappings are read only under the guard `main` installs.
+        assert!(apicov_core::mapguard::install());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.json");
         let bytes: Vec<u8> = (0..MAP_AT_LEAST as usize + 4097)

@@ -226,7 +226,9 @@ impl apicov_core::routing::PathMatcher for TruncateOnFirstLookup {
 #[test]
 fn a_log_truncated_while_mapped_is_an_error_naming_it() {
     use apicov_core::aggregate::SamplePrinting;
-    use apicov_core::pipeline::{self, Engine, EngineOptions};
+    use apicov_core::pipeline::{Engine, EngineOptions};
+    // The program opts in to the guard, as the binary does.
+    assert!(apicov_core::mapguard::install());
     let dir = tempfile::tempdir().unwrap();
     // With samples printed as they are kept too: the worker prints a
     // chunk's candidates from its mapped bytes after the scan.
@@ -252,26 +254,25 @@ fn a_log_truncated_while_mapped_is_an_error_naming_it() {
         let options = EngineOptions {
             chunk_size: 64 << 10,
             sample_printing,
+            threads: 1,
             ..EngineOptions::default()
         };
-        let pool = pipeline::thread_pool(1).unwrap();
         let size = fs::metadata(&log).unwrap().len();
         let names = [apicov_core::input::InputName::File(log.clone())];
-        let engine = Engine::new(&router, &options, &pool);
+        let engine = Engine::new(router, options);
         let err = engine
-            .run(&names, &[])
+            .run(engine.open(&names).unwrap())
             .expect_err("the truncation is reported");
         assert_eq!(
             err.to_string(),
             format!(
                 "{}: truncated while being read ({size} bytes when opened, 4096 now; logrotate \
-                 copytruncate?): no result written; run again on the rotated copy, or read a live \
-                 log with --read-mode stream",
+                 copytruncate?)",
                 log.display()
             )
         );
         // The process is alive and the next run of the same engine works.
-        let (tally, _) = engine.run(&names, &[]).unwrap();
+        let (tally, _) = engine.run(engine.open(&names).unwrap()).unwrap();
         assert_eq!(tally.inputs[0].bytes, 4096);
     }
 }
@@ -313,7 +314,7 @@ fn rss_file_kib() -> u64 {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_mapped_log_is_not_touched_ahead_of_the_scan() {
-    use apicov_core::pipeline::{self, Engine, EngineOptions};
+    use apicov_core::pipeline::{Engine, EngineOptions};
     let dir = tempfile::tempdir().unwrap();
     let log = generate(dir.path(), "audit.log", "32M");
     let (catalogue, trie) = mini_trie();
@@ -328,14 +329,13 @@ fn a_mapped_log_is_not_touched_ahead_of_the_scan() {
     );
     let options = EngineOptions {
         chunk_size: 4096,
+        threads: 1,
         ..EngineOptions::default()
     };
-    let pool = pipeline::thread_pool(1).unwrap();
+    let engine = Engine::new(router, options);
     let names = [apicov_core::input::InputName::File(log.clone())];
     let before = rss_file_kib();
-    let (tally, _) = Engine::new(&router, &options, &pool)
-        .run(&names, &[])
-        .unwrap();
+    let (tally, _) = engine.run(engine.open(&names).unwrap()).unwrap();
     assert_eq!(tally.inputs[0].bytes, fs::metadata(&log).unwrap().len());
     let grown = at_first_lookup.get().unwrap() - before;
     assert!(
@@ -351,7 +351,8 @@ fn a_mapped_log_is_not_touched_ahead_of_the_scan() {
 /// gzip that follows it.
 #[test]
 fn the_first_failure_in_input_order_is_the_one_reported() {
-    use apicov_core::pipeline::{self, Engine, EngineOptions};
+    use apicov_core::pipeline::{Engine, EngineOptions};
+    assert!(apicov_core::mapguard::install());
     let dir = tempfile::tempdir().unwrap();
     let log = generate(dir.path(), "audit.log", "512K");
     let broken = dir.path().join("later.log.gz");
@@ -366,17 +367,19 @@ fn the_first_failure_in_input_order_is_the_one_reported() {
         },
         apicov_core::routing::WatchCredit::Deprecated,
     );
-    let options = EngineOptions::default();
-    let pool = pipeline::thread_pool(2).unwrap();
+    let options = EngineOptions {
+        threads: 2,
+        ..EngineOptions::default()
+    };
+    let engine = Engine::new(router, options);
     let size = fs::metadata(&log).unwrap().len();
     let names = [
         apicov_core::input::InputName::File(log.clone()),
         apicov_core::input::InputName::File(broken.clone()),
     ];
     let error_of = |names: &[apicov_core::input::InputName]| {
-        let engine = Engine::new(&router, &options, &pool);
         engine
-            .run(names, &[])
+            .run(engine.open(names).unwrap())
             .expect_err("an input fails")
             .to_string()
     };

@@ -6,12 +6,13 @@
 
 mod common;
 
-use apicov_core::aggregate::{
-    position, scan_chunk, SamplePrinter, SamplePrinting, SampledOps, ScanOptions, Tally, Window,
-};
+use std::collections::HashMap;
+
+use apicov_core::aggregate::{SamplePrinter, SamplePrinting, Tally, Window};
 use apicov_core::attribution::Attribution;
-use apicov_core::chunk;
 use apicov_core::event::Validation;
+use apicov_core::input::InputName;
+use apicov_core::pipeline::{Engine, EngineOptions};
 use apicov_core::routing::{Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 use proptest::prelude::*;
@@ -93,6 +94,37 @@ fn tally(
     )
 }
 
+/// The engine's options for these tallies.
+fn options(
+    catalogue: &Catalogue,
+    chunk_size: usize,
+    threads: usize,
+    validation: Validation,
+    by_test: bool,
+    printer: Option<SamplePrinter>,
+    window: Window,
+) -> EngineOptions {
+    let hidden = hidden_op(catalogue);
+    EngineOptions {
+        chunk_size,
+        threads,
+        validation,
+        window,
+        attribution: Attribution {
+            by_test,
+            conformance_only: false,
+        },
+        sample_printing: printer.map(|print| SamplePrinting {
+            print,
+            shown: (0..catalogue.len()).map(|i| i != hidden).collect(),
+            keep_lines: true,
+        }),
+        ..EngineOptions::default()
+    }
+}
+
+/// `bytes` as a mapped log, through the engine in chunks of `chunk_size`
+/// on `threads` workers.
 #[allow(clippy::too_many_arguments)]
 fn tally_in_window(
     bytes: &[u8],
@@ -104,50 +136,65 @@ fn tally_in_window(
     printer: Option<SamplePrinter>,
     window: Window,
 ) -> Tally {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(&log, bytes).unwrap();
+    let options = options(
+        catalogue, chunk_size, threads, validation, by_test, printer, window,
+    );
     let router = Router::new(catalogue, WatchCredit::Deprecated);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
+    let engine = Engine::new(router, options);
+    let (tally, _) = engine
+        .run(engine.open(&[InputName::File(log)]).unwrap())
         .unwrap();
-    let ranges = chunk::split(bytes, chunk_size);
-    let hidden = hidden_op(catalogue);
-    let printing = printer.map(|print| SamplePrinting {
-        print,
-        shown: (0..catalogue.len()).map(|i| i != hidden).collect(),
-        keep_lines: true,
-    });
-    let sampled = SampledOps::new(catalogue.len()).with_printing(printing.clone());
-    let tallies: Vec<_> = pool.install(|| {
-        use rayon::prelude::*;
-        ranges
-            .par_iter()
-            .map(|r| {
-                scan_chunk(
-                    &bytes[r.clone()],
-                    position(0, r.start as u64),
-                    &router,
-                    catalogue.len(),
-                    ScanOptions {
-                        validation,
-                        attribution: Attribution {
-                            by_test,
-                            conformance_only: false,
-                        },
-                        window,
-                    },
-                    &sampled,
-                )
-            })
-            .collect()
-    });
-    let mut total = Tally::new(catalogue.len());
-    if let Some(printing) = printing {
-        total.print_samples_with(printing);
+    tally
+}
+
+/// `bytes` cut as the engine cuts a mapped log: pieces of `chunk_size`
+/// bytes or more, each ending after a newline (the last perhaps not).
+fn split(bytes: &[u8], chunk_size: usize) -> Vec<std::ops::Range<usize>> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let probe = start.saturating_add(chunk_size.max(1)).min(bytes.len());
+        let end = match bytes[probe - 1..].iter().position(|&b| b == b'\n') {
+            Some(k) if probe < bytes.len() => probe + k,
+            _ => bytes.len(),
+        };
+        pieces.push(start..end);
+        start = end;
     }
-    for (r, t) in ranges.iter().zip(tallies) {
-        total.absorb(t, &bytes[r.clone()]);
+    pieces
+}
+
+/// `bytes` through a feed, in the pieces the engine would cut.
+fn fed(
+    bytes: &[u8],
+    chunk_size: usize,
+    catalogue: &Catalogue,
+    validation: Validation,
+    printer: Option<SamplePrinter>,
+) -> Tally {
+    let options = options(
+        catalogue,
+        chunk_size,
+        1,
+        validation,
+        true,
+        printer,
+        Window::DEFAULT,
+    );
+    let router = Router::new(catalogue, WatchCredit::Deprecated);
+    let mut feed = Engine::new(router, options).feed();
+    // An input with no bytes is one empty piece, as the engine counts it.
+    let pieces = split(bytes, chunk_size);
+    if pieces.is_empty() {
+        feed.push(b"");
     }
-    total
+    for piece in pieces {
+        feed.push(&bytes[piece]);
+    }
+    feed.finish()
 }
 
 proptest! {
@@ -186,7 +233,8 @@ proptest! {
                 prop_assert_eq!(&sample.printed, &(print && op != hidden && taken).then_some(want));
             }
         }
-        prop_assert_eq!(&whole.unmatched, &cut.unmatched);
+        let unmatched = |t: &Tally| t.unmatched().map(|(k, h)| (k.clone(), *h)).collect::<HashMap<_, _>>();
+        prop_assert_eq!(unmatched(&whole), unmatched(&cut));
         let open = |t: &Tally| {
             let mut ids: Vec<u128> = t.open_requests().collect();
             ids.sort_unstable();
@@ -200,11 +248,19 @@ proptest! {
         prop_assert_eq!(&whole.inputs, &cut.inputs);
         // Attribution: the same counts per (actor, operation), by name.
         let named = |t: &Tally| {
-            let mut v: Vec<_> = t.attributed.iter().map(|((a, op), n)| (t.actors.actors[*a as usize].clone(), *op, *n)).collect();
+            let mut v: Vec<_> = t.attributed().map(|((a, op), n)| (t.actors.actors[*a as usize].clone(), *op, *n)).collect();
             v.sort();
             v
         };
         prop_assert_eq!(named(&whole), named(&cut));
+        // The feed counts the same pieces as the engine.
+        let fed = fed(text.as_bytes(), chunk_size, &catalogue, validation, printer);
+        prop_assert_eq!(&fed.ops, &cut.ops);
+        prop_assert_eq!(&fed.samples, &cut.samples);
+        prop_assert_eq!(unmatched(&fed), unmatched(&cut));
+        prop_assert_eq!(named(&fed), named(&cut));
+        prop_assert_eq!(open(&fed), open(&cut));
+        prop_assert_eq!(&fed.inputs, &cut.inputs);
     }
 }
 
@@ -230,8 +286,7 @@ fn ordered_log(requests: &[(u8, u8)]) -> Vec<String> {
 /// Requests per operation and per unmatched group, whatever the stage.
 fn totals(t: &Tally) -> (Vec<u64>, Vec<(String, String, u64)>) {
     let mut unmatched: Vec<_> = t
-        .unmatched
-        .iter()
+        .unmatched()
         .map(|(k, h)| (k.verb.clone(), k.pattern.clone(), h.total()))
         .collect();
     unmatched.sort();

@@ -16,7 +16,7 @@ use clap::Args;
 use serde_json::Value;
 
 use crate::args::FetchArgs;
-use crate::source::{Document, Fetcher};
+use crate::source::{Document, Fetcher, Missing};
 use apicov_core::error::{Error, Result};
 use apicov_core::spec::Operation;
 use apicov_report::near_miss::{self, RunView};
@@ -136,12 +136,12 @@ fn fetch_sources(
         // A given file that is missing: its own line says it all.
         return Err(missing.remove(0).1);
     }
-    Err(Error::Missing {
+    Err(Error::Other(Box::new(Missing {
         inputs: missing,
         cache_dir: fetcher.cache_dir().to_path_buf(),
         offline: true,
         remote: false,
-    })
+    })))
 }
 
 /// An error's message without the location it names (already said).

@@ -26,7 +26,7 @@ use apicov_core::event::Validation;
 use apicov_core::input::{InputName, ReadMode};
 use apicov_core::lists::EndpointList;
 use apicov_core::pipeline::{self, Engine, EngineOptions, DEFAULT_CHUNK_SIZE};
-use apicov_core::routing::{AnyMatcher, Router, WatchCredit};
+use apicov_core::routing::{AnyMatcher, WatchCredit};
 use apicov_core::spec::Catalogue;
 use apicov_report::history::{self, RunDir, RunRecord, RunStatus};
 use apicov_report::merge::MergeRules;
@@ -265,9 +265,8 @@ struct Analyser<'a> {
     ineligible: &'a EndpointList,
     pending: &'a EndpointList,
     spec_source: String,
-    router: Router<AnyMatcher>,
-    pool: rayon::ThreadPool,
-    options: EngineOptions,
+    /// Every run is parsed with it: one router, one set of workers.
+    engine: Engine<AnyMatcher>,
     watch_credit: WatchCredit,
     reports_dir: Option<PathBuf>,
 }
@@ -290,18 +289,21 @@ impl<'a> Analyser<'a> {
             ineligible,
             pending,
             spec_source: args.spec.swagger.clone(),
-            router: super::build_router(&args.spec, catalogue)?,
-            pool: pipeline::thread_pool(args.threads)?,
-            options: EngineOptions {
-                chunk_size: DEFAULT_CHUNK_SIZE,
-                read_mode: ReadMode::Mmap,
-                validation: args.validate,
-                attribution: Attribution::default(),
-                progress: bar.map(|b| Arc::new(b.shared()) as Arc<dyn pipeline::Progress>),
-                // history prints no samples
-                sample_printing: None,
-                window: Window::DEFAULT,
-            },
+            engine: Engine::new(
+                super::build_router(&args.spec, catalogue)?,
+                EngineOptions {
+                    chunk_size: DEFAULT_CHUNK_SIZE,
+                    read_mode: ReadMode::Mmap,
+                    validation: args.validate,
+                    attribution: Attribution::default(),
+                    progress: bar.map(|b| Arc::new(b.shared()) as Arc<dyn pipeline::Progress>),
+                    // history prints no samples
+                    sample_printing: None,
+                    window: Window::DEFAULT,
+                    threads: args.threads,
+                    open_before: Vec::new(),
+                },
+            ),
             watch_credit: args.spec.watch_credit,
             reports_dir: args.reports_dir.clone(),
         })
@@ -324,14 +326,9 @@ impl<'a> Analyser<'a> {
             env!("CARGO_PKG_VERSION"),
             self.catalogue.digest(),
             lists.join(","),
-            self.options.validation,
+            self.engine.options().validation,
             self.watch_credit.as_str()
         )
-    }
-
-    /// The engine every run is parsed with, reading as `options` say.
-    fn engine<'s>(&'s self, options: &'s EngineOptions) -> Engine<'s, AnyMatcher> {
-        Engine::new(&self.router, options, &self.pool)
     }
 
     /// Parses one run (unless its status says it cannot be) and returns its
@@ -345,7 +342,7 @@ impl<'a> Analyser<'a> {
     ) -> Result<(RunRecord, Vec<u8>)> {
         self.analyse_with(run, cache_key, rename, || {
             let names: Vec<InputName> = run.logs.iter().cloned().map(InputName::File).collect();
-            self.engine(&self.options).run(&names, &[])
+            self.engine.run(self.engine.open(&names)?)
         })
     }
 
@@ -405,10 +402,10 @@ impl<'a> Analyser<'a> {
                 Ok((record, report))
             }
             // A log that cannot be read to its end spoils only its run.
-            Err(e @ (Error::Input { .. } | Error::Truncated { .. })) => {
+            Err(e @ (Error::Input { .. } | Error::Truncated { .. } | Error::Unreadable { .. })) => {
                 let mut bad = run.clone();
                 bad.status = RunStatus::Corrupt;
-                bad.problem = Some(rename(&e.to_string()));
+                bad.problem = Some(rename(&super::error_text(&e)));
                 Ok(skipped(&bad))
             }
             Err(e) => Err(e),
@@ -429,10 +426,10 @@ impl<'a> Analyser<'a> {
     ) -> remote::Fetched {
         let local = format!("{}/", run.dir.parent().unwrap_or(&run.dir).display());
         let rename = |s: &str| s.replace(&local, &bucket.url());
-        let options = EngineOptions {
+        let engine = self.engine.with_options(EngineOptions {
             chunk_size: 1 << 20,
-            ..self.options.clone()
-        };
+            ..self.engine.options().clone()
+        });
         let mut download_failed = None;
         let analysed = self.analyse_with(run, Some(key), &rename, || {
             let streamed = bucket.stream(logs, |readers| {
@@ -445,7 +442,7 @@ impl<'a> Analyser<'a> {
                         apicov_core::input::from_reader(name, reader, Some(object.size))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                self.engine(&options).run_sources(sources, &[])
+                engine.run(sources)
             });
             // A download that failed for good makes its run's row below.
             streamed.unwrap_or_else(|e| {

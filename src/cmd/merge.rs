@@ -21,7 +21,6 @@ use crate::outputs::write_outputs;
 use crate::source::{fetch_all, Wanted};
 use apicov_core::error::{Error, Result};
 use apicov_core::lists::EndpointList;
-use apicov_core::pipeline;
 use apicov_report::merge::{merge_read, read_reports, recorded_list, MergeRules};
 use apicov_report::report::endpoints::SortOrder;
 use apicov_report::report::Run;
@@ -165,7 +164,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         chain_position: 0,
         caveats: merged.caveats,
     };
-    let pool = pipeline::thread_pool(0)?;
+    let pool = crate::outputs::thread_pool(0)?;
     write_outputs(&run, &out, &pool, operations_json.is_some())?;
     Ok(super::EXIT_OK)
 }

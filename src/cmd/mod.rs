@@ -21,7 +21,7 @@ use clap::{Parser, Subcommand};
 
 use crate::args::{ListArgs, SpecArgs};
 use crate::source::{fetch_all, Document, Fetcher, Wanted};
-use apicov_core::error::Result;
+use apicov_core::error::{Error, MatcherProblem, Result};
 use apicov_core::lists::EndpointList;
 use apicov_core::routing::{AnyMatcher, Router};
 use apicov_core::spec::Catalogue;
@@ -148,6 +148,34 @@ impl Command {
 }
 
 /// Runs one subcommand.
+/// An error as `main` prints it after `apicov: error: `: the library's
+/// words, and what to do about it on this command line.
+pub fn error_text(err: &Error) -> String {
+    match err {
+        Error::Truncated { .. } => format!(
+            "{err}: no result written; run again on the rotated copy, or read a live log \
+             with --read-mode stream"
+        ),
+        Error::Unreadable { format, .. } => format!(
+            "{err}: decompress it and pass it on stdin (e.g. `{format} -dc FILE | apicov parse \
+             --audit-logs -`)"
+        ),
+        // The words of the `--matcher` flag, as the matchers once said them.
+        Error::Matcher { strategy, problem } => match problem {
+            MatcherProblem::TooManySegments { max } => format!(
+                "--matcher {strategy} handles templates of up to {max} segments; use --matcher \
+                 trie (the default)"
+            ),
+            MatcherProblem::Automaton(why) => format!("--matcher {strategy}: {why}"),
+            MatcherProblem::TooLarge { templates, why } => format!(
+                "--matcher {strategy} cannot compile the spec's {templates} path templates \
+                 ({why}): use --matcher trie (the default), which has no such limit"
+            ),
+        },
+        _ => err.to_string(),
+    }
+}
+
 pub fn run(command: &Command) -> Result<i32> {
     match command {
         Command::Parse(args) => parse::run(args),
@@ -175,5 +203,54 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// The library says what happened; the command line adds what to do.
+    #[test]
+    fn a_truncated_log_gets_the_flag_that_reads_it_live() {
+        let err = apicov_core::Error::Truncated {
+            path: "audit.log".into(),
+            was: 8192,
+            now: 4096,
+        };
+        assert_eq!(
+            super::error_text(&err),
+            "audit.log: truncated while being read (8192 bytes when opened, 4096 now; logrotate \
+             copytruncate?): no result written; run again on the rotated copy, or read a live \
+             log with --read-mode stream"
+        );
+        let other = apicov_core::Error::Usage("x".into());
+        assert_eq!(super::error_text(&other), "x");
+    }
+
+    /// A matcher that cannot be built for the spec is named by its flag.
+    #[test]
+    fn a_matcher_that_cannot_be_built_gets_its_flag() {
+        use apicov_core::error::MatcherProblem;
+        let err = apicov_core::Error::Matcher {
+            strategy: "regex",
+            problem: MatcherProblem::TooLarge {
+                templates: 900,
+                why: "too big".into(),
+            },
+        };
+        assert_eq!(
+            err.to_string(),
+            "the regex matcher cannot compile the spec's 900 path templates (too big)"
+        );
+        assert_eq!(
+            super::error_text(&err),
+            "--matcher regex cannot compile the spec's 900 path templates (too big): use \
+             --matcher trie (the default), which has no such limit"
+        );
+        let err = apicov_core::Error::Matcher {
+            strategy: "prefilter",
+            problem: MatcherProblem::TooManySegments { max: 12 },
+        };
+        assert_eq!(
+            super::error_text(&err),
+            "--matcher prefilter handles templates of up to 12 segments; use --matcher trie \
+             (the default)"
+        );
     }
 }

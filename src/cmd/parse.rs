@@ -21,7 +21,7 @@ use apicov_core::error::{Error, Result};
 use apicov_core::event::Validation;
 use apicov_core::input::{self, ReadMode};
 use apicov_core::lists::EndpointList;
-use apicov_core::pipeline::{self, Engine, EngineOptions, DEFAULT_CHUNK_SIZE};
+use apicov_core::pipeline::{Engine, EngineOptions, DEFAULT_CHUNK_SIZE};
 use apicov_core::spec::Catalogue;
 
 use apicov_report::report::{self, Run};
@@ -180,6 +180,10 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     let names = input::expand(&args.audit_logs)?;
     phases.mark("spec, lists, router");
 
+    let seed = match &args.continue_from {
+        Some(path) => Some(previous_part(path, &catalogue, args.conformance_only)?),
+        None => None,
+    };
     let options = EngineOptions {
         chunk_size: args.chunk_size,
         read_mode: args.read_mode,
@@ -195,17 +199,14 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
             shown: coverage::shown(&catalogue, &ineligible, &pending).into(),
             keep_lines: args.out.report_json.is_some(),
         }),
+        threads: args.threads,
+        open_before: seed
+            .as_ref()
+            .map_or_else(Vec::new, |(ids, _, _)| ids.clone()),
     };
-    let pool = pipeline::thread_pool(args.threads)?;
-    let seed = match &args.continue_from {
-        Some(path) => Some(previous_part(path, &catalogue, args.conformance_only)?),
-        None => None,
-    };
-    let engine = Engine::new(&router, &options, &pool);
-    let (tally, inputs) = engine.run(
-        &names,
-        seed.as_ref().map_or(&[][..], |(ids, _, _)| ids.as_slice()),
-    )?;
+    let pool = crate::outputs::thread_pool(args.threads)?;
+    let engine = Engine::new(router, options);
+    let (tally, inputs) = engine.run(engine.open(&names)?)?;
     phases.mark("scan");
     let run = Run {
         catalogue: &catalogue,
@@ -215,7 +216,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
         ineligible: &ineligible,
         pending: &pending,
         watch_credit: args.spec.watch_credit,
-        by_test: options.attribution.by_test,
+        by_test: engine.options().attribution.by_test,
         seeded_from: seed.as_ref().map(|(_, digest, _)| digest.as_str()),
         chain_position: seed.as_ref().map_or(0, |(_, _, position)| position + 1),
         caveats: report::Caveats {

@@ -2,12 +2,12 @@
 //!
 //! [`decode`] turns a POST body (an `audit.k8s.io` `EventList`, or one
 //! `Event`) into newline-terminated compact JSON lines, the format of the
-//! apiserver's log file. [`Engine::ingest`] drops replays (an `auditID` and
+//! apiserver's log file. [`Intake::ingest`] drops replays (an `auditID` and
 //! stage seen already: the apiserver resends a batch it got no 2xx for),
-//! appends the rest to the spool and scans exactly those bytes with
-//! `aggregate::scan_chunk` + `Tally::absorb`, at the position they have in
-//! the spool; so `apicov parse 'SPOOL/*.log'` sees the same lines at the same
-//! positions and renders the same outputs.
+//! appends the rest to the spool and hands exactly those bytes to the
+//! engine's [`Feed`], at the place they have in the spool; so `apicov parse
+//! 'SPOOL/*.log'` sees the same lines at the same positions and renders the
+//! same outputs.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -16,12 +16,12 @@ use ahash::AHashSet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use apicov_core::aggregate::{position, request_key, scan_chunk, SampledOps, ScanOptions, Tally};
+use apicov_core::aggregate::{request_key, Tally};
 use apicov_core::error::Result;
 use apicov_core::event::{self, Stage, Validation};
 use apicov_core::input::InputName;
-use apicov_core::pipeline::{self, EngineOptions, InputInfo};
-use apicov_core::routes::{AnyMatcher, Router};
+use apicov_core::pipeline::{Engine, Feed, InputInfo};
+use apicov_core::routing::AnyMatcher;
 
 use super::spool::Spool;
 
@@ -174,72 +174,53 @@ pub struct Ingested {
     pub replays: u64,
 }
 
-/// The served run: the tally (as `parse` builds it), the spool and the
-/// replay filter.
-pub struct Engine {
-    router: Router<AnyMatcher>,
-    n_ops: usize,
-    options: ScanOptions,
-    pub tally: Tally,
-    /// Operations whose samples the tally holds in full.
-    sampled: SampledOps,
+/// The served run: the engine's feed (counting as `parse` does), the spool
+/// and the replay filter.
+pub struct Intake {
+    feed: Feed<AnyMatcher>,
     spool: Option<Spool>,
-    /// Without a spool: the bytes absorbed so far (one virtual input).
-    absorbed: u64,
     recent: RecentEvents,
     /// Events received in accepted batches, replays included.
     pub events_received: u64,
     pub replays: u64,
 }
 
-impl Engine {
-    /// A new engine; with a spool, its files are replayed first (through
+impl Intake {
+    /// A new intake; with a spool, its files are replayed first (through
     /// the `parse` pipeline) so a restarted server goes on where it stopped.
     pub fn new(
-        router: Router<AnyMatcher>,
-        n_ops: usize,
-        options: ScanOptions,
+        engine: &Engine<AnyMatcher>,
         spool: Option<Spool>,
         replay_window: usize,
-        pool: &rayon::ThreadPool,
-    ) -> Result<Engine> {
+    ) -> Result<Intake> {
         let mut recent = RecentEvents::new(replay_window);
-        let tally = match &spool {
+        let feed = match &spool {
             Some(spool) if !spool.files().is_empty() => {
                 let names: Vec<InputName> = spool
                     .files()
                     .iter()
                     .map(|p| InputName::File(p.clone()))
                     .collect();
-                let engine_options = EngineOptions {
-                    validation: options.validation,
-                    attribution: options.attribution,
-                    window: options.window,
-                    ..EngineOptions::default()
-                };
-                let (tally, _) =
-                    pipeline::Engine::new(&router, &engine_options, pool).run(&names, &[])?;
+                let (tally, _) = engine.run(engine.open(&names)?)?;
                 for path in spool.files() {
                     remember_file(&mut recent, path)?;
                 }
-                tally
+                engine.feed_from(tally)
             }
-            _ => Tally::new(n_ops),
+            _ => engine.feed(),
         };
-        let sampled = SampledOps::new(n_ops);
-        sampled.mark(&tally);
-        Ok(Engine {
-            router,
-            n_ops,
-            options,
-            tally,
-            sampled,
+        Ok(Intake {
+            feed,
             spool,
-            absorbed: 0,
             recent,
             events_received: 0,
             replays: 0,
         })
+    }
+
+    /// What has been counted.
+    pub fn tally(&self) -> &Tally {
+        self.feed.tally()
     }
 
     /// Drops the batch's replays, spools the rest and counts them.
@@ -270,25 +251,15 @@ impl Engine {
         };
         let accepted = batch.events() as u64 - replays;
         if !bytes.is_empty() {
-            let (input, offset) = match &mut self.spool {
+            match &mut self.spool {
+                // At the place the bytes have in the spool's files.
                 Some(spool) => {
-                    let place = spool.place(bytes.len())?;
+                    let (input, offset) = spool.place(bytes.len())?;
                     spool.append(bytes)?;
-                    place
+                    self.feed.push_at(input, offset, bytes);
                 }
-                None => (0, self.absorbed),
-            };
-            self.absorbed += bytes.len() as u64;
-            let chunk = scan_chunk(
-                bytes,
-                position(input, offset),
-                &self.router,
-                self.n_ops,
-                self.options,
-                &self.sampled,
-            );
-            self.tally.absorb(chunk, bytes);
-            self.sampled.mark(&self.tally);
+                None => self.feed.push(bytes),
+            }
         }
         Ok(Ingested { accepted, replays })
     }
@@ -317,7 +288,7 @@ impl Engine {
             .map(|(i, name)| InputInfo {
                 name,
                 compression: apicov_core::input::Compression::None,
-                disk_bytes: Some(self.tally.inputs.get(i).map_or(0, |t| t.bytes)),
+                disk_bytes: Some(self.tally().inputs.get(i).map_or(0, |t| t.bytes)),
             })
             .collect()
     }

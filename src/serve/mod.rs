@@ -4,7 +4,7 @@
 //! requests; every event POST is read, decoded ([`ingest::decode`]) and put
 //! on one queue. One ingest thread takes batches off the queue in the order
 //! they were received, drops replays, spools, counts them with the `parse`
-//! engine ([`ingest::Engine`]), syncs the spool once per group of batches and
+//! engine ([`ingest::Intake`]), syncs the spool once per group of batches and
 //! only then answers. The queue is bounded in bytes: beyond it POSTs get 429.
 //! A flush (SIGTERM, SIGINT, `POST /flush`) is a job on the same queue, so it
 //! sees every batch received before it; it writes `parse`'s outputs and the
@@ -30,16 +30,16 @@ use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::cmd::serve::ServeArgs;
-use apicov_core::aggregate::{ScanOptions, Tally, Window};
+use apicov_core::aggregate::{Tally, Window};
 use apicov_core::attribution::Attribution;
 use apicov_core::coverage::Coverage;
 use apicov_core::error::{Error, Result};
 use apicov_core::lists::EndpointList;
-use apicov_core::pipeline::InputInfo;
+use apicov_core::pipeline::{Engine, EngineOptions, InputInfo};
 use apicov_core::spec::Catalogue;
 use apicov_report::report::{self as reports, Run};
 
-use ingest::{Batch, Engine, Ingested};
+use ingest::{Batch, Ingested, Intake};
 use metrics::WebhookMetrics;
 use tls::{CertState, ClientCerts};
 
@@ -111,7 +111,7 @@ impl Setup {
 /// State shared by the connections.
 struct App {
     setup: Setup,
-    engine: Mutex<Engine>,
+    engine: Mutex<Intake>,
     jobs: mpsc::UnboundedSender<Job>,
     queue: Arc<Semaphore>,
     queue_capacity: usize,
@@ -199,15 +199,17 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     let catalogue = crate::catalogue_cache::load(&fetcher, &spec_doc)?;
     let router = crate::cmd::build_router(&args.spec, &catalogue)?;
     let by_test = args.by_test || args.out.html.is_some();
-    let options = ScanOptions {
+    let options = EngineOptions {
         validation: args.validate,
         window: Window(args.window_events),
         attribution: Attribution {
             by_test,
             conformance_only: args.conformance_only,
         },
+        threads: args.threads,
+        ..EngineOptions::default()
     };
-    let pool = apicov_core::pipeline::thread_pool(args.threads)?;
+    let pool = crate::outputs::thread_pool(args.threads)?;
     let spool = match &args.spool {
         Some(dir) => Some(spool::Spool::open(
             dir,
@@ -216,15 +218,8 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         )?),
         None => None,
     };
-    let engine = Engine::new(
-        router,
-        catalogue.len(),
-        options,
-        spool,
-        args.replay_window,
-        &pool,
-    )?;
-    let replayed = engine.tally.events();
+    let engine = Intake::new(&Engine::new(router, options), spool, args.replay_window)?;
+    let replayed = engine.tally().events();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(if args.threads == 0 {
@@ -728,7 +723,7 @@ async fn render_report<T: Default + Send + 'static>(
     tokio::task::spawn_blocking(move || {
         let (tally, inputs) = {
             let engine = app.engine.lock().expect("not poisoned");
-            (engine.tally.clone(), engine.inputs())
+            (engine.tally().clone(), engine.inputs())
         };
         let coverage = app.setup.coverage(&tally);
         render(&app.setup.run_result(&tally, &inputs), &coverage)
@@ -760,13 +755,13 @@ async fn html(State(app): State<Arc<App>>) -> Response {
 async fn metrics_page(State(app): State<Arc<App>>) -> Response {
     let body = tokio::task::spawn_blocking(move || {
         let engine = app.engine.lock().expect("not poisoned");
-        let coverage = app.setup.coverage(&engine.tally);
+        let coverage = app.setup.coverage(engine.tally());
         let queued = app.queue_capacity - app.queue.available_permits();
         metrics::render(
             &app.webhook,
             &metrics::EngineFigures {
                 catalogue: &app.setup.catalogue,
-                tally: &engine.tally,
+                tally: engine.tally(),
                 coverage: &coverage,
                 events_received: engine.events_received,
                 replays: engine.replays,
@@ -854,7 +849,7 @@ type Answer = (
 
 /// Syncs the spool, then answers the batches handled since the last sync.
 fn settle(
-    engine: &mut Engine,
+    engine: &mut Intake,
     answers: &mut Vec<Answer>,
     broken: &mut Option<String>,
     app_broken: &Mutex<Option<String>>,
@@ -879,15 +874,15 @@ fn settle(
 }
 
 /// The final write: `parse`'s outputs, summary and gates; the exit status.
-fn finish(app: &App, engine: &Engine) -> Result<i32> {
+fn finish(app: &App, engine: &Intake) -> Result<i32> {
     let setup = &app.setup;
     let inputs = engine.inputs();
-    let run = setup.run_result(&engine.tally, &inputs);
+    let run = setup.run_result(engine.tally(), &inputs);
     let (endpoints, coverage) =
         crate::outputs::write_outputs(&run, &setup.args.out, &setup.pool, true)?;
     let summary = apicov_report::report::summary::Summary {
         catalogue: &setup.catalogue,
-        tally: &engine.tally,
+        tally: engine.tally(),
         coverage: &coverage,
         inputs: &inputs,
         elapsed: setup.started.elapsed(),

@@ -18,7 +18,7 @@ pub struct Attribution {
 
 impl Attribution {
     /// Whether the user agent must be read.
-    pub fn needs_user_agent(&self) -> bool {
+    pub(crate) fn needs_user_agent(&self) -> bool {
         self.by_test || self.conformance_only
     }
 }
@@ -45,7 +45,7 @@ impl Actor {
 const TEST_SEPARATOR: &str = " -- ";
 
 /// The test or client a user agent names.
-pub fn actor_of(user_agent: Option<&str>) -> (bool, &str) {
+pub(crate) fn actor_of(user_agent: Option<&str>) -> (bool, &str) {
     let Some(ua) = user_agent.filter(|ua| !ua.is_empty()) else {
         return (false, "(no user agent)");
     };
@@ -75,7 +75,7 @@ pub struct ActorTable {
 
 impl ActorTable {
     /// The number of a test (`is_test`) or client, allocating only when new.
-    pub fn intern(&mut self, is_test: bool, name: &str) -> u32 {
+    pub(crate) fn intern(&mut self, is_test: bool, name: &str) -> u32 {
         let map = if is_test {
             &mut self.tests
         } else {

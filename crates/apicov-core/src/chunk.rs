@@ -2,13 +2,13 @@
 //! (owned blocks, the unfinished last line carried into the next block).
 
 use std::io::{self, Read};
-use std::ops::Range;
 
 /// Cuts `bytes` into ranges of about `target` bytes, each ending just after
 /// a newline (the last one may end without one: a torn last line). The
 /// engine makes the same cuts one at a time with [`chunk_end`]; this is all
 /// of them at once (tests use it to reproduce the engine's chunks).
-pub fn split(bytes: &[u8], target: usize) -> Vec<Range<usize>> {
+#[cfg(test)]
+pub fn split(bytes: &[u8], target: usize) -> Vec<std::ops::Range<usize>> {
     let mut ranges = Vec::with_capacity(bytes.len() / target.max(1) + 1);
     let mut start = 0;
     while start < bytes.len() {

@@ -1,5 +1,6 @@
 //! Typed errors of the library. Each variant names the file, URL or stream it
-//! concerns, so `main` can print one line and exit with status 2.
+//! concerns and says what went wrong in words of the library: a program
+//! adds its own prefix, and the flags or commands that would help.
 
 use std::io;
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ pub enum Error {
         message: String,
     },
 
-    /// A remote document could not be reached (no network, or `--offline`
+    /// A remote document could not be reached (no network, or offline
     /// without a cached copy): replacing it with a local file helps.
     #[error("{source_name}: {message}")]
     Unreachable {
@@ -55,12 +56,21 @@ pub enum Error {
         message: String,
     },
 
+    /// An input is compressed in a format this build does not read (xz,
+    /// bzip2, lz4; gzip and zstd without the `compression` feature).
+    #[error("{}: compressed with {format}{}", path.display(), unreadable_why(format))]
+    Unreadable {
+        /// The input's path.
+        path: PathBuf,
+        /// The format, by its tool's name (`xz`).
+        format: &'static str,
+    },
+
     /// A mapped input shrank while it was read (logrotate's `copytruncate`):
     /// part of what was counted read as zeros, so the run has no result.
     #[error(
         "{}: truncated while being read ({was} bytes when opened, {now} now; logrotate \
-         copytruncate?): no result written; run again on the rotated copy, or read a \
-         live log with --read-mode stream",
+         copytruncate?)",
         path.display()
     )]
     Truncated {
@@ -72,7 +82,7 @@ pub enum Error {
         now: u64,
     },
 
-    /// Results of different meaning (another spec, `--conformance-only` or
+    /// Results of different meaning (another spec, conformance tests only or
     /// not, the same report twice) were to be combined.
     #[error("{source_name}: {message}")]
     Mixed {
@@ -105,23 +115,24 @@ pub enum Error {
         source: io::Error,
     },
 
-    /// Inputs that could not be obtained, each with the flag that replaces it
-    /// (several lines: one per input, then what to do without network).
-    #[error("{}", missing_lines(inputs, cache_dir, *offline, *remote))]
-    Missing {
-        /// Each missing input: the flag naming it and why it is missing.
-        inputs: Vec<(&'static str, Error)>,
-        /// Where remote documents are cached.
-        cache_dir: PathBuf,
-        /// `--offline` was given.
-        offline: bool,
-        /// Some missing input is remote.
-        remote: bool,
+    /// A matching strategy cannot be built for this spec (the segment trie,
+    /// the default, always can).
+    #[error("the {strategy} matcher {problem}")]
+    Matcher {
+        /// The strategy, as `Strategy` names it (`regex`, `prefilter`).
+        strategy: &'static str,
+        /// What stops it.
+        problem: MatcherProblem,
     },
 
-    /// A command-line value is unusable in a way clap cannot see.
+    /// A value given to the library is unusable (a thread count, too many
+    /// inputs, a matcher for a spec it cannot compile).
     #[error("{0}")]
     Usage(String),
+
+    /// An error of the program using the library, carried through it.
+    #[error("{0}")]
+    Other(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Error {
@@ -134,38 +145,34 @@ impl Error {
     }
 }
 
-/// The text of [`Error::Missing`]: `main` prefixes the first line with
-/// `apicov: error: `, so later lines carry their own prefix.
-fn missing_lines(
-    inputs: &[(&'static str, Error)],
-    cache_dir: &std::path::Path,
-    offline: bool,
-    remote: bool,
-) -> String {
-    let mut text = inputs
-        .iter()
-        .map(|(flag, err)| format!("{err}; pass a local copy with {flag} FILE"))
-        .collect::<Vec<_>>()
-        .join("\napicov: error: ");
-    if remote {
-        let hint = if offline {
-            format!(
-                "--offline reads only the cache ({}); run once without --offline to fill it, \
-                 or pass local copies with the flags above",
-                cache_dir.display()
-            )
-        } else {
-            format!(
-                "without network, pass local copies with the flags above (a kubernetes \
-                 checkout has api/openapi-spec/swagger.json and test/conformance/testdata/*.yaml), \
-                 or run once with network to fill the cache ({}) and then add --offline",
-                cache_dir.display()
-            )
-        };
-        text.push_str("\napicov: hint: ");
-        text.push_str(&hint);
+/// Why a matching strategy cannot be built ([`Error::Matcher`]).
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherProblem {
+    /// A path template has more segments than the strategy handles.
+    #[error("handles templates of up to {max} segments")]
+    TooManySegments {
+        /// The most it handles.
+        max: usize,
+    },
+    /// The strategy's automaton could not be built.
+    #[error("cannot be built: {0}")]
+    Automaton(String),
+    /// The templates do not compile into one automaton within its limits.
+    #[error("cannot compile the spec's {templates} path templates ({why})")]
+    TooLarge {
+        /// Templates in the spec.
+        templates: usize,
+        /// The compiler's reason.
+        why: String,
+    },
+}
+
+/// Why [`Error::Unreadable`]'s format is not read.
+fn unreadable_why(format: &str) -> &'static str {
+    match format {
+        "gzip" | "zstd" => ": this apicov was built without the `compression` feature",
+        _ => ", which apicov does not read",
     }
-    text
 }
 
 /// `Result` with apicov's [`Error`].

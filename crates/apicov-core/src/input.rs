@@ -1,7 +1,8 @@
 //! Inputs: audit-log files (paths or globs, in the order given), `-` for
 //! standard input, gzip and zstd recognised by their magic bytes whatever the
-//! name. Regular files are memory-mapped; compressed files, stdin, pipes and
-//! FIFOs are read as streams.
+//! name (read with the default `compression` feature). Regular files are
+//! memory-mapped; compressed files, stdin, pipes and FIFOs are read as
+//! streams.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -112,17 +113,17 @@ pub enum ReadMode {
 }
 
 /// An opened input.
-pub enum Opened {
+pub(crate) enum Opened {
     /// The whole file, mapped (or nothing, for an empty file).
     Mapped(Mapped),
     /// Lines arrive in blocks (stdin, pipes, compressed files, or
-    /// `--read-mode stream`).
+    /// [`ReadMode::Stream`]).
     Stream(Box<dyn Read + Send>),
 }
 
 /// Bytes of a mapped file, with the file kept open to check afterwards that
 /// it was not truncated while it was read.
-pub enum Mapped {
+pub(crate) enum Mapped {
     /// A mapped file, kept open.
     Map {
         /// The mapping.
@@ -211,29 +212,36 @@ impl Compression {
         }
     }
 
-    /// Reads the magic bytes at the start of `head`. Formats apicov cannot
-    /// read are an error that says what to do.
-    fn sniff(head: &[u8]) -> std::result::Result<Compression, String> {
+    /// Reads the magic bytes at the start of `head`. A format apicov cannot
+    /// read (or this build, without the `compression` feature) is the error,
+    /// by name.
+    fn sniff(head: &[u8]) -> std::result::Result<Compression, &'static str> {
         const UNSUPPORTED: [(&[u8], &str); 3] = [
             (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz"),
             (b"BZh", "bzip2"),
             (&[0x04, 0x22, 0x4d, 0x18], "lz4"),
         ];
         if head.starts_with(&[0x1f, 0x8b]) {
-            return Ok(Compression::Gzip);
+            return Compression::Gzip.readable();
         }
         if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            return Ok(Compression::Zstd);
+            return Compression::Zstd.readable();
         }
         for (magic, name) in UNSUPPORTED {
             if head.starts_with(magic) {
-                return Err(format!(
-                    "compressed with {name}, which apicov does not read: decompress it \
-                     and pass it on stdin (e.g. `{name} -dc FILE | apicov parse --audit-logs -`)"
-                ));
+                return Err(name);
             }
         }
         Ok(Compression::None)
+    }
+
+    /// Itself, if this build reads it; else its name.
+    fn readable(self) -> std::result::Result<Compression, &'static str> {
+        if cfg!(feature = "compression") {
+            Ok(self)
+        } else {
+            Err(self.name().unwrap_or_default())
+        }
     }
 }
 
@@ -242,13 +250,13 @@ pub struct Source {
     /// What the input is called.
     pub name: InputName,
     /// Its bytes, mapped or as a stream.
-    pub opened: Opened,
+    pub(crate) opened: Opened,
     /// How its bytes are compressed.
     pub compression: Compression,
     /// Size on disk, when known (compressed size for compressed files).
     pub disk_bytes: Option<u64>,
     /// Bytes of the underlying file read so far (for progress on streams).
-    pub consumed: Arc<AtomicU64>,
+    pub(crate) consumed: Arc<AtomicU64>,
 }
 
 /// The longest magic number [`Compression::sniff`] reads.
@@ -274,7 +282,10 @@ pub fn open(name: &InputName, mode: ReadMode) -> Result<Source> {
             let mut head = [0u8; HEAD_LEN];
             let head_len = read_head_at(&file, &mut head).map_err(err)?;
             let compression =
-                Compression::sniff(&head[..head_len]).map_err(|m| Error::input(path, m))?;
+                Compression::sniff(&head[..head_len]).map_err(|format| Error::Unreadable {
+                    path: path.clone(),
+                    format,
+                })?;
             if compression != Compression::None {
                 return open_stream(name, Box::new(file), Some(meta.len()));
             }
@@ -343,7 +354,10 @@ fn open_stream(
         .take(HEAD_LEN as u64)
         .read_to_end(&mut head)
         .map_err(|e| Error::input(&path, e))?;
-    let compression = Compression::sniff(&head).map_err(|m| Error::input(&path, m))?;
+    let compression = Compression::sniff(&head).map_err(|format| Error::Unreadable {
+        path: path.clone(),
+        format,
+    })?;
     let consumed = Arc::new(AtomicU64::new(0));
     let counted = Counting {
         inner: BufReader::with_capacity(1 << 20, io::Cursor::new(head).chain(reader)),
@@ -352,11 +366,16 @@ fn open_stream(
     let opened: Box<dyn Read + Send> = match compression {
         // MultiGzDecoder: rotated logs are often concatenated gzip members,
         // and GzDecoder stops after the first.
+        #[cfg(feature = "compression")]
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(counted)),
         // zstd's decoder reads concatenated frames as one stream.
+        #[cfg(feature = "compression")]
         Compression::Zstd => {
             Box::new(zstd::stream::read::Decoder::new(counted).map_err(|e| Error::input(&path, e))?)
         }
+        // Refused by `sniff` in a build without decompressors.
+        #[cfg(not(feature = "compression"))]
+        Compression::Gzip | Compression::Zstd => unreachable!("sniffed as unreadable"),
         Compression::None => Box::new(counted),
     };
     Ok(Source {
@@ -402,5 +421,46 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// gzip and zstd are read with the `compression` feature and refused
+    /// by name without it; the formats apicov never reads, by name.
+    #[test]
+    fn compressions_are_known_by_their_magic_bytes() {
+        let built = |c: Compression| {
+            if cfg!(feature = "compression") {
+                Ok(c)
+            } else {
+                Err(c.name().unwrap())
+            }
+        };
+        assert_eq!(
+            Compression::sniff(b"\x1f\x8b\x08"),
+            built(Compression::Gzip)
+        );
+        assert_eq!(
+            Compression::sniff(b"\x28\xb5\x2f\xfd\x00"),
+            built(Compression::Zstd)
+        );
+        assert_eq!(Compression::sniff(b"BZh91"), Err("bzip2"));
+        assert_eq!(Compression::sniff(b"{\"kind\""), Ok(Compression::None));
+        assert_eq!(Compression::sniff(b""), Ok(Compression::None));
+        let unreadable = |format| Error::Unreadable {
+            path: "a.log".into(),
+            format,
+        };
+        assert_eq!(
+            unreadable("xz").to_string(),
+            "a.log: compressed with xz, which apicov does not read"
+        );
+        assert_eq!(
+            unreadable("gzip").to_string(),
+            "a.log: compressed with gzip: this apicov was built without the `compression` feature"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! absorbed in input order.
 //!
 //! Each worker of the pool (rayon) takes the next piece of input, scans it
-//! into its own [`ChunkTally`] (no locks, no shared counters) and hands it
+//! into its own `ChunkTally` (no locks, no shared counters) and hands it
 //! to the merge, which absorbs pieces strictly in input order on whichever
 //! worker delivers the one it waits for. Absorbing in order makes the result
 //! independent of thread count, chunk size and timing; admitting only a few
@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::aggregate::{
     position, scan_chunk, ChunkTally, SamplePrinting, SampledOps, ScanOptions, Tally, Window,
@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::event::Validation;
 use crate::input::{self, Compression, InputName, Mapped, Opened, ReadMode};
 use crate::mapguard;
-use crate::routes::{PathMatcher, Router};
+use crate::routes::{PathMatcher, Router, SegmentTrie};
 
 /// How the engine reads and splits its inputs.
 #[derive(Debug, Clone)]
@@ -47,6 +47,11 @@ pub struct EngineOptions {
     pub sample_printing: Option<SamplePrinting>,
     /// How far apart, in events, a request's events are taken as one request.
     pub window: Window,
+    /// Worker threads of [`Engine::run`]; 0: one per core.
+    pub threads: usize,
+    /// Requests left open by an earlier part of the same log (`parse
+    /// --continue-from`): their later events are not counted again.
+    pub open_before: Vec<u128>,
 }
 
 /// Where the engine reports how far it has read: a progress bar, a log
@@ -94,6 +99,8 @@ impl Default for EngineOptions {
             progress: None,
             sample_printing: None,
             window: Window::DEFAULT,
+            threads: 0,
+            open_before: Vec::new(),
         }
     }
 }
@@ -106,7 +113,7 @@ pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
 /// this much is absorbed: one `madvise` a batch rather than one a chunk, and
 /// none for a file smaller than this (most CI logs), where releasing cost
 /// ~10 ms of a 60 ms parse of 199 MB for memory nobody was short of.
-pub const RELEASE_BATCH: usize = 64 << 20;
+const RELEASE_BATCH: usize = 64 << 20;
 
 /// Per-input facts for the report.
 #[derive(Debug, Clone)]
@@ -120,73 +127,99 @@ pub struct InputInfo {
 }
 
 /// The worker pool: `threads` workers, or one per core when 0.
-pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
+fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))
 }
 
-/// What every run of the engine shares: the matcher, the catalogue's size,
-/// how inputs are read and the worker pool. `history` runs one engine over
-/// many runs; the spec and matcher are built once.
-pub struct Engine<'e, M: PathMatcher> {
-    /// Maps each request to an operation.
-    pub router: &'e Router<M>,
-    /// Operations in the catalogue the router's ids index.
-    pub n_ops: usize,
-    /// How inputs are read, split and attributed.
-    pub options: &'e EngineOptions,
-    /// The workers that scan chunks.
-    pub pool: &'e rayon::ThreadPool,
+/// The engine: a router, how inputs are read, and the workers that scan
+/// them. [`Engine::run`] reads files and streams in parallel;
+/// [`Engine::feed`] counts pieces handed over one at a time. Cloning it (or
+/// [`Engine::with_options`]) shares the router and the workers: `history`
+/// runs one engine over many runs, its spec and matcher built once.
+pub struct Engine<M: PathMatcher = SegmentTrie> {
+    router: Arc<Router<M>>,
+    /// The router's operation count.
+    n_ops: usize,
+    options: EngineOptions,
+    /// Started by the first run (a feed needs none).
+    workers: Arc<OnceLock<rayon::ThreadPool>>,
 }
 
-impl<'e, M: PathMatcher> Engine<'e, M> {
-    /// An engine over the router's catalogue.
-    pub fn new(
-        router: &'e Router<M>,
-        options: &'e EngineOptions,
-        pool: &'e rayon::ThreadPool,
-    ) -> Engine<'e, M> {
+impl<M: PathMatcher> Clone for Engine<M> {
+    fn clone(&self) -> Engine<M> {
         Engine {
-            router,
+            router: Arc::clone(&self.router),
+            n_ops: self.n_ops,
+            options: self.options.clone(),
+            workers: Arc::clone(&self.workers),
+        }
+    }
+}
+
+impl<M: PathMatcher> Engine<M> {
+    /// An engine matching with `router` over its catalogue, reading as
+    /// `options` say.
+    pub fn new(router: impl Into<Arc<Router<M>>>, options: EngineOptions) -> Engine<M> {
+        let router = router.into();
+        Engine {
             n_ops: router.operation_count(),
+            router,
             options,
-            pool,
+            workers: Arc::default(),
         }
     }
 
-    /// Reads every input in order and returns the run's tally.
-    /// `open_before`: requests left open by an earlier part of the same log
-    /// (usually none).
-    pub fn run(
-        &self,
-        names: &[InputName],
-        open_before: &[u128],
-    ) -> Result<(Tally, Vec<InputInfo>)> {
+    /// The same router and workers, reading as `options` say (its
+    /// `threads` is not looked at once the workers are started).
+    pub fn with_options(&self, options: EngineOptions) -> Engine<M> {
+        Engine {
+            options,
+            ..self.clone()
+        }
+    }
+
+    /// The router requests are matched with.
+    pub fn router(&self) -> &Router<M> {
+        &self.router
+    }
+
+    /// How inputs are read, split and attributed.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Opens `names` in order for [`Engine::run`], as the options' read mode
+    /// says. The first input that cannot be opened is the error.
+    pub fn open(&self, names: &[InputName]) -> Result<Vec<input::Source>> {
         check_input_count(names.len())?;
-        let mut sources = Vec::with_capacity(names.len());
-        for name in names {
-            sources.push(input::open(name, self.options.read_mode)?);
-        }
-        self.run_sources(sources, open_before)
+        names
+            .iter()
+            .map(|name| input::open(name, self.options.read_mode))
+            .collect()
     }
 
-    /// [`Engine::run`] over inputs already opened, in order: files, or
-    /// streams that are not files ([`input::from_reader`]).
+    /// Reads every input in order (files from [`Engine::open`], or streams
+    /// that are not files from [`input::from_reader`]) and returns the run's
+    /// tally.
     ///
     /// Every worker runs the same loop: take the next piece of input,
-    /// scan it into its own [`ChunkTally`], and deliver it to the merge,
+    /// scan it into its own `ChunkTally`, and deliver it to the merge,
     /// which absorbs pieces in input order on whichever worker delivers the
     /// one it waits for. No worker waits for a wave's slowest chunk, and one
     /// input's last pieces are scanned while the next input's first are.
-    pub fn run_sources(
-        &self,
-        sources: Vec<input::Source>,
-        open_before: &[u128],
-    ) -> Result<(Tally, Vec<InputInfo>)> {
+    pub fn run(&self, sources: Vec<input::Source>) -> Result<(Tally, Vec<InputInfo>)> {
         check_input_count(sources.len())?;
-        let options = self.options;
+        let pool = match self.workers.get() {
+            Some(pool) => pool,
+            None => {
+                let pool = thread_pool(self.options.threads)?;
+                self.workers.get_or_init(|| pool)
+            }
+        };
+        let options = &self.options;
         let bar: &dyn Progress = options.progress.as_deref().unwrap_or(&Silent);
         let total: u64 = sources.iter().filter_map(|s| s.disk_bytes).sum();
         let infos: Vec<InputInfo> = sources
@@ -197,16 +230,11 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
                 disk_bytes: source.disk_bytes,
             })
             .collect();
-        let mut tally = Tally::new(self.n_ops);
         // Sized for all the inputs: rotated logs hold requests of their own
         // (the same log twice is refused).
-        tally.expect_input(total, options.window);
-        tally.seed_open(open_before.iter().copied());
-        if let Some(printing) = &options.sample_printing {
-            tally.print_samples_with(printing.clone());
-        }
+        let tally = self.start_tally(Some(total));
 
-        let workers = self.pool.current_num_threads();
+        let workers = pool.current_num_threads();
         let pieces = Mutex::new(Pieces::new(sources, options.chunk_size));
         let progress = Shown {
             bar,
@@ -214,13 +242,10 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
             inputs: &infos,
         };
         let merge = Merge::new(tally, workers as u64 * IN_FLIGHT_PER_WORKER, progress);
-        let sampled = SampledOps::new(self.n_ops).with_printing(options.sample_printing.clone());
-        let scan_options = ScanOptions {
-            validation: options.validation,
-            attribution: options.attribution,
-            window: options.window,
-        };
-        self.pool.scope(|scope| {
+        let sampled = self.sampled();
+        let scan_options = self.scan_options();
+        let router = &*self.router;
+        pool.scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|_| {
                     while let Some(piece) = merge.admit(&pieces) {
@@ -228,7 +253,7 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
                             scan_chunk(
                                 bytes,
                                 position(piece.input, piece.offset),
-                                self.router,
+                                router,
                                 self.n_ops,
                                 scan_options,
                                 &sampled,
@@ -242,6 +267,54 @@ impl<'e, M: PathMatcher> Engine<'e, M> {
         let tally = merge.finish()?;
         bar.finish();
         Ok((tally, infos))
+    }
+
+    /// A feed counting pieces handed over one at a time, from nothing (but
+    /// the options' `open_before`).
+    pub fn feed(&self) -> Feed<M> {
+        self.feed_from(self.start_tally(None))
+    }
+
+    /// A feed that goes on from `tally`, a run of this engine (a server
+    /// restarted over its spool): what it counts is added to it.
+    pub fn feed_from(&self, tally: Tally) -> Feed<M> {
+        let sampled = self.sampled();
+        sampled.mark(&tally);
+        Feed {
+            router: Arc::clone(&self.router),
+            n_ops: self.n_ops,
+            options: self.scan_options(),
+            sampled,
+            tally,
+            input: 0,
+            offset: 0,
+        }
+    }
+
+    /// An empty tally, sized for `expected` bytes of input when known,
+    /// seeded with the options' open requests and sample printing.
+    fn start_tally(&self, expected: Option<u64>) -> Tally {
+        let mut tally = Tally::new(self.n_ops);
+        if let Some(bytes) = expected {
+            tally.expect_input(bytes, self.options.window);
+        }
+        tally.seed_open(self.options.open_before.iter().copied());
+        if let Some(printing) = &self.options.sample_printing {
+            tally.print_samples_with(printing.clone());
+        }
+        tally
+    }
+
+    fn sampled(&self) -> SampledOps {
+        SampledOps::new(self.n_ops).with_printing(self.options.sample_printing.clone())
+    }
+
+    fn scan_options(&self) -> ScanOptions {
+        ScanOptions {
+            validation: self.options.validation,
+            attribution: self.options.attribution,
+            window: self.options.window,
+        }
     }
 }
 
@@ -450,9 +523,10 @@ impl Current {
             Opened::Mapped(mapped) => {
                 let bytes = mapped.bytes();
                 // Truncation while mapped reads as zeros under the guard
-                // (see mapguard), and is reported at the input's end.
+                // (see mapguard, installed by the program), and is reported
+                // at the input's end.
                 let guard = mapguard::Guard::new(bytes);
-                if guard.is_none() && !bytes.is_empty() {
+                if guard.is_none() && mapguard::installed() && !bytes.is_empty() {
                     return Err(Error::input(&path, "too many files mapped at once"));
                 }
                 Reading::Mapped {
@@ -717,46 +791,44 @@ impl<'b> Merge<'b> {
 }
 
 /// The engine fed piece by piece, for logs that are not files: a webhook's
-/// batches, events built in memory, lines from an iterator. The pieces
-/// follow one another as one input; each holds whole lines (a last line
-/// without its newline is taken as whole). Single-threaded: [`Engine::run`] is the
-/// parallel path for files.
-pub struct Feed<'r, M: PathMatcher> {
-    router: &'r Router<M>,
+/// batches, events built in memory, lines from an iterator. Each piece
+/// holds whole lines (a last line without its newline is taken as whole)
+/// and has a place in the inputs, `(input, offset)`: [`Feed::push`] puts it
+/// right after the one before, [`Feed::push_at`] where it says (a spool's
+/// file and offset), so that a run over the same bytes as files counts the
+/// same. Single-threaded; made by [`Engine::feed`] or [`Engine::feed_from`].
+pub struct Feed<M: PathMatcher = SegmentTrie> {
+    router: Arc<Router<M>>,
     n_ops: usize,
     options: ScanOptions,
     sampled: SampledOps,
     tally: Tally,
+    /// Where the next [`Feed::push`] goes.
+    input: usize,
     offset: u64,
 }
 
-impl<'r, M: PathMatcher> Feed<'r, M> {
-    /// A feed counting against `router`, over its catalogue.
-    pub fn new(router: &'r Router<M>, options: ScanOptions) -> Feed<'r, M> {
-        let n_ops = router.operation_count();
-        Feed {
-            router,
-            n_ops,
-            options,
-            sampled: SampledOps::new(n_ops),
-            tally: Tally::new(n_ops),
-            offset: 0,
-        }
+impl<M: PathMatcher> Feed<M> {
+    /// Counts the lines of `piece`, placed right after the last piece.
+    pub fn push(&mut self, piece: &[u8]) {
+        self.push_at(self.input, self.offset, piece);
     }
 
-    /// Counts the lines of `piece`.
-    pub fn push(&mut self, piece: &[u8]) {
+    /// Counts the lines of `piece`, placed at `offset` bytes into input
+    /// number `input`. Pieces come in input order.
+    pub fn push_at(&mut self, input: usize, offset: u64, piece: &[u8]) {
         let chunk = scan_chunk(
             piece,
-            position(0, self.offset),
-            self.router,
+            position(input, offset),
+            &self.router,
             self.n_ops,
             self.options,
             &self.sampled,
         );
         self.tally.absorb(chunk, piece);
         self.sampled.mark(&self.tally);
-        self.offset += piece.len() as u64;
+        self.input = input;
+        self.offset = offset + piece.len() as u64;
     }
 
     /// What has been counted so far.

@@ -382,7 +382,7 @@ impl Catalogue {
 }
 
 /// `v1`, `v2` are GA; `v1beta1`, `v2alpha1` are not.
-pub fn is_ga_version(version: &str) -> bool {
+pub(crate) fn is_ga_version(version: &str) -> bool {
     !version.contains("alpha") && !version.contains("beta")
 }
 

@@ -5,10 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use apicov_core::input::InputName;
-use apicov_core::pipeline::{self, Engine, EngineOptions};
-use apicov_core::routing::{Router, WatchCredit};
-use apicov_core::spec::Catalogue;
+use apicov_core::{Catalogue, Engine, EngineOptions, InputName, Router, WatchCredit};
 use apicov_gen::{generate, GenOptions, Level};
 
 fn example() -> PathBuf {
@@ -24,10 +21,12 @@ fn trie_counts(swagger: &Path, logs: &[PathBuf]) -> String {
     let catalogue = Catalogue::from_json(&std::fs::read(swagger).unwrap(), "spec").unwrap();
     let router = Router::new(&catalogue, WatchCredit::Deprecated);
     let inputs: Vec<InputName> = logs.iter().cloned().map(InputName::File).collect();
-    let pool = pipeline::thread_pool(1).unwrap();
-    let options = EngineOptions::default();
-    let engine = Engine::new(&router, &options, &pool);
-    let (tally, _) = engine.run(&inputs, &[]).unwrap();
+    let options = EngineOptions {
+        threads: 1,
+        ..EngineOptions::default()
+    };
+    let engine = Engine::new(router, options);
+    let (tally, _) = engine.run(engine.open(&inputs).unwrap()).unwrap();
     let mut out = String::new();
     for id in catalogue.sorted_ids() {
         let hits = tally.ops[id.index()].total();

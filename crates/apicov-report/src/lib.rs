@@ -14,12 +14,7 @@
 //! The drop-in `audit-endpoints.txt` of a run counted by `apicov-core`:
 //!
 //! ```
-//! use apicov_core::aggregate::ScanOptions;
-//! use apicov_core::coverage::Coverage;
-//! use apicov_core::lists::EndpointList;
-//! use apicov_core::pipeline::Feed;
-//! use apicov_core::routing::{Router, WatchCredit};
-//! use apicov_core::spec::Catalogue;
+//! use apicov_core::{Catalogue, Coverage, EndpointList, Engine, EngineOptions, Router, WatchCredit};
 //! use apicov_report::report::endpoints::{EndpointsText, SortOrder};
 //! use apicov_report::report::{Caveats, Run};
 //!
@@ -28,7 +23,7 @@
 //!     "get": {"operationId": "listCoreV1NamespacedPod"}}}}"#;
 //! let catalogue = Catalogue::from_json(swagger, "swagger.json")?;
 //! let router = Router::new(&catalogue, WatchCredit::default());
-//! let mut feed = Feed::new(&router, ScanOptions::default());
+//! let mut feed = Engine::new(router, EngineOptions::default()).feed();
 //! feed.push(concat!(
 //!     r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods?limit=500","verb":"list","user":{"username":"admin"},"userAgent":"e2e.test/v1.36.0"}"#,
 //!     "\n"

@@ -100,15 +100,14 @@ pub fn to_json(
             .collect();
         samples.insert(name, Value::Array(lines));
     }
-    let mut unmatched: Vec<_> = tally.unmatched.iter().collect();
+    let mut unmatched: Vec<_> = tally.unmatched().collect();
     unmatched.sort_by(|a, b| a.0.cmp(b.0));
     let unmatched: Vec<Value> = unmatched
         .into_iter()
         .map(|(k, h)| json!({"verb": k.verb, "pattern": k.pattern, "hits": hits_json(h)}))
         .collect();
     let mut attributed: Vec<(&Actor, &str, u64)> = tally
-        .attributed
-        .iter()
+        .attributed()
         .map(|((a, op), n)| {
             (
                 &tally.actors.actors[*a as usize],
@@ -273,7 +272,7 @@ pub fn from_json(v: &Value, catalogue: &Catalogue) -> Result<Loaded, String> {
                 .ok_or_else(|| bad("unmatched"))?
                 .to_string(),
         };
-        tally.unmatched.insert(
+        tally.insert_unmatched(
             key,
             u.get("hits")
                 .and_then(hits_from)
@@ -303,7 +302,7 @@ pub fn from_json(v: &Value, catalogue: &Catalogue) -> Result<Loaded, String> {
             .and_then(Value::as_u64)
             .ok_or_else(|| bad("attributed"))?;
         let actor = tally.actors.intern_actor(&actor);
-        *tally.attributed.entry((actor, op)).or_default() += n;
+        tally.add_attributed(actor, op, n);
     }
     let mut open = Vec::new();
     for id in v

@@ -46,11 +46,11 @@ impl RunView {
                 view.hits.insert(op.id.clone(), n);
             }
         }
-        for (key, hits) in &tally.unmatched {
+        for (key, hits) in tally.unmatched() {
             view.unmatched
                 .insert((key.verb.clone(), key.pattern.clone()), hits.total());
         }
-        for ((actor, op), n) in &tally.left_out {
+        for ((actor, op), n) in tally.left_out() {
             let client = tally.actors.actors[*actor as usize].name().to_string();
             *view
                 .left_out

@@ -146,7 +146,7 @@ impl RunHits {
                 hits.requests.insert(op.id.clone(), n);
             }
         }
-        for (actor, op) in tally.attributed.keys() {
+        for (actor, op) in tally.attributed().map(|(key, _)| key) {
             if let apicov_core::attribution::Actor::Test(name) =
                 &tally.actors.actors[*actor as usize]
             {

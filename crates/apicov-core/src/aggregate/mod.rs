@@ -1,4 +1,4 @@
-//! Aggregation: what one chunk of lines adds up to ([`ChunkTally`], built on
+//! Aggregation: what one chunk of lines adds up to (`ChunkTally`, built on
 //! one thread with no shared state), and the run's totals ([`Tally`]), which
 //! absorbs chunk tallies strictly in input order.
 //!
@@ -14,7 +14,7 @@
 //! request of its own.
 //!
 //! In parallel: a chunk counts each request at its first event in the chunk
-//! and remembers what that counted; [`Tally::absorb`], taking chunks in input
+//! and remembers what that counted; `Tally::absorb`, taking chunks in input
 //! order, takes that count back for the requests it saw in the window before
 //! the chunk. The result is the same for every chunk size and thread count
 //! (tested), and for every order of a request's events within the window.
@@ -31,7 +31,7 @@ mod chunk_tally;
 mod keys;
 mod recent;
 
-pub use chunk_tally::{scan_chunk, ChunkTally, SampledOps, ScanOptions};
+pub(crate) use chunk_tally::{scan_chunk, ChunkTally, SampledOps, ScanOptions};
 pub use keys::{normalise_unmatched, request_key};
 
 use std::collections::hash_map::Entry;
@@ -330,13 +330,14 @@ pub struct Tally {
     /// Per operation: up to [`SAMPLES_PER_OP`] sample events, in input order.
     pub samples: Vec<Vec<Sample>>,
     /// Requests no operation matched, grouped by verb and path pattern.
-    pub unmatched: AHashMap<UnmatchedKey, Hits>,
-    /// Tests and clients (with `--by-test`), numbered in order of appearance.
+    unmatched: AHashMap<UnmatchedKey, Hits>,
+    /// Tests and clients (when requests are attributed), numbered in order
+    /// of appearance.
     pub actors: ActorTable,
-    /// Counted requests per (actor, operation), with `--by-test`.
-    pub attributed: AHashMap<(u32, OpId), u64>,
-    /// Requests left out by `--conformance-only` per (client, operation).
-    pub left_out: AHashMap<(u32, OpId), u64>,
+    /// Counted requests per (actor, operation), when requests are attributed.
+    pub(crate) attributed: AHashMap<(u32, OpId), u64>,
+    /// Requests left out as not conformance tests', per (client, operation).
+    pub(crate) left_out: AHashMap<(u32, OpId), u64>,
     /// Requests seen in the last [`Window`] events.
     recent: RecentRequests,
     /// Events numbered so far (the next event's global number).
@@ -374,13 +375,13 @@ impl Tally {
 
     /// Samples kept from now on are printed as they are kept (see
     /// [`SamplePrinter`]).
-    pub fn print_samples_with(&mut self, printing: SamplePrinting) {
+    pub(crate) fn print_samples_with(&mut self, printing: SamplePrinting) {
         self.printing = Some(printing);
     }
 
     /// Adds the next chunk (in input order). `bytes` are the chunk's bytes,
     /// from which sample lines are copied.
-    pub fn absorb(&mut self, chunk: ChunkTally, bytes: &[u8]) {
+    pub(crate) fn absorb(&mut self, chunk: ChunkTally, bytes: &[u8]) {
         let input = position_input(chunk.base);
         while self.inputs.len() <= input {
             self.inputs.push(InputTotals::default());
@@ -548,6 +549,42 @@ impl Tally {
         self.sweep_at = 2 * self.recent.len();
     }
 
+    /// Requests no operation matched, by verb and path pattern, in no
+    /// particular order.
+    pub fn unmatched(&self) -> impl ExactSizeIterator<Item = (&UnmatchedKey, &Hits)> + '_ {
+        self.unmatched.iter()
+    }
+
+    /// The requests of one unmatched group, if any were counted.
+    pub fn unmatched_hits(&self, key: &UnmatchedKey) -> Option<&Hits> {
+        self.unmatched.get(key)
+    }
+
+    /// Sets the requests of an unmatched group (a tally read back from a
+    /// report).
+    pub fn insert_unmatched(&mut self, key: UnmatchedKey, hits: Hits) {
+        self.unmatched.insert(key, hits);
+    }
+
+    /// Counted requests per (actor, operation), when requests are
+    /// attributed ([`Attribution::by_test`]): actors number into
+    /// [`Tally::actors`]. In no particular order.
+    pub fn attributed(&self) -> impl ExactSizeIterator<Item = (&(u32, OpId), &u64)> + '_ {
+        self.attributed.iter()
+    }
+
+    /// Adds `n` requests of `actor` (a number of [`Tally::actors`]) to `op`.
+    pub fn add_attributed(&mut self, actor: u32, op: OpId, n: u64) {
+        *self.attributed.entry((actor, op)).or_default() += n;
+    }
+
+    /// Requests left out as not sent by conformance tests
+    /// ([`Attribution::conformance_only`]), per (client, operation), in no
+    /// particular order.
+    pub fn left_out(&self) -> impl ExactSizeIterator<Item = (&(u32, OpId), &u64)> + '_ {
+        self.left_out.iter()
+    }
+
     /// Requests counted: matched plus unmatched.
     pub fn requests(&self) -> u64 {
         self.matched_requests() + self.unmatched_requests()
@@ -588,7 +625,7 @@ impl Tally {
     /// at most what `window` holds), so that it is sized once rather than
     /// copied through each doubling: the copies are fresh pages of memory,
     /// and page faults are much of what remembering requests costs.
-    pub fn expect_input(&mut self, bytes: u64, window: Window) {
+    pub(crate) fn expect_input(&mut self, bytes: u64, window: Window) {
         let requests = (bytes / 2600).min(window.0);
         let room = usize::try_from(requests).unwrap_or(usize::MAX);
         self.recent.reserve(room.saturating_sub(self.recent.len()));
@@ -613,7 +650,8 @@ impl Tally {
 
     /// Appends a tally of later input (another part, or another run): inputs
     /// are renumbered after this one's. Exact when `later` was parsed with
-    /// this tally's open requests as its seed, or when none were open.
+    /// this tally's open requests as its seed, or when none were open. The
+    /// same as `tally += later`.
     pub fn append(&mut self, mut later: Tally) {
         let shift = (self.inputs.len() as u64) << 48;
         self.inputs.append(&mut later.inputs);
@@ -674,13 +712,20 @@ impl Tally {
     }
 
     /// Operations hit, in order of their first counted request.
-    pub fn ops_by_first_hit(&self) -> Vec<OpId> {
+    pub(crate) fn ops_by_first_hit(&self) -> Vec<OpId> {
         let mut hit: Vec<OpId> = (0..self.ops.len() as u32)
             .map(OpId)
             .filter(|op| self.ops[op.index()].total() > 0)
             .collect();
         hit.sort_by_key(|op| self.ops[op.index()].first);
         hit
+    }
+}
+
+impl std::ops::AddAssign for Tally {
+    /// [`Tally::append`].
+    fn add_assign(&mut self, later: Tally) {
+        self.append(later);
     }
 }
 

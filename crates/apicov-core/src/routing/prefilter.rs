@@ -27,6 +27,7 @@ pub use aho_corasick::AhoCorasickKind;
 
 use super::matcher::PathMatcher;
 use super::template::{Route, Segment};
+use crate::error::MatcherProblem;
 use crate::spec::{Method, OpId};
 
 /// Templates longer than this many segments cannot be masked in a `u64`.
@@ -84,10 +85,10 @@ impl LiteralPrefilter {
                 continue;
             }
             if len > MAX_SEGMENTS {
-                return Err(crate::Error::Usage(format!(
-                    "--matcher prefilter handles templates of up to {MAX_SEGMENTS} segments; \
-                     use --matcher trie (the default)"
-                )));
+                return Err(crate::Error::Matcher {
+                    strategy: "prefilter",
+                    problem: MatcherProblem::TooManySegments { max: MAX_SEGMENTS },
+                });
             }
             let mut key = vec![route.method.index() as u32];
             let mut ranks = Vec::with_capacity(len);
@@ -156,7 +157,10 @@ impl LiteralPrefilter {
             .kind(Some(kind))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
-            .map_err(|e| crate::Error::Usage(format!("--matcher prefilter: {e}")))?;
+            .map_err(|e| crate::Error::Matcher {
+                strategy: "prefilter",
+                problem: MatcherProblem::Automaton(e.to_string()),
+            })?;
         Ok(LiteralPrefilter {
             literals,
             longest,

@@ -5,6 +5,7 @@ use regex_automata::{meta, Anchored, Input, MatchKind};
 
 use super::matcher::PathMatcher;
 use super::template::{Route, Segment};
+use crate::error::MatcherProblem;
 use crate::spec::{Method, OpId};
 
 /// The regex matcher's NFA size limit: 32 MiB (the default 10 MiB fails near 10,000
@@ -63,12 +64,12 @@ impl RegexDfa {
                     .utf8(false),
             )
             .build_many(&patterns)
-            .map_err(|e| {
-                crate::Error::Usage(format!(
-                    "--matcher regex cannot compile the spec's {} path templates ({e}): use \
-                     --matcher trie (the default), which has no such limit",
-                    routes.len()
-                ))
+            .map_err(|e| crate::Error::Matcher {
+                strategy: "regex",
+                problem: MatcherProblem::TooLarge {
+                    templates: routes.len(),
+                    why: e.to_string(),
+                },
             })?;
         Ok(RegexDfa {
             regex,

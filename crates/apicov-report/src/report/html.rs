@@ -177,7 +177,7 @@ fn hit_label(hit: u64, eligible: u64) -> String {
 /// Tests per operation, most requests first.
 fn tests_per_operation(t: &Tally) -> BTreeMap<OpId, Vec<(&str, u64)>> {
     let mut tests: BTreeMap<OpId, Vec<(&str, u64)>> = BTreeMap::new();
-    for ((actor, op), n) in &t.attributed {
+    for ((actor, op), n) in t.attributed() {
         if let Actor::Test(name) = &t.actors.actors[*actor as usize] {
             tests.entry(*op).or_default().push((name, *n));
         }
@@ -269,7 +269,7 @@ pub fn render(run: &Run, coverage: &Coverage, generated: &str) -> String {
             names.join(", ")
         );
     }
-    let mut unmatched: Vec<_> = t.unmatched.iter().collect();
+    let mut unmatched: Vec<_> = t.unmatched().collect();
     unmatched.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(b.0)));
     let unmatched_rows: String = unmatched
         .iter()

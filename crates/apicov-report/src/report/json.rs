@@ -34,7 +34,7 @@ fn attribution(catalogue: &Catalogue, tally: &Tally) -> Value {
     let mut clients: BTreeMap<&str, Counts> = BTreeMap::new();
     // Per operation: (tests, clients).
     let mut ops: BTreeMap<&str, (Counts, Counts)> = BTreeMap::new();
-    for ((actor, op), n) in &tally.attributed {
+    for ((actor, op), n) in tally.attributed() {
         let op_name = catalogue.get(*op).id.as_str();
         let entry = ops.entry(op_name).or_default();
         match &tally.actors.actors[*actor as usize] {
@@ -107,7 +107,11 @@ pub fn render(run: &Run, coverage: &Coverage) -> Vec<u8> {
     let view = crate::near_miss::RunView::from_tally(catalogue, tally);
 
     let mut requests_by_stage = [0u64; 4];
-    for hits in tally.ops.iter().chain(tally.unmatched.values()) {
+    for hits in tally
+        .ops
+        .iter()
+        .chain(tally.unmatched().map(|(_, hits)| hits))
+    {
         for (total, n) in requests_by_stage.iter_mut().zip(hits.by_stage) {
             *total += n;
         }
@@ -123,7 +127,7 @@ pub fn render(run: &Run, coverage: &Coverage) -> Vec<u8> {
         }
     }
 
-    let mut unmatched: Vec<_> = tally.unmatched.iter().collect();
+    let mut unmatched: Vec<_> = tally.unmatched().collect();
     unmatched.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(b.0)));
     let unmatched: Vec<Value> = unmatched
         .into_iter()

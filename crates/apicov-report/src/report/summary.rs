@@ -129,8 +129,8 @@ impl Summary<'_> {
             );
         }
         let _ = writeln!(out, "  Elapsed: {}", elapsed_text(secs, bytes));
-        if !t.unmatched.is_empty() {
-            let mut groups: Vec<_> = t.unmatched.iter().collect();
+        if t.unmatched().len() > 0 {
+            let mut groups: Vec<_> = t.unmatched().collect();
             groups.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(b.0)));
             let _ = writeln!(out);
             let _ = writeln!(
