@@ -100,7 +100,3 @@ pub use routing::{
     Strategy, WatchCredit,
 };
 pub use spec::{Catalogue, Method, OpId, Operation};
-
-/// [`routing`] under the name the engine's stages import it by.
-#[doc(hidden)]
-pub use routing as routes;

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::event::Validation;
 use crate::input::{self, Compression, InputName, Mapped, Opened, ReadMode};
 use crate::mapguard;
-use crate::routes::{PathMatcher, Router, SegmentTrie};
+use crate::routing::{PathMatcher, Router, SegmentTrie};
 
 /// How the engine reads and splits its inputs.
 #[derive(Debug, Clone)]

@@ -14,7 +14,7 @@ use super::keys::{lossy, normalise_unmatched_into};
 use super::*;
 use crate::attribution::{self, ActorTable};
 use crate::event::{self, LineIssue, Stage};
-use crate::routes::{PathMatcher, Router};
+use crate::routing::{PathMatcher, Router};
 use crate::spec::OpId;
 
 /// What one chunk of lines adds up to. `line` ranges index the chunk's bytes.

@@ -154,7 +154,7 @@ pub fn normalise_unmatched(uri: &[u8]) -> String {
 /// [`normalise_unmatched`] into a reused buffer, without allocating.
 pub(super) fn normalise_unmatched_into(uri: &[u8], out: &mut String) {
     out.clear();
-    let (path, _) = crate::routes::split_uri(uri);
+    let (path, _) = crate::routing::split_uri(uri);
     let path = lossy(path);
     // The segments are what follows each slash (as `path.split('/')
     // .skip(1)`); no rule below looks past the ninth, nor tells 12 of them
@@ -253,7 +253,7 @@ fn find_slashes(path: &[u8], at: &mut [usize]) -> usize {
 #[cfg(test)]
 pub(super) fn normalise_unmatched_plain(uri: &[u8], out: &mut String) {
     out.clear();
-    let (path, _) = crate::routes::split_uri(uri);
+    let (path, _) = crate::routing::split_uri(uri);
     let path = lossy(path);
     // The segments after the first '/' (as `path.split('/').skip(1)`, in a
     // plain byte loop: the str iterator cost ~900 instructions a path): the
