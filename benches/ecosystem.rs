@@ -2,7 +2,7 @@
 //! route-recognizer, actix-router, `regex::bytes::RegexSet`) behind apicov's
 //! [`PathMatcher`], so each answers through the same [`Router`] (verb → method,
 //! query, watch rules) as apicov's own matchers. Shared by
-//! `benches/routers.rs` (timings, build cost) and `tests/routers.rs` (the
+//! `benches/routers.rs` (timings, build cost) and `tests/it/routers.rs` (the
 //! agreement figures, pinned), so both use one conversion.
 //!
 //! Conversion: `{name}` parameters become positional names (`p0`, `p1`, …) in

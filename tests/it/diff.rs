@@ -1,7 +1,7 @@
 //! `apicov diff`, `check`, `lint-lists`, baseline discovery against a GCS
 //! fixture server on 127.0.0.1, and remote specs with caching.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! ordinary and adversarial values must map back to its own operation, under
 //! every strategy, and paths outside the spec must map to nothing.
 
-mod common;
+use crate::common;
 
 use apicov_core::prefilter::LiteralPrefilter;
 use apicov_core::routes::{

@@ -2,7 +2,7 @@
 //! with gzip logs, one still running (no finished.json); per-run figures
 //! equal single parses; the timeline equals what the per-run sets imply.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;

@@ -1,7 +1,7 @@
 //! `apicov serve` end to end: the real binary on 127.0.0.1, real HTTP(S)
 //! clients (ureq over rustls), logs and truths from `apicov gen`.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

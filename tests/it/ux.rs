@@ -3,7 +3,7 @@
 //! gate failures, legacy watch URLs under `--watch-credit list`, shell
 //! completions and man pages, and the HTML page in headless Chromium.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

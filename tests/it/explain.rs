@@ -2,7 +2,7 @@
 //! lists, and near misses (each kind planted in a log) in the report JSON,
 //! `apicov explain` and the HTML page.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

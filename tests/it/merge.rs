@@ -4,7 +4,7 @@
 //! printed as they are kept are the same samples, printed as a report
 //! prints them.
 
-mod common;
+use crate::common;
 
 use apicov_core::aggregate::{
     position, scan_chunk, SamplePrinter, SamplePrinting, SampledOps, ScanOptions, Tally, Window,

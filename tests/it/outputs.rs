@@ -2,7 +2,7 @@
 //! `/dev/stdout` are written where they are, never renamed over (issue 30,
 //! point 2).
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
