@@ -37,14 +37,17 @@ pub fn specs() -> Vec<(String, Catalogue)> {
     )]
 }
 
+/// A generated Metadata-level log of about `bytes` bytes.
 pub fn log(catalogue: &Catalogue, bytes: u64) -> Vec<u8> {
     log_at(catalogue, bytes, Level::Metadata)
 }
 
+/// A generated log of about `bytes` bytes at `level`.
 pub fn log_at(catalogue: &Catalogue, bytes: u64, level: Level) -> Vec<u8> {
     shaped(catalogue, bytes, level, Shape::Default)
 }
 
+/// A generated log of about `bytes` bytes at `level`, of `shape`.
 pub fn shaped(catalogue: &Catalogue, bytes: u64, level: Level, shape: Shape) -> Vec<u8> {
     let mut out = Vec::new();
     let options = GenOptions {

@@ -2,7 +2,7 @@
 //! route-recognizer, actix-router, `regex::bytes::RegexSet`) behind apicov's
 //! [`PathMatcher`], so each answers through the same [`Router`] (verb → method,
 //! query, watch rules) as apicov's own matchers. Shared by
-//! `benches/routers.rs` (timings, build cost) and `tests/routers.rs` (the
+//! `benches/routers.rs` (timings, build cost) and `tests/it/routers.rs` (the
 //! agreement figures, pinned), so both use one conversion.
 //!
 //! Conversion: `{name}` parameters become positional names (`p0`, `p1`, …) in
@@ -120,7 +120,9 @@ fn grouped(routes: &[Route], syntax: impl Fn(&[Segment]) -> String) -> Vec<(Stri
 
 /// A router built from a catalogue: the matcher and what its builder said.
 pub struct Built {
+    /// The router's name in tables.
     pub name: &'static str,
+    /// The router behind apicov's matcher trait.
     pub matcher: Box<dyn PathMatcher>,
     /// Converted templates the router took.
     pub accepted: usize,
@@ -241,6 +243,7 @@ pub struct RegexSetMatcher {
 }
 
 impl RegexSetMatcher {
+    /// The sets for `routes`, one per method.
     pub fn new(routes: &[Route]) -> RegexSetMatcher {
         let sets = Method::ALL
             .iter()
@@ -377,9 +380,13 @@ pub fn classify(routes: &[Route], verb: &[u8], uri: &[u8], theirs: Option<OpId>)
 /// Agreement of one router with the trie on one request set.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Agreement {
+    /// Requests it answered as the trie did.
     pub agree: usize,
+    /// Disagreements of class [`Disagreement::EmptySegment`].
     pub empty_segment: usize,
+    /// Disagreements of class [`Disagreement::EmptyTail`].
     pub empty_tail: usize,
+    /// Disagreements of class [`Disagreement::Other`].
     pub other: usize,
     /// Up to five requests of the `other` class, as `VERB uri`.
     pub other_samples: Vec<String>,

@@ -4,6 +4,7 @@
 //! mean ~11 KB). apicov's hand scanner (fast mode with and without its
 //! canonical-head path, full mode), serde_json with borrowed (Cow) fields,
 //! simd-json's serde API and its tape, both with reused buffers.
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use std::borrow::Cow;
 use std::time::Duration;

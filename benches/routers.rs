@@ -32,15 +32,21 @@ static FREED: AtomicUsize = AtomicUsize::new(0);
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATED.fetch_add(layout.size(), Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc`'s contract, which is
+        // the system allocator's.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         FREED.fetch_add(layout.size(), Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc`'s contract, which is
+        // the system allocator's.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATED.fetch_add(new_size, Relaxed);
         FREED.fetch_add(layout.size(), Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc`'s contract, which is
+        // the system allocator's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }

@@ -4,6 +4,7 @@
 //! literal prefilter (DFA and contiguous-NFA searches), on two request
 //! mixes: a Metadata-level conformance log (6% of requests outside the spec)
 //! and a CRD-heavy one (35%: custom resources, aggregated APIs).
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use std::time::Duration;
 

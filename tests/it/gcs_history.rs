@@ -7,7 +7,7 @@
 //! a local history of the same runs, a second run downloads nothing, and
 //! sharded histories combine into the unsharded tables byte for byte.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::io::{Read, Write};

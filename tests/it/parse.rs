@@ -2,7 +2,7 @@
 //! noise, ResponseComplete-only policy), identical bytes on every read path,
 //! snapshots of the bundled fixture's outputs, real audit events, bad input.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -215,7 +215,7 @@ fn every_read_path_gives_identical_bytes() {
 }
 
 /// The bundled fixture's outputs, pinned. Regenerate with
-/// `UPDATE_SNAPSHOTS=1 cargo test --test parse snapshot` after checking the diff.
+/// `UPDATE_SNAPSHOTS=1 cargo test --test it parse::snapshot` after checking the diff.
 #[test]
 fn snapshot_of_the_bundled_fixture() {
     let dir = tmp();

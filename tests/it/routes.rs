@@ -3,7 +3,7 @@
 //! ordinary and adversarial values must map back to its own operation, under
 //! every strategy, and paths outside the spec must map to nothing.
 
-mod common;
+use crate::common;
 
 use apicov_core::routing::LiteralPrefilter;
 use apicov_core::routing::{
@@ -219,9 +219,29 @@ fn check_catalogue(label: &str, catalogue: &Catalogue) {
     }
 }
 
+/// The newest real spec; the older ones are `every_older_real_spec…`.
 #[test]
-fn every_operation_of_every_real_spec_maps_back_to_itself() {
-    for (version, path) in common::real_specs() {
+fn every_operation_of_the_newest_real_spec_maps_back_to_itself() {
+    for (version, path) in common::real_specs()
+        .into_iter()
+        .filter(|(v, _)| *v == "1.36")
+    {
+        let bytes = std::fs::read(&path).unwrap();
+        let catalogue = Catalogue::from_json(&bytes, &path.display().to_string()).unwrap();
+        check_catalogue(version, &catalogue);
+    }
+}
+
+/// Most of this check's time in a debug build is the linear scan's lookups
+/// (three quarters), so the older specs run in CI (`.ci/run`) and on
+/// `cargo test -- --ignored`, not in every `cargo test`.
+#[test]
+#[ignore = "the three older real specs: slow in a debug build, run by .ci/run"]
+fn every_operation_of_every_older_real_spec_maps_back_to_itself() {
+    for (version, path) in common::real_specs()
+        .into_iter()
+        .filter(|(v, _)| *v != "1.36")
+    {
         let bytes = std::fs::read(&path).unwrap();
         let catalogue = Catalogue::from_json(&bytes, &path.display().to_string()).unwrap();
         check_catalogue(version, &catalogue);

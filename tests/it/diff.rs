@@ -1,12 +1,13 @@
 //! `apicov diff`, `check`, `lint-lists`, baseline discovery against a GCS
 //! fixture server on 127.0.0.1, and remote specs with caching.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+#[cfg(feature = "remote")]
 use common::{serve, Canned};
 
 fn apicov() -> Command {
@@ -201,6 +202,7 @@ fn text_report_matches_the_reference_layout() {
         .stderr("apicov: error: missing.txt: No such file or directory (os error 2)\n");
 }
 
+#[cfg(feature = "remote")]
 fn gcs_fixture(d: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let baseline = fs::read(endpoints_file(d, "baseline.txt", &[("listCoreV1Node", 7)])).unwrap();
     serve(move |target| {
@@ -228,6 +230,7 @@ fn gcs_fixture(d: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
 }
 
 #[test]
+#[cfg(feature = "remote")]
 fn discovers_the_newest_finished_run_in_gcs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -410,6 +413,7 @@ fn lint_lists_reports_every_kind_of_problem_with_file_and_line() {
 }
 
 #[test]
+#[cfg(feature = "remote")]
 fn remote_specs_are_cached_per_url_revalidated_and_used_offline() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -1,7 +1,7 @@
 //! `apicov serve` end to end: the real binary on 127.0.0.1, real HTTP(S)
 //! clients (ureq over rustls), logs and truths from `apicov gen`.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -354,7 +354,12 @@ fn scrape(agent: &ureq::Agent, base: &str) -> std::collections::BTreeMap<String,
 /// (SIGTERM ends it) and `omitStages: [RequestReceived]` (POST /flush ends
 /// it): outputs byte-identical to `parse` of the spool, counts equal the
 /// generator's truth, /metrics equal to the report.
+///
+/// Issue 12's scale (≥ 50k requests, twice) takes most of this file's time
+/// in a debug build, so it runs in CI (`.ci/run`) and on
+/// `cargo test -- --ignored`, not in every `cargo test`.
 #[test]
+#[ignore = "two 50k-request logs: slow in a debug build, run by .ci/run"]
 fn concurrent_clients_with_replays_equal_parse_and_truth() {
     for (seed, omit) in [(11, false), (12, true)] {
         let dir = tempfile::tempdir().unwrap();

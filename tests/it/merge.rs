@@ -4,7 +4,7 @@
 //! printed as they are kept are the same samples, printed as a report
 //! prints them.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -2,7 +2,7 @@
 //! and counts; the HTML page renders in headless Chromium (table, chart,
 //! script), with a screenshot kept in target/test-artifacts/.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

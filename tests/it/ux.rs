@@ -3,7 +3,7 @@
 //! gate failures, legacy watch URLs under `--watch-credit list`, shell
 //! completions and man pages, and the HTML page in headless Chromium.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
@@ -205,10 +205,15 @@ fn offline_remote(cmd: &mut Command, cache: &Path) {
     cmd.arg("--offline").arg("--cache-dir").arg(cache);
 }
 
+// The messages of a missing remote document (the `remote` feature).
+#[cfg(feature = "remote")]
 const SPEC_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/refs/heads/master/api/openapi-spec/swagger.json";
+#[cfg(feature = "remote")]
 const INELIGIBLE_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/master/test/conformance/testdata/ineligible_endpoints.yaml";
+#[cfg(feature = "remote")]
 const PENDING_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/refs/heads/master/test/conformance/testdata/pending_eligible_endpoints.yaml";
 
+#[cfg(feature = "remote")]
 fn missing_line(url: &str, cache: &Path, flag: &str) -> String {
     format!(
         "apicov: error: {url}: --offline and no cached copy in {}; pass a local copy with {flag} FILE\n",
@@ -216,6 +221,7 @@ fn missing_line(url: &str, cache: &Path, flag: &str) -> String {
     )
 }
 
+#[cfg(feature = "remote")]
 fn offline_hint(cache: &Path) -> String {
     format!(
         "apicov: hint: --offline reads only the cache ({}); run once without --offline to fill it, \
@@ -225,6 +231,7 @@ fn offline_hint(cache: &Path) -> String {
 }
 
 #[test]
+#[cfg(feature = "remote")]
 fn every_missing_remote_input_is_reported_at_once_with_its_flag() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
@@ -336,6 +343,7 @@ fn unreachable_hosts_get_the_network_hint() {
 }
 
 #[test]
+#[cfg(feature = "remote")]
 fn check_without_a_baseline_finishes_the_parse_half_and_warns() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -562,26 +570,28 @@ fn completions_and_man_pages_come_from_the_clap_definitions() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     pages.sort();
-    assert_eq!(
-        pages,
-        [
-            "apicov-check.1",
-            "apicov-completions.1",
-            "apicov-diff.1",
-            "apicov-explain.1",
-            "apicov-gen.1",
-            "apicov-history.1",
-            "apicov-lint-lists.1",
-            "apicov-man.1",
-            "apicov-merge.1",
-            "apicov-ops.1",
-            "apicov-parse.1",
-            "apicov-promotions.1",
-            "apicov-route.1",
-            "apicov-serve.1",
-            "apicov.1"
-        ]
-    );
+    // `serve` is a subcommand only with the `serve` feature.
+    let mut expected = vec![
+        "apicov-check.1",
+        "apicov-completions.1",
+        "apicov-diff.1",
+        "apicov-explain.1",
+        "apicov-gen.1",
+        "apicov-history.1",
+        "apicov-lint-lists.1",
+        "apicov-man.1",
+        "apicov-merge.1",
+        "apicov-ops.1",
+        "apicov-parse.1",
+        "apicov-promotions.1",
+        "apicov-route.1",
+        "apicov-serve.1",
+        "apicov.1",
+    ];
+    if !cfg!(feature = "serve") {
+        expected.retain(|page| *page != "apicov-serve.1");
+    }
+    assert_eq!(pages, expected);
     let parse_page = fs::read_to_string(dir.path().join("apicov-parse.1")).unwrap();
     assert!(
         parse_page.contains("\\-\\-ineligible\\-endpoints"),

@@ -6,7 +6,7 @@
 //! parse's error and leaves no entry. The tracking lists, kept the same
 //! way, give the entries and ignored items the YAML parse gives.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;

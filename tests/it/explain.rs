@@ -2,7 +2,7 @@
 //! lists, and near misses (each kind planted in a log) in the report JSON,
 //! `apicov explain` and the HTML page.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -622,6 +622,7 @@ fn explain_reads_the_sources_the_report_records() {
 /// A report parsed against a spec URL: explain reads it from the cache,
 /// never from the network, and says so when the cache lacks it.
 #[test]
+#[cfg(feature = "remote")]
 fn explain_reads_a_recorded_url_from_the_cache_only() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -4,7 +4,7 @@
 //! a whole-line check passes, and the one-pass sample printer prints what
 //! the serde_json printer prints whenever it takes a line.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

@@ -3,8 +3,8 @@
 //! takes and how many requests it answers as the trie does, pinned, so a
 //! router upgrade that changes answers shows here (docs/routers.md).
 
-mod common;
-#[path = "../benches/ecosystem.rs"]
+use crate::common;
+#[path = "../../benches/ecosystem.rs"]
 mod ecosystem;
 
 use apicov_core::routing::{Route, Router, WatchCredit};

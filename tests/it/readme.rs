@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-mod common;
+use crate::common;
 
 /// Whether a word of `command` (quotes aside, or a `--flag=` value) is a
 /// path under the project's `testdata/`.

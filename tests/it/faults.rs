@@ -3,7 +3,7 @@
 //! exit status, the one-line message, no panic text, no temporary file left,
 //! existing outputs untouched. One test per case of the reliability issue.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::process::ExitStatusExt;

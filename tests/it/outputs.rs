@@ -2,7 +2,7 @@
 //! `/dev/stdout` are written where they are, never renamed over (issue 30,
 //! point 2).
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -173,6 +173,7 @@ fn an_output_in_a_missing_directory_fails_before_the_scan() {
 }
 
 #[test]
+#[cfg(feature = "serve")]
 fn serve_with_an_unwritable_output_fails_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("no-such-dir").join("e.txt");
@@ -191,6 +192,7 @@ fn serve_with_an_unwritable_output_fails_at_start() {
 }
 
 #[test]
+#[cfg(feature = "serve")]
 fn serve_refuses_an_output_over_its_spec() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("swagger.json");
