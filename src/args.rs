@@ -47,6 +47,30 @@ pub struct ListArgs {
     pub pending_eligible_endpoints: String,
 }
 
+/// The tracking lists of a command that reads report JSONs (`merge`,
+/// `explain`): by default, the lists the reports record they were parsed
+/// with.
+#[derive(Debug, Clone, Args)]
+pub struct RecordedListArgs {
+    /// Ineligible endpoints YAML (path or URL) [default: the list the
+    /// report was parsed with, as it records it].
+    #[arg(
+        long,
+        visible_alias = "ineligible-endpoints-url",
+        value_name = "PATH|URL"
+    )]
+    pub ineligible_endpoints: Option<String>,
+
+    /// Pending eligible endpoints YAML (path or URL) [default: the list the
+    /// report was parsed with, as it records it].
+    #[arg(
+        long,
+        visible_alias = "pending-eligible-endpoints-url",
+        value_name = "PATH|URL"
+    )]
+    pub pending_eligible_endpoints: Option<String>,
+}
+
 impl ListArgs {
     /// Reads (ineligible, pending), reporting both when both are missing.
     pub fn load(

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::Value;
 
-use crate::args::FetchArgs;
+use crate::args::{FetchArgs, RecordedListArgs};
 use crate::source::{Document, Fetcher, Missing};
 use apicov_core::error::{Error, Result};
 use apicov_core::spec::Operation;
@@ -43,23 +43,9 @@ pub struct ExplainArgs {
     )]
     pub swagger: Option<String>,
 
-    /// Ineligible endpoints YAML (path or URL) [default: the list the report
-    /// was parsed with, as it records it, read offline].
-    #[arg(
-        long,
-        visible_alias = "ineligible-endpoints-url",
-        value_name = "PATH|URL"
-    )]
-    pub ineligible_endpoints: Option<String>,
-
-    /// Pending eligible endpoints YAML (path or URL) [default: the list the
-    /// report was parsed with, as it records it, read offline].
-    #[arg(
-        long,
-        visible_alias = "pending-eligible-endpoints-url",
-        value_name = "PATH|URL"
-    )]
-    pub pending_eligible_endpoints: Option<String>,
+    /// The lists (default: the report's, read offline).
+    #[command(flatten)]
+    pub lists: RecordedListArgs,
 
     #[command(flatten)]
     pub fetch: FetchArgs,
@@ -175,13 +161,13 @@ pub fn run(args: &ExplainArgs) -> Result<i32> {
             flag: "--ineligible-endpoints",
             what: "ineligible list",
             recorded_at: "/filters/ineligible/source",
-            given: args.ineligible_endpoints.as_deref(),
+            given: args.lists.ineligible_endpoints.as_deref(),
         },
         Source {
             flag: "--pending-eligible-endpoints",
             what: "pending list",
             recorded_at: "/filters/pending/source",
-            given: args.pending_eligible_endpoints.as_deref(),
+            given: args.lists.pending_eligible_endpoints.as_deref(),
         },
     ];
     let docs = fetch_sources(&fetcher, &report_name, &report, &sources)?;

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::args::OutputArgs;
-use crate::args::SpecArgs;
+use crate::args::{RecordedListArgs, SpecArgs};
 use crate::outputs::write_outputs;
 use crate::source::{fetch_all, Wanted};
 use apicov_core::error::{Error, Result};
@@ -59,23 +59,9 @@ pub struct MergeArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
 
-    /// Ineligible endpoints YAML (path or URL) [default: the list the
-    /// reports were parsed with, as they record it].
-    #[arg(
-        long,
-        visible_alias = "ineligible-endpoints-url",
-        value_name = "PATH|URL"
-    )]
-    pub ineligible_endpoints: Option<String>,
-
-    /// Pending eligible endpoints YAML (path or URL) [default: the list the
-    /// reports were parsed with, as they record it].
-    #[arg(
-        long,
-        visible_alias = "pending-eligible-endpoints-url",
-        value_name = "PATH|URL"
-    )]
-    pub pending_eligible_endpoints: Option<String>,
+    /// The lists (default: the reports').
+    #[command(flatten)]
+    pub lists: RecordedListArgs,
 }
 
 pub fn run(args: &MergeArgs) -> Result<i32> {
@@ -86,8 +72,8 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     inputs.extend(
         [
             Some(args.spec.swagger.as_str()),
-            args.ineligible_endpoints.as_deref(),
-            args.pending_eligible_endpoints.as_deref(),
+            args.lists.ineligible_endpoints.as_deref(),
+            args.lists.pending_eligible_endpoints.as_deref(),
         ]
         .into_iter()
         .flatten()
@@ -107,10 +93,10 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
     let mut wanted = vec![args.spec.wanted()];
     let given = [
-        ("--ineligible-endpoints", &args.ineligible_endpoints),
+        ("--ineligible-endpoints", &args.lists.ineligible_endpoints),
         (
             "--pending-eligible-endpoints",
-            &args.pending_eligible_endpoints,
+            &args.lists.pending_eligible_endpoints,
         ),
     ];
     for (flag, location) in &given {

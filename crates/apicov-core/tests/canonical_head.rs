@@ -1,7 +1,7 @@
 //! The event extractor's canonical-head path reads what its general loop
 //! reads on every line of generated logs (three levels, with noise) and of
-//! the real audit events in `../shared/real-audit`. The synthetic edge cases
-//! are `event`'s unit test.
+//! the real audit events in `../shared/real-audit`, and on every way a
+//! canonical head can stop early or go wrong.
 
 use apicov_core::event::{extract_with, trim_line, Validation};
 use apicov_core::spec::Catalogue;
@@ -60,6 +60,40 @@ fn canonical_head_reads_what_the_general_loop_reads() {
     }
     lines.retain(|l| !l.is_empty());
     for line in &lines {
+        assert_paths_agree(line);
+    }
+}
+
+#[test]
+fn canonical_head_reads_what_the_general_loop_reads_on_its_edges() {
+    // Every way the head can stop early or go wrong: each prefix of a
+    // canonical head, each byte of it replaced, keys out of order,
+    // non-string values, escapes and bad escapes in the values.
+    let head = br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"5b4b3c2a-1d0e-4f9a-8b7c-6d5e4f3a2b1c","stage":"ResponseComplete","requestURI":"/api/v1/pods?watch=true\u0026x=1","verb":"watch","userAgent":"e2e.test/v1.34.0 -- [sig-node] Pods","a":{}}"#;
+    for cut in 0..head.len() {
+        let mut line = head[..cut].to_vec();
+        assert_paths_agree(&line);
+        line.push(b'}');
+        assert_paths_agree(&line);
+    }
+    for at in 0..head.len() {
+        for with in [b'"', b'\\', b'}', b',', b' ', b'x', 0x01] {
+            let mut line = head.to_vec();
+            line[at] = with;
+            assert_paths_agree(&line);
+        }
+    }
+    let variants: [&[u8]; 8] = [
+        br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"deletecollections"}"#,
+        br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"lis","a":1}"#,
+        br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","stage":"RequestReceived","auditID":"x","requestURI":"/api","verb":"get"}"#,
+        br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":7,"stage":"RequestReceived","requestURI":"/api","verb":"get"}"#,
+        br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get","verb":"list"}"#,
+        br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Meta\u0064ata","auditID":"\u0078","stage":"Request\q","requestURI":"/api","verb":"get"}"#,
+        br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get"} "#,
+        br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get"}"#,
+    ];
+    for line in variants {
         assert_paths_agree(line);
     }
 }

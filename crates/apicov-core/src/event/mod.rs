@@ -294,55 +294,6 @@ mod tests {
         assert_eq!(Stage::parse(b"ResponseCompletes"), None);
     }
 
-    /// The canonical-head path and the general loop agree on `line`, in
-    /// fast mode, with and without the user agent.
-    fn assert_paths_agree(line: &[u8]) {
-        for ua in [false, true] {
-            assert_eq!(
-                extract_with(line, Validation::Fast, ua, true),
-                extract_with(line, Validation::Fast, ua, false),
-                "user agent {ua}: {}",
-                String::from_utf8_lossy(line)
-            );
-        }
-    }
-
-    /// The generated and real logs' lines are checked in
-    /// `tests/canonical_head.rs`.
-    #[test]
-    fn canonical_head_reads_what_the_general_loop_reads() {
-        // Every way the head can stop early or go wrong: each prefix of a
-        // canonical head, each byte of it replaced, keys out of order,
-        // non-string values, escapes and bad escapes in the values.
-        let head = br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"5b4b3c2a-1d0e-4f9a-8b7c-6d5e4f3a2b1c","stage":"ResponseComplete","requestURI":"/api/v1/pods?watch=true\u0026x=1","verb":"watch","userAgent":"e2e.test/v1.34.0 -- [sig-node] Pods","a":{}}"#;
-        for cut in 0..head.len() {
-            let mut line = head[..cut].to_vec();
-            assert_paths_agree(&line);
-            line.push(b'}');
-            assert_paths_agree(&line);
-        }
-        for at in 0..head.len() {
-            for with in [b'"', b'\\', b'}', b',', b' ', b'x', 0x01] {
-                let mut line = head.to_vec();
-                line[at] = with;
-                assert_paths_agree(&line);
-            }
-        }
-        let variants: [&[u8]; 8] = [
-            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"deletecollections"}"#,
-            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"lis","a":1}"#,
-            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","stage":"RequestReceived","auditID":"x","requestURI":"/api","verb":"get"}"#,
-            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":7,"stage":"RequestReceived","requestURI":"/api","verb":"get"}"#,
-            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get","verb":"list"}"#,
-            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Meta\u0064ata","auditID":"\u0078","stage":"Request\q","requestURI":"/api","verb":"get"}"#,
-            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get"} "#,
-            br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","level":"Metadata","auditID":"x","stage":"RequestReceived","requestURI":"/api","verb":"get"}"#,
-        ];
-        for line in variants {
-            assert_paths_agree(line);
-        }
-    }
-
     fn get(line: &str) -> Result<(String, String, String), LineIssue> {
         let f = extract(line.as_bytes(), Validation::Full, false)?;
         let s = |v: Option<JsonStr>| String::from_utf8(v.unwrap().decode().into_owned()).unwrap();
