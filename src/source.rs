@@ -404,34 +404,9 @@ fn read_local(name: &str, path: &Path) -> Result<Document> {
 fn read_populated(mut file: &fs::File, len: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
-    populate(bytes.spare_capacity_mut());
+    apicov_core::pages::populate(bytes.spare_capacity_mut());
     file.read_to_end(&mut bytes)?;
     Ok(bytes)
-}
-
-/// Faults in the whole pages of `buffer` at once (best effort).
-fn populate(buffer: &mut [std::mem::MaybeUninit<u8>]) {
-    #[cfg(target_os = "linux")]
-    {
-        const PAGE: usize = 4096;
-        let start = buffer.as_mut_ptr() as usize;
-        let first = start.next_multiple_of(PAGE);
-        let end = (start + buffer.len()) / PAGE * PAGE;
-        if end > first {
-            // SAFETY: [first, end) lies inside `buffer`, memory this process
-            // owns; MADV_POPULATE_WRITE only faults its pages in, writable,
-            // and changes no byte of them.
-            unsafe {
-                libc::madvise(
-                    first as *mut libc::c_void,
-                    end - first,
-                    libc::MADV_POPULATE_WRITE,
-                );
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = buffer;
 }
 
 /// Validators kept beside a cached body.

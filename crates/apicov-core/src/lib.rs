@@ -83,6 +83,7 @@ pub mod event;
 pub mod input;
 pub mod lists;
 pub mod mapguard;
+pub mod pages;
 pub mod pipeline;
 pub mod routing;
 pub mod spec;

@@ -37,34 +37,6 @@ fn key(slot: &Slot) -> [u64; 2] {
     [slot[0], slot[1]]
 }
 
-/// Maps the table's pages in, written, with one call: a table's lookups
-/// land on random pages, and each first touch of one took a page fault
-/// (two where a sweep read it before it was written). Linux only; where
-/// the kernel lacks it (before 5.14), the pages fault in as they are used.
-fn populate(slots: &mut [Slot]) {
-    #[cfg(target_os = "linux")]
-    {
-        const PAGE: usize = 4096;
-        let start = slots.as_mut_ptr() as usize;
-        let end = start + std::mem::size_of_val(slots);
-        let (from, to) = (start.next_multiple_of(PAGE), end / PAGE * PAGE);
-        if to > from {
-            // SAFETY: [from, to) lies inside `slots`, which this function
-            // borrows mutably; populating writes no byte (the pages are
-            // mapped as they are, zero where not yet touched).
-            unsafe {
-                libc::madvise(
-                    from as *mut libc::c_void,
-                    to - from,
-                    libc::MADV_POPULATE_WRITE,
-                );
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = slots;
-}
-
 /// Slots looked up ahead of the one being settled.
 const PREFETCH_AHEAD: usize = 8;
 
@@ -117,7 +89,9 @@ impl RecentRequests {
     /// slots.
     fn rebuild(&mut self, capacity: usize, mut keep: impl FnMut(Recent) -> bool) {
         let old = std::mem::replace(&mut self.slots, vec![[0u64; 3]; capacity]);
-        populate(&mut self.slots);
+        // Lookups land on random pages, each first touch a page fault (two
+        // where a sweep read it before it was written): mapped in at once.
+        crate::pages::populate(&mut self.slots);
         self.len = 0;
         for slot in old {
             if slot[2] != 0 && keep(Recent(slot[2] - 1)) {
