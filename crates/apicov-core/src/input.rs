@@ -309,9 +309,7 @@ pub fn open(name: &InputName, mode: ReadMode) -> Result<Source> {
                     // Pages read from disk through this mapping come in 2 MiB
                     // folios instead of 4 KiB pages (where the kernel and the
                     // file system allow: THP not `never`, large folios): a
-                    // cold parse of 199 MB took half the CPU (128-136 -> 64-65
-                    // ms) and wall time, and every later parse of the
-                    // same cached files 84-88 -> 60-61 ms, for fewer
+                    // cold parse takes half the CPU and wall time, for fewer
                     // page-table entries to set, clear and miss in the TLB.
                     // Pages already cached stay as they are.
                     #[cfg(target_os = "linux")]

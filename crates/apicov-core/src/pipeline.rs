@@ -7,11 +7,9 @@
 //! worker delivers the one it waits for. Absorbing in order makes the result
 //! independent of thread count, chunk size and timing; admitting only a few
 //! pieces per worker ahead of the merge bounds memory (a few stream blocks
-//! and chunk tallies at a time).
-//!
-//! Against waves of chunks with a barrier after each (the design before):
-//! wall time 36.1 -> 32.1..33.5 ms and CPU 55.2 -> 51.4..54.1 ms for 199 MB at
-//! two threads, 89.4 -> 79.7 ms wall for 797 MB (README, "Benchmarks").
+//! and chunk tallies at a time). There is no barrier between waves of
+//! chunks: a wave would wait for its slowest chunk (a tenth of the wall time
+//! at two threads).
 
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -39,11 +39,9 @@ type RenderFn<'a> = dyn Fn(std::ops::Range<usize>) -> Vec<Vec<u8>> + Send + Sync
 /// Batches a document rendered by [`Body::in_batches`] is cut into: the
 /// first batch is rendered before anything is written and the last is
 /// written after everything is rendered, so neither should be large; each
-/// batch also waits for its slowest item. Against writing after rendering
-/// (199 MB, 15 alternating runs, both orders): four batches, wall 29.3 ->
-/// 28.6 ms on Metadata lines and 34.3 -> 31.4 / 33.7 -> 31.7 ms with
-/// bodies, CPU unchanged; eight, 29.4 -> 30.2 and 34.8 -> 32.8 ms, CPU
-/// +0.3 and +1.3 ms.
+/// batch also waits for its slowest item. Four saved ~8% of a bodies
+/// parse's wall time against writing after rendering, at the same CPU;
+/// eight did worse.
 const BATCHES: usize = 4;
 
 impl std::fmt::Debug for Body<'_> {
@@ -60,9 +58,8 @@ impl std::fmt::Debug for Body<'_> {
 impl<'a> Body<'a> {
     /// A document of `count` items, rendered by `render` (a range of items
     /// as pieces, in order) in batches on `pool` while the main thread
-    /// writes the batch before: the file's write, 1.4 ms of the 6 MB
-    /// audit-operations.json of 199 MB of Metadata lines and 4 ms of the
-    /// 20 MB one of RequestResponse lines, no longer follows the rendering.
+    /// writes the batch before, so that the file's write (a few ms for a
+    /// 20 MB audit-operations.json) no longer follows the rendering.
     pub fn in_batches(
         count: usize,
         pool: &'a rayon::ThreadPool,
@@ -149,11 +146,9 @@ fn write_pieces(pieces: &[impl AsRef<[u8]>], w: &mut impl Write) -> std::io::Res
 /// it, where that measured faster. ext4 reserves a new file's blocks as its
 /// pages are written (delayed allocation: a reservation, buffer heads and an
 /// extent-cache entry per 4 KiB page); one `fallocate` for a batch's range
-/// first took a 20 MB file written in 5 MB batches from 4.5 to 3.2 ms
-/// (21 runs in turns), and a 199 MB parse with bodies 34.0 -> 33.2 and
-/// 35.8 -> 34.0 ms wall, 47.8 -> 46.2 and 50.1 -> 48.8 ms CPU (README,
-/// "Benchmarks"). On tmpfs the same write took 7.8 -> 8.2 ms (pages zeroed,
-/// then overwritten), so other file systems are written as they were.
+/// first made a 20 MB file's write about a quarter faster. On tmpfs it was
+/// slower (pages zeroed, then overwritten), so other file systems are
+/// written as they were.
 struct Preallocating<W> {
     inner: W,
     /// Bytes written so far, from the start of the (empty) file.
