@@ -196,7 +196,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
     let (ineligible, pending) = args.lists.load(&fetcher)?;
     let spec_doc = fetcher.get(&args.spec.swagger)?;
-    let catalogue = crate::catalogue_cache::load(&fetcher, &spec_doc)?;
+    let catalogue = apicov_fetch::catalogue_cache::load(&fetcher, &spec_doc)?;
     let router = crate::cmd::build_router(&args.spec, &catalogue)?;
     let by_test = args.by_test || args.out.html.is_some();
     let options = EngineOptions {
