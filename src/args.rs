@@ -49,6 +49,7 @@ pub struct ListArgs {
 
 impl ListArgs {
     /// Reads (ineligible, pending), reporting both when both are missing.
+    #[cfg(feature = "serve")]
     pub fn load(
         &self,
         fetcher: &apicov_fetch::source::Fetcher,
