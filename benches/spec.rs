@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use apicov::source::Document;
 use apicov_core::lists::EndpointList;
 use apicov_core::routing::{AnyMatcher, Strategy};
 use apicov_core::spec::Catalogue;
+use apicov_fetch::source::Document;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 /// (name, path) of the four real specs, or the bundled mini spec on a fresh
@@ -49,9 +49,9 @@ fn spec(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("serde_skip_all", &name), |b| {
             b.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).unwrap())
         });
-        apicov::catalogue_cache::load_in(cache.path(), &bytes, &path).unwrap();
+        apicov_fetch::catalogue_cache::load_in(cache.path(), &bytes, &path).unwrap();
         group.bench_function(BenchmarkId::new("cache_hit", &name), |b| {
-            b.iter(|| apicov::catalogue_cache::load_in(cache.path(), &bytes, &path).unwrap())
+            b.iter(|| apicov_fetch::catalogue_cache::load_in(cache.path(), &bytes, &path).unwrap())
         });
         let catalogue = Catalogue::from_json(&bytes, &path).unwrap();
         group.bench_function(BenchmarkId::new("router_trie", &name), |b| {
@@ -70,9 +70,9 @@ fn spec(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("list", file), |b| {
             b.iter(|| EndpointList::parse(doc.bytes().unwrap(), &doc.name).unwrap())
         });
-        apicov::catalogue_cache::load_list_in(cache.path(), &doc).unwrap();
+        apicov_fetch::catalogue_cache::load_list_in(cache.path(), &doc).unwrap();
         group.bench_function(BenchmarkId::new("list_cache_hit", file), |b| {
-            b.iter(|| apicov::catalogue_cache::load_list_in(cache.path(), &doc).unwrap())
+            b.iter(|| apicov_fetch::catalogue_cache::load_list_in(cache.path(), &doc).unwrap())
         });
     }
     group.finish();

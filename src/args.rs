@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL, DEFAULT_SWAGGER_URL};
 use apicov_core::lists::EndpointList;
 use apicov_core::routing::{Strategy, WatchCredit};
+use apicov_fetch::source::{DEFAULT_INELIGIBLE_URL, DEFAULT_PENDING_URL, DEFAULT_SWAGGER_URL};
 use apicov_report::report::endpoints::SortOrder;
 
 /// Where the swagger spec comes from and how requests are matched to it.
@@ -73,22 +73,23 @@ pub struct RecordedListArgs {
 
 impl ListArgs {
     /// Reads (ineligible, pending), reporting both when both are missing.
+    #[cfg(feature = "serve")]
     pub fn load(
         &self,
-        fetcher: &crate::source::Fetcher,
+        fetcher: &apicov_fetch::source::Fetcher,
     ) -> apicov_core::Result<(EndpointList, EndpointList)> {
-        let docs = crate::source::fetch_all(fetcher, &self.wanted(), Vec::new())?;
+        let docs = apicov_fetch::source::fetch_all(fetcher, &self.wanted(), Vec::new())?;
         ListArgs::parse(fetcher, &docs)
     }
 
     /// The two lists as documents to fetch, ineligible first.
-    pub fn wanted(&self) -> [crate::source::Wanted<'_>; 2] {
+    pub fn wanted(&self) -> [apicov_fetch::source::Wanted<'_>; 2] {
         [
-            crate::source::Wanted {
+            apicov_fetch::source::Wanted {
                 flag: "--ineligible-endpoints",
                 location: &self.ineligible_endpoints,
             },
-            crate::source::Wanted {
+            apicov_fetch::source::Wanted {
                 flag: "--pending-eligible-endpoints",
                 location: &self.pending_eligible_endpoints,
             },
@@ -98,12 +99,12 @@ impl ListArgs {
     /// Parses the two documents fetched for [`ListArgs::wanted`] (or reads
     /// them back from the fetcher's cache directory: `catalogue_cache`).
     pub fn parse(
-        fetcher: &crate::source::Fetcher,
-        docs: &[crate::source::Document],
+        fetcher: &apicov_fetch::source::Fetcher,
+        docs: &[apicov_fetch::source::Document],
     ) -> apicov_core::Result<(EndpointList, EndpointList)> {
         Ok((
-            crate::catalogue_cache::load_list(fetcher, &docs[0])?,
-            crate::catalogue_cache::load_list(fetcher, &docs[1])?,
+            apicov_fetch::catalogue_cache::load_list(fetcher, &docs[0])?,
+            apicov_fetch::catalogue_cache::load_list(fetcher, &docs[1])?,
         ))
     }
 }
@@ -123,8 +124,8 @@ pub struct FetchArgs {
 
 impl SpecArgs {
     /// The spec as a document to fetch.
-    pub fn wanted(&self) -> crate::source::Wanted<'_> {
-        crate::source::Wanted {
+    pub fn wanted(&self) -> apicov_fetch::source::Wanted<'_> {
+        apicov_fetch::source::Wanted {
             flag: "--swagger",
             location: &self.swagger,
         }
@@ -132,8 +133,8 @@ impl SpecArgs {
 }
 
 impl FetchArgs {
-    pub fn fetcher(&self) -> crate::source::Fetcher {
-        crate::source::Fetcher::new(self.cache_dir.clone(), self.offline)
+    pub fn fetcher(&self) -> apicov_fetch::source::Fetcher {
+        apicov_fetch::source::Fetcher::new(self.cache_dir.clone(), self.offline)
     }
 }
 

@@ -1,6 +1,19 @@
 //! The `apicov` binary: parses the command line, runs one subcommand, prints
 //! one line per error and maps outcomes to exit statuses (0 ok, 1 a coverage
 //! gate tripped, 2 usage or input error).
+//!
+//! The crate is a binary only: [`cmd`] holds the command line, one file a
+//! subcommand, each with its flags and its `run`, over the flag groups
+//! several share ([`args`]); [`outputs`] writes a run's files and console
+//! summary, and [`progress`] draws the scan's progress on stderr. The work
+//! is done by the libraries: `apicov-core` (the engine), `apicov-report`
+//! (the outputs), `apicov-fetch` (documents and CI runs), `apicov-gen` (test
+//! data) and `apicov-serve` (the audit webhook, `serve` feature).
+
+mod args;
+mod cmd;
+mod outputs;
+mod progress;
 
 use clap::Parser;
 
@@ -20,16 +33,16 @@ fn main() {
     ignore_file_size_signal();
     // A log truncated while mapped is reported, not a SIGBUS death.
     apicov_core::mapguard::install();
-    let cli = apicov::cmd::Cli::parse();
+    let cli = cmd::Cli::parse();
     // Temporary outputs are removed on SIGTERM/SIGINT/SIGHUP.
     if !cli.command.handles_signals() {
         apicov_report::cleanup::install();
     }
-    let status = match apicov::cmd::run(&cli.command) {
+    let status = match cmd::run(&cli.command) {
         Ok(status) => status,
         Err(err) => {
-            eprintln!("apicov: error: {}", apicov::cmd::error_text(&err));
-            apicov::cmd::EXIT_ERROR
+            eprintln!("apicov: error: {}", cmd::error_text(&err));
+            cmd::EXIT_ERROR
         }
     };
     exit(status)

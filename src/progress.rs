@@ -100,11 +100,6 @@ impl Progress {
         }
     }
 
-    /// A display that shows nothing.
-    pub fn hidden() -> Progress {
-        Progress::new(false, 0)
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic elsewhere while holding it leaves nothing half-updated
         // that matters for a display.

@@ -7,8 +7,8 @@
 
 use clap::Args;
 
-use crate::source::{is_remote, Document, Fetcher};
 use apicov_core::error::{Error, Result};
+use apicov_fetch::source::{is_remote, Document, Fetcher};
 use apicov_report::diff::RunOperations;
 
 use super::diff::{baseline_location, compare, render, verdict, BaselineArgs};
@@ -34,7 +34,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     let promotions_failed = match &args.base_swagger {
         Some(base) => {
             let doc = parsed.fetcher.get(base)?;
-            let old = crate::catalogue_cache::load(&parsed.fetcher, &doc)?;
+            let old = apicov_fetch::catalogue_cache::load(&parsed.fetcher, &doc)?;
             let hits =
                 apicov_report::promotions::RunHits::from_tally(&parsed.catalogue, &parsed.tally);
             let found = apicov_report::promotions::promotions(

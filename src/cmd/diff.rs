@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::args::{ListArgs, SpecArgs};
-#[cfg(feature = "remote")]
-use crate::gcs::Bucket;
-use crate::source::{Document, Fetcher, Wanted};
 use apicov_core::error::{Error, Result};
 use apicov_core::lists::EndpointList;
 use apicov_core::spec::Catalogue;
+#[cfg(feature = "remote")]
+use apicov_fetch::gcs::Bucket;
+use apicov_fetch::source::{Document, Fetcher, Wanted};
 use apicov_report::diff::{Diff, RunOperations};
 
 /// Report format.

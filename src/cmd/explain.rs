@@ -16,9 +16,9 @@ use clap::Args;
 use serde_json::Value;
 
 use crate::args::{FetchArgs, RecordedListArgs};
-use crate::source::{Document, Fetcher, Missing};
 use apicov_core::error::{Error, Result};
 use apicov_core::spec::Operation;
+use apicov_fetch::source::{Document, Fetcher, Missing};
 use apicov_report::near_miss::{self, RunView};
 use apicov_report::promotions::{Rule, RunHits};
 
@@ -171,7 +171,7 @@ pub fn run(args: &ExplainArgs) -> Result<i32> {
         },
     ];
     let docs = fetch_sources(&fetcher, &report_name, &report, &sources)?;
-    let catalogue = crate::catalogue_cache::load(&fetcher, &docs[0])?;
+    let catalogue = apicov_fetch::catalogue_cache::load(&fetcher, &docs[0])?;
     let spec_source = &docs[0].name;
     if let Some(recorded) = apicov_report::merge::ReportMeaning::of(&report).spec_digest {
         let digest = catalogue.digest();
@@ -198,8 +198,8 @@ pub fn run(args: &ExplainArgs) -> Result<i32> {
             });
         }
     }
-    let ineligible = crate::catalogue_cache::load_list(&fetcher, &docs[1])?;
-    let pending = crate::catalogue_cache::load_list(&fetcher, &docs[2])?;
+    let ineligible = apicov_fetch::catalogue_cache::load_list(&fetcher, &docs[1])?;
+    let pending = apicov_fetch::catalogue_cache::load_list(&fetcher, &docs[2])?;
     let id = catalogue.lookup(&args.operation).ok_or_else(|| {
         Error::Usage(format!(
             "{}: not an operation of {spec_source} (see `apicov ops`)",

@@ -14,10 +14,6 @@ use clap::Args;
 use crate::progress::Progress;
 
 use crate::args::{ListArgs, SpecArgs};
-#[cfg(feature = "remote")]
-use crate::gcs::Bucket;
-#[cfg(feature = "remote")]
-use crate::remote;
 use apicov_core::aggregate::Window;
 use apicov_core::attribution::Attribution;
 use apicov_core::coverage::Coverage;
@@ -28,6 +24,10 @@ use apicov_core::lists::EndpointList;
 use apicov_core::pipeline::{self, Engine, EngineOptions, DEFAULT_CHUNK_SIZE};
 use apicov_core::routing::{AnyMatcher, WatchCredit};
 use apicov_core::spec::Catalogue;
+#[cfg(feature = "remote")]
+use apicov_fetch::gcs::Bucket;
+#[cfg(feature = "remote")]
+use apicov_fetch::remote;
 use apicov_report::history::{self, RunDir, RunRecord, RunStatus};
 use apicov_report::merge::MergeRules;
 use apicov_report::report::{Body, Caveats, Run};
@@ -421,7 +421,7 @@ impl<'a> Analyser<'a> {
         &self,
         bucket: &Bucket,
         run: &RunDir,
-        logs: &[&crate::gcs::Object],
+        logs: &[&apicov_fetch::gcs::Object],
         key: &str,
     ) -> remote::Fetched {
         let local = format!("{}/", run.dir.parent().unwrap_or(&run.dir).display());
@@ -570,7 +570,7 @@ fn from_gcs(
     url: &str,
     catalogue: &Catalogue,
     lists: (&EndpointList, &EndpointList),
-    fetcher: &crate::source::Fetcher,
+    fetcher: &apicov_fetch::source::Fetcher,
 ) -> Result<Vec<RunRecord>> {
     let analyser = Analyser::new(args, catalogue, lists, None)?;
     let bucket = Bucket::from_url(url, &args.gcs_endpoint)?;
@@ -604,9 +604,10 @@ fn from_gcs(
         need_reports: args.reports_dir.is_some(),
     };
     let mut records = Vec::with_capacity(ids.len());
-    let analyse = |bucket: &Bucket, dir: &RunDir, logs: &[&crate::gcs::Object], key: &str| {
-        analyser.analyse_remote(bucket, dir, logs, key)
-    };
+    let analyse = |bucket: &Bucket,
+                   dir: &RunDir,
+                   logs: &[&apicov_fetch::gcs::Object],
+                   key: &str| { analyser.analyse_remote(bucket, dir, logs, key) };
     let window = args.jobs.max(1) + 1;
     remote::fetch_runs(&bucket, &ids, &options, window, &analyse, |fetched| {
         match fetched {

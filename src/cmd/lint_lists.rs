@@ -26,10 +26,10 @@ pub struct LintListsArgs {
 
 pub fn run(args: &LintListsArgs) -> Result<i32> {
     let fetcher = args.spec.fetch.fetcher();
-    let more: Vec<crate::source::Wanted> = args
+    let more: Vec<apicov_fetch::source::Wanted> = args
         .report_json
         .iter()
-        .map(|location| crate::source::Wanted {
+        .map(|location| apicov_fetch::source::Wanted {
             flag: "--report-json",
             location,
         })

@@ -18,9 +18,9 @@ use clap::Args;
 use crate::args::OutputArgs;
 use crate::args::{RecordedListArgs, SpecArgs};
 use crate::outputs::write_outputs;
-use crate::source::{fetch_all, Wanted};
 use apicov_core::error::{Error, Result};
 use apicov_core::lists::EndpointList;
+use apicov_fetch::source::{fetch_all, Wanted};
 use apicov_report::merge::{merge_read, read_reports, recorded_list, MergeRules};
 use apicov_report::report::endpoints::SortOrder;
 use apicov_report::report::Run;
@@ -117,7 +117,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     };
     let ineligible = list(&given[0], "ineligible")?;
     let pending = list(&given[1], "pending")?;
-    let catalogue = crate::catalogue_cache::load(&fetcher, &spec_doc)?;
+    let catalogue = apicov_fetch::catalogue_cache::load(&fetcher, &spec_doc)?;
     let rules = MergeRules {
         independent: args.independent,
         allow_spec_mix: args.allow_spec_mix,

@@ -20,11 +20,11 @@ pub mod serve;
 use clap::{Parser, Subcommand};
 
 use crate::args::{ListArgs, SpecArgs};
-use crate::source::{fetch_all, Document, Fetcher, Wanted};
 use apicov_core::error::{Error, MatcherProblem, Result};
 use apicov_core::lists::EndpointList;
 use apicov_core::routing::{AnyMatcher, Router};
 use apicov_core::spec::Catalogue;
+use apicov_fetch::source::{fetch_all, Document, Fetcher, Wanted};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -86,7 +86,7 @@ pub const EXIT_ERROR: i32 = 2;
 pub fn load_catalogue(spec: &SpecArgs) -> Result<Catalogue> {
     let fetcher = spec.fetch.fetcher();
     let doc = fetch_all(&fetcher, &[spec.wanted()], Vec::new())?.remove(0);
-    crate::catalogue_cache::load(&fetcher, &doc)
+    apicov_fetch::catalogue_cache::load(&fetcher, &doc)
 }
 
 /// What most commands read before their own inputs: the spec and the two
@@ -116,7 +116,7 @@ pub fn load_inputs(
     let mut docs = fetch_all(fetcher, &wanted, failed)?;
     let more = docs.split_off(3);
     let (ineligible, pending) = ListArgs::parse(fetcher, &docs[1..])?;
-    let catalogue = crate::catalogue_cache::load(fetcher, &docs[0])?;
+    let catalogue = apicov_fetch::catalogue_cache::load(fetcher, &docs[0])?;
     Ok(Loaded {
         catalogue,
         spec_source: docs.swap_remove(0).name,

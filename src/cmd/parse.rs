@@ -111,7 +111,7 @@ pub struct Parsed {
     pub catalogue: Catalogue,
     pub ineligible: EndpointList,
     pub pending: EndpointList,
-    pub fetcher: crate::source::Fetcher,
+    pub fetcher: apicov_fetch::source::Fetcher,
     /// audit-endpoints.txt's text.
     pub endpoints: String,
     /// Gate messages (printed already); empty when every gate passed.

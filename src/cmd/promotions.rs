@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::args::{ListArgs, SpecArgs};
-use crate::source::Wanted;
 use apicov_core::error::{Error, Result};
+use apicov_fetch::source::Wanted;
 use apicov_report::promotions::{self, RunHits};
 
 #[derive(Debug, Args)]
@@ -68,7 +68,7 @@ pub fn run(args: &PromotionsArgs) -> Result<i32> {
     }];
     let loaded = super::load_inputs(&fetcher, &args.spec, &args.lists, &base, Vec::new())?;
     let old_doc = &loaded.more[0];
-    let old = crate::catalogue_cache::load(&fetcher, old_doc)?;
+    let old = apicov_fetch::catalogue_cache::load(&fetcher, old_doc)?;
     let run = match &args.report {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::input(path, e))?;

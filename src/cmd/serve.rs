@@ -1,8 +1,10 @@
 //! `apicov serve`: live coverage as the kube-apiserver's audit webhook
-//! backend (`--audit-webhook-config-file`). The flags; the server is in
-//! `crate::serve`.
+//! backend (`--audit-webhook-config-file`). The flags, mapped to
+//! `apicov_serve::ServeConfig`; the server is the `apicov-serve` crate, and
+//! its outcome is mapped to the exit status here.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -10,6 +12,9 @@ use crate::args::{ListArgs, SpecArgs};
 use apicov_core::aggregate::Window;
 use apicov_core::error::Result;
 use apicov_core::event::Validation;
+use apicov_report::report::summary::Summary;
+use apicov_report::report::Run;
+use apicov_serve::{Loaded, ServeConfig, ServeOutcome};
 
 use super::gen::parse_size;
 use crate::args::OutputArgs;
@@ -126,5 +131,94 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: &ServeArgs) -> Result<i32> {
-    crate::serve::run(args)
+    let by_test = args.by_test || args.out.html.is_some();
+    let config = ServeConfig {
+        listen: args.listen.clone(),
+        tls_cert: args.tls_cert.clone(),
+        tls_key: args.tls_key.clone(),
+        client_ca: args.client_ca.clone(),
+        token_file: args.token_file.clone(),
+        insecure_listen: args.insecure_listen,
+        max_body: args.max_body,
+        queue_bytes: args.queue_bytes,
+        max_connections: args.max_connections,
+        read_timeout: args.read_timeout,
+        replay_window: args.replay_window,
+        spool: args.spool.clone(),
+        spool_file_size: args.spool_file_size,
+        fsync: !args.no_fsync,
+        validation: args.validate,
+        window_events: args.window_events,
+        by_test,
+        conformance_only: args.conformance_only,
+        watch_credit: args.spec.watch_credit,
+        threads: args.threads,
+    };
+    let outcome = apicov_serve::run(&config, || load(args))?;
+    Ok(exit_status(&outcome, args.no_fail))
+}
+
+/// A gate tripped fails the run unless --no-fail.
+fn exit_status(outcome: &ServeOutcome, no_fail: bool) -> i32 {
+    if outcome.gate_tripped && !no_fail {
+        super::EXIT_GATE
+    } else {
+        super::EXIT_OK
+    }
+}
+
+/// The spec, the lists and the router, once the server's settings are
+/// sound; the final write is `parse`'s outputs, summary and gates.
+fn load(args: &ServeArgs) -> Result<Loaded> {
+    let mut inputs = crate::outputs::named_inputs(&args.spec, &args.lists);
+    inputs.extend(
+        [
+            &args.tls_cert,
+            &args.tls_key,
+            &args.client_ca,
+            &args.token_file,
+        ]
+        .into_iter()
+        .filter_map(|p| p.as_deref()),
+    );
+    crate::outputs::check_paths(&[], &inputs, &crate::outputs::output_paths(&args.out))?;
+    let fetcher = args.spec.fetch.fetcher();
+    let (ineligible, pending) = args.lists.load(&fetcher)?;
+    let spec_doc = fetcher.get(&args.spec.swagger)?;
+    let catalogue = apicov_fetch::catalogue_cache::load(&fetcher, &spec_doc)?;
+    let router = super::build_router(&args.spec, &catalogue)?;
+    let pool = crate::outputs::thread_pool(args.threads)?;
+    let out = args.out.clone();
+    let (quiet, no_fail) = (args.quiet, args.no_fail);
+    let write_outputs = move |run: &Run<'_>, elapsed: Duration| -> Result<ServeOutcome> {
+        let (endpoints, coverage) = crate::outputs::write_outputs(run, &out, &pool, true)?;
+        let summary = Summary {
+            catalogue: run.catalogue,
+            tally: run.tally,
+            coverage: &coverage,
+            inputs: run.inputs,
+            elapsed,
+            conformance_only: run.caveats.conformance_only,
+        };
+        let gates = crate::outputs::console(
+            &summary,
+            &endpoints,
+            (quiet, no_fail),
+            &out,
+            run.ineligible,
+            run.pending,
+        )?;
+        Ok(ServeOutcome {
+            gate_tripped: !gates.is_empty(),
+        })
+    };
+    Ok(Loaded {
+        catalogue,
+        spec_source: spec_doc.name.clone(),
+        router,
+        ineligible,
+        pending,
+        write_outputs: Box::new(write_outputs),
+        exit_status: Box::new(move |outcome| exit_status(outcome, no_fail)),
+    })
 }

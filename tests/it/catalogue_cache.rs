@@ -1,4 +1,4 @@
-//! The compiled-catalogue cache (src/catalogue_cache.rs) gives the catalogue
+//! The compiled-catalogue cache (crates/apicov-fetch/src/catalogue_cache.rs) gives the catalogue
 //! the JSON parse gives, for the four real specs and the mini spec: every
 //! operation field, the digest, the version and the router's answers. An
 //! entry is invalidated by any change to the spec's bytes, survives being
@@ -11,9 +11,9 @@ use crate::common;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use apicov::catalogue_cache::{entry_path_for, load_in};
 use apicov_core::routing::{Router, WatchCredit};
 use apicov_core::spec::Catalogue;
+use apicov_fetch::catalogue_cache::{entry_path_for, load_in};
 
 fn specs() -> Vec<(String, Vec<u8>)> {
     let mut specs = vec![(
@@ -219,10 +219,10 @@ fn parse_runs_use_and_keep_the_cache() {
     let bytes = std::fs::read(common::mini_spec()).unwrap();
     assert!(entry_path_for(&cache, &bytes).is_file());
     let list = std::fs::read(common::testdata("ineligible-mini.yaml")).unwrap();
-    assert!(apicov::catalogue_cache::list_entry_path_for(&cache, &list).is_file());
+    assert!(apicov_fetch::catalogue_cache::list_entry_path_for(&cache, &list).is_file());
 }
 
-fn list_docs() -> Vec<apicov::source::Document> {
+fn list_docs() -> Vec<apicov_fetch::source::Document> {
     let mut paths = vec![
         common::testdata("ineligible-mini.yaml"),
         common::testdata("pending-mini.yaml"),
@@ -233,10 +233,13 @@ fn list_docs() -> Vec<apicov::source::Document> {
     ] {
         paths.extend(common::shared(&format!("k8s/{name}")));
     }
-    let mut docs: Vec<apicov::source::Document> = paths
+    let mut docs: Vec<apicov_fetch::source::Document> = paths
         .iter()
         .map(|p| {
-            apicov::source::Document::from_bytes(p.display().to_string(), std::fs::read(p).unwrap())
+            apicov_fetch::source::Document::from_bytes(
+                p.display().to_string(),
+                std::fs::read(p).unwrap(),
+            )
         })
         .collect();
     for (name, text) in [
@@ -247,7 +250,7 @@ fn list_docs() -> Vec<apicov::source::Document> {
             "- endpoint: a\n  reason: yes\n  link: 3\n- 7\n- endpoint: [x]\n- reason: r\n- a\n- b\n",
         ),
     ] {
-        docs.push(apicov::source::Document::from_bytes(
+        docs.push(apicov_fetch::source::Document::from_bytes(
             name,
             text.as_bytes().to_vec(),
         ));
@@ -257,8 +260,8 @@ fn list_docs() -> Vec<apicov::source::Document> {
 
 #[test]
 fn cached_lists_are_the_parsed_ones() {
-    use apicov::catalogue_cache::{list_entry_path_for, load_list_in};
     use apicov_core::lists::EndpointList;
+    use apicov_fetch::catalogue_cache::{list_entry_path_for, load_list_in};
     let dir = tempfile::tempdir().unwrap();
     for doc in list_docs() {
         let parsed = EndpointList::parse(doc.bytes().unwrap(), &doc.name).unwrap();
@@ -283,7 +286,7 @@ fn cached_lists_are_the_parsed_ones() {
         assert_eq!(rebuilt.entries, parsed.entries, "{}", doc.name);
     }
     // A list that does not parse: the parse's error, no entry.
-    let bad = apicov::source::Document::from_bytes("bad.yaml", b"key: value\n".to_vec());
+    let bad = apicov_fetch::source::Document::from_bytes("bad.yaml", b"key: value\n".to_vec());
     let want = EndpointList::parse(bad.bytes().unwrap(), &bad.name)
         .unwrap_err()
         .to_string();

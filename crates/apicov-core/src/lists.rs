@@ -7,6 +7,11 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
+/// A fingerprint of the rules that read a tracking list into an
+/// [`EndpointList`]: the text of this file, hashed when core is compiled
+/// (as [`spec::RULES_VERSION`](crate::spec::RULES_VERSION) is of `spec.rs`).
+pub const RULES_VERSION: u64 = crate::spec::text_fingerprint(include_bytes!("lists.rs"));
+
 /// One entry, with its line in the file for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListEntry {

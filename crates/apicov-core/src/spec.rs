@@ -7,6 +7,25 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
+/// A fingerprint of the rules that read a spec into a [`Catalogue`]: the
+/// text of this file, hashed when core is compiled. Any edit to it gives
+/// another value, so a cache of catalogues keyed by it never serves one
+/// built by other rules.
+pub const RULES_VERSION: u64 = text_fingerprint(include_bytes!("spec.rs"));
+
+/// FNV-1a (64 bits) of `text`, computed at compile time for the
+/// `RULES_VERSION` constants of this module and of `lists`.
+pub(crate) const fn text_fingerprint(text: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < text.len() {
+        hash ^= text[i] as u64;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
 /// The parts of a swagger document the catalogue reads.
 #[derive(Deserialize)]
 struct SwaggerDoc {
@@ -426,6 +445,25 @@ fn kind_of(action: Option<&str>, path: &str) -> OperationKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The constants are the fingerprints of the files as they are now (not
+    /// a value written by hand), and one byte changed changes one.
+    #[test]
+    fn rules_versions_follow_the_rules_text() {
+        let read = |name: &str| {
+            std::fs::read(format!("{}/src/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        };
+        let spec = read("spec.rs");
+        assert_eq!(RULES_VERSION, text_fingerprint(&spec));
+        assert_eq!(
+            crate::lists::RULES_VERSION,
+            text_fingerprint(&read("lists.rs"))
+        );
+        assert_ne!(RULES_VERSION, crate::lists::RULES_VERSION);
+        let mut edited = spec.clone();
+        edited[0] ^= 1;
+        assert_ne!(text_fingerprint(&edited), RULES_VERSION);
+    }
 
     const MINI: &str = r#"{"paths":{
       "/apis/storagemigration.k8s.io/": {"get": {"operationId": "getStoragemigrationAPIGroup"}},

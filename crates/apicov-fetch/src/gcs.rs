@@ -23,7 +23,9 @@ use apicov_core::error::{Error, Result};
 pub struct Bucket {
     /// `https://storage.googleapis.com`, or a test server.
     pub endpoint: String,
+    /// The bucket's name.
     pub bucket: String,
+    /// The Prow job: its runs are under `logs/<job>/`.
     pub job: String,
 }
 
@@ -37,8 +39,11 @@ const ATTEMPTS: u32 = 6;
 /// object is rewritten, so it keys caches).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Object {
+    /// The object's name in the bucket.
     pub name: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// Its generation.
     pub generation: String,
 }
 
@@ -99,7 +104,9 @@ fn transient_status(status: u16) -> bool {
 /// A run found: its build id and the URL of its audit-endpoints.txt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundRun {
+    /// The run's build id.
     pub build: String,
+    /// The URL of its `audit-endpoints.txt`.
     pub endpoints_url: String,
 }
 

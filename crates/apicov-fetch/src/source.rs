@@ -15,7 +15,9 @@ use apicov_core::error::{Error, Result};
 /// Upstream documents the reference scripts use when no flag is given.
 pub const DEFAULT_SWAGGER_URL: &str =
     "https://raw.githubusercontent.com/kubernetes/kubernetes/refs/heads/master/api/openapi-spec/swagger.json";
+/// The ineligible-endpoints list the reference scripts use by default.
 pub const DEFAULT_INELIGIBLE_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/master/test/conformance/testdata/ineligible_endpoints.yaml";
+/// The pending-eligible-endpoints list the reference scripts use by default.
 pub const DEFAULT_PENDING_URL: &str = "https://raw.githubusercontent.com/kubernetes/kubernetes/refs/heads/master/test/conformance/testdata/pending_eligible_endpoints.yaml";
 
 /// Largest remote document accepted (the 1.36 swagger is 4 MB).
@@ -32,6 +34,7 @@ pub struct Fetcher {
 /// A document and the name to use for it in messages.
 #[derive(Debug)]
 pub struct Document {
+    /// The name used for it in messages: its path or URL.
     pub name: String,
     body: Body,
 }
@@ -280,7 +283,9 @@ impl Fetcher {
 /// A document a command needs: the flag that names it and where it is.
 #[derive(Debug, Clone, Copy)]
 pub struct Wanted<'a> {
+    /// The flag, as messages name it (`--swagger`).
     pub flag: &'static str,
+    /// The path or URL given.
     pub location: &'a str,
 }
 

@@ -1,21 +1,29 @@
 //! `apicov serve`: the kube-apiserver's audit webhook backend.
 //!
 //! hyper (HTTP/1.1, optionally over rustls) accepts connections; axum routes
-//! requests; every event POST is read, decoded ([`ingest::decode`]) and put
+//! requests; every event POST is read, decoded (`ingest::decode`) and put
 //! on one queue. One ingest thread takes batches off the queue in the order
 //! they were received, drops replays, spools, counts them with the `parse`
-//! engine ([`ingest::Intake`]), syncs the spool once per group of batches and
+//! engine (`ingest::Intake`), syncs the spool once per group of batches and
 //! only then answers. The queue is bounded in bytes: beyond it POSTs get 429.
 //! A flush (SIGTERM, SIGINT, `POST /flush`) is a job on the same queue, so it
 //! sees every batch received before it; it writes `parse`'s outputs and the
-//! server exits with the gates' status.
+//! server returns its [`ServeOutcome`].
+//!
+//! The server takes a plain [`ServeConfig`]; what it serves (the catalogue,
+//! router and lists) and how a flush writes a run's files come from the
+//! program that starts it ([`Loaded`]), so the command line's flags stay
+//! with the program.
 
-pub mod ingest;
-pub mod metrics;
-pub mod spool;
-pub mod tls;
+#![deny(missing_docs)]
+
+mod ingest;
+mod metrics;
+mod spool;
+mod tls;
 
 use std::io::Read as _;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,13 +37,14 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use crate::cmd::serve::ServeArgs;
 use apicov_core::aggregate::{Tally, Window};
 use apicov_core::attribution::Attribution;
 use apicov_core::coverage::Coverage;
 use apicov_core::error::{Error, Result};
+use apicov_core::event::Validation;
 use apicov_core::lists::EndpointList;
 use apicov_core::pipeline::{Engine, EngineOptions, InputInfo};
+use apicov_core::routing::{AnyMatcher, Router, WatchCredit};
 use apicov_core::spec::Catalogue;
 use apicov_report::report::{self as reports, Run};
 
@@ -67,9 +76,89 @@ enum Job {
         reply: oneshot::Sender<std::result::Result<Ingested, (StatusCode, String)>>,
     },
     Flush {
-        reply: oneshot::Sender<std::result::Result<i32, String>>,
+        reply: oneshot::Sender<std::result::Result<ServeOutcome, String>>,
     },
 }
+
+/// How the server listens, authenticates, spools and counts: the settings
+/// of `apicov serve`'s flags, named after them.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on (`HOST:PORT`; a host name is resolved).
+    pub listen: String,
+    /// TLS certificate chain (PEM); with `tls_key`, the server speaks TLS.
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// Require a client certificate signed by this CA (PEM).
+    pub client_ca: Option<PathBuf>,
+    /// Require `Authorization: Bearer <token>` with the token in this file.
+    pub token_file: Option<PathBuf>,
+    /// Allow plain HTTP, or no client authentication, on a non-loopback address.
+    pub insecure_listen: bool,
+    /// Largest accepted POST body, after gzip decoding too.
+    pub max_body: u64,
+    /// Bytes of accepted batches that may wait for the engine.
+    pub queue_bytes: u64,
+    /// Authorized requests served at once.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's body.
+    pub read_timeout: u64,
+    /// Events remembered to drop replays; 0 turns the check off.
+    pub replay_window: usize,
+    /// Directory of the spool (every accepted event, replayed on start).
+    pub spool: Option<PathBuf>,
+    /// Size at which a new spool file is started.
+    pub spool_file_size: u64,
+    /// Whether the spool is synced before a batch is answered.
+    pub fsync: bool,
+    /// How much of each event is checked.
+    pub validation: Validation,
+    /// How far apart, in events, one request's events may be.
+    pub window_events: u64,
+    /// Attribute requests to e2e tests and clients.
+    pub by_test: bool,
+    /// Count only requests made by `[Conformance]` specs.
+    pub conformance_only: bool,
+    /// How watches are credited (as the router was built).
+    pub watch_credit: WatchCredit,
+    /// Worker threads of the HTTP server and engine (0: one per core).
+    pub threads: usize,
+}
+
+/// How a served run ended: what its final flush found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServeOutcome {
+    /// A coverage gate tripped at the final write.
+    pub gate_tripped: bool,
+}
+
+/// Writes a run's outputs at a flush (given the run and the time since the
+/// server started) and says how it ended.
+pub type WriteOutputs = dyn Fn(&Run<'_>, Duration) -> Result<ServeOutcome> + Send + Sync + 'static;
+
+/// What the server counts against, and how a flush writes its outputs:
+/// made by the program once the configuration is found sound.
+pub struct Loaded {
+    /// The spec's operations.
+    pub catalogue: Catalogue,
+    /// The spec's name in the outputs.
+    pub spec_source: String,
+    /// The router built on `catalogue`.
+    pub router: Router<AnyMatcher>,
+    /// The ineligible-endpoints list.
+    pub ineligible: EndpointList,
+    /// The pending-eligible-endpoints list.
+    pub pending: EndpointList,
+    /// The final write.
+    pub write_outputs: Box<WriteOutputs>,
+    /// The exit status the program will give `outcome`, named in the answer
+    /// to `POST /flush`.
+    pub exit_status: Box<ExitStatus>,
+}
+
+/// The exit status the program gives an outcome.
+pub type ExitStatus = dyn Fn(&ServeOutcome) -> i32 + Send + Sync + 'static;
 
 /// What the outputs are rendered from, besides the tally.
 struct Setup {
@@ -77,9 +166,9 @@ struct Setup {
     spec_source: String,
     ineligible: EndpointList,
     pending: EndpointList,
-    args: ServeArgs,
-    by_test: bool,
-    pool: rayon::ThreadPool,
+    config: ServeConfig,
+    write_outputs: Box<WriteOutputs>,
+    exit_status: Box<ExitStatus>,
     started: Instant,
 }
 
@@ -92,12 +181,12 @@ impl Setup {
             inputs,
             ineligible: &self.ineligible,
             pending: &self.pending,
-            watch_credit: self.args.spec.watch_credit,
-            by_test: self.by_test,
+            watch_credit: self.config.watch_credit,
+            by_test: self.config.by_test,
             seeded_from: None,
             chain_position: 0,
             caveats: apicov_report::report::Caveats {
-                conformance_only: self.args.conformance_only,
+                conformance_only: self.config.conformance_only,
                 spec_mix: false,
             },
         }
@@ -127,11 +216,12 @@ struct App {
     client_certs: Option<ClientCerts>,
     shutdown: tokio::sync::watch::Sender<bool>,
     /// The final flush's outcome (the exit status, or why it failed).
-    flushed: Mutex<Option<std::result::Result<i32, String>>>,
+    flushed: Mutex<Option<std::result::Result<ServeOutcome, String>>>,
 }
 
-/// Runs the server until a flush; returns the exit status.
-pub fn run(args: &ServeArgs) -> Result<i32> {
+/// Runs the server until a flush; returns how it ended. `load` is called
+/// once the configuration is found sound, before anything is bound.
+pub fn run(args: &ServeConfig, load: impl FnOnce() -> Result<Loaded>) -> Result<ServeOutcome> {
     let setup_started = Instant::now();
     let addresses = resolve_listen(&args.listen)?;
     // A name is loopback only if every address it stands for is.
@@ -181,41 +271,27 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         None => None,
     };
 
-    let mut inputs = crate::outputs::named_inputs(&args.spec, &args.lists);
-    inputs.extend(
-        [
-            &args.tls_cert,
-            &args.tls_key,
-            &args.client_ca,
-            &args.token_file,
-        ]
-        .into_iter()
-        .filter_map(|p| p.as_deref()),
-    );
-    crate::outputs::check_paths(&[], &inputs, &crate::outputs::output_paths(&args.out))?;
-    let fetcher = args.spec.fetch.fetcher();
-    let (ineligible, pending) = args.lists.load(&fetcher)?;
-    let spec_doc = fetcher.get(&args.spec.swagger)?;
-    let catalogue = crate::catalogue_cache::load(&fetcher, &spec_doc)?;
-    let router = crate::cmd::build_router(&args.spec, &catalogue)?;
-    let by_test = args.by_test || args.out.html.is_some();
+    let Loaded {
+        catalogue,
+        spec_source,
+        router,
+        ineligible,
+        pending,
+        write_outputs,
+        exit_status,
+    } = load()?;
     let options = EngineOptions {
-        validation: args.validate,
+        validation: args.validation,
         window: Window(args.window_events),
         attribution: Attribution {
-            by_test,
+            by_test: args.by_test,
             conformance_only: args.conformance_only,
         },
         threads: args.threads,
         ..EngineOptions::default()
     };
-    let pool = crate::outputs::thread_pool(args.threads)?;
     let spool = match &args.spool {
-        Some(dir) => Some(spool::Spool::open(
-            dir,
-            args.spool_file_size,
-            !args.no_fsync,
-        )?),
+        Some(dir) => Some(spool::Spool::open(dir, args.spool_file_size, args.fsync)?),
         None => None,
     };
     let engine = Intake::new(&Engine::new(router, options), spool, args.replay_window)?;
@@ -246,12 +322,12 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     let app = Arc::new(App {
         setup: Setup {
             catalogue,
-            spec_source: spec_doc.name.clone(),
+            spec_source,
             ineligible,
             pending,
-            args: args.clone(),
-            by_test,
-            pool,
+            config: args.clone(),
+            write_outputs,
+            exit_status,
             started: setup_started,
         },
         engine: Mutex::new(engine),
@@ -308,7 +384,7 @@ async fn serve(
     app: Arc<App>,
     listener: tokio::net::TcpListener,
     tls_config: Option<Arc<rustls::ServerConfig>>,
-) -> Result<i32> {
+) -> Result<ServeOutcome> {
     let acceptor = tls_config.map(tokio_rustls::TlsAcceptor::from);
     let routes = axum::Router::new()
         .route("/", get(html).post(post_events))
@@ -327,12 +403,12 @@ async fn serve(
         let _ = signal_app.shutdown.send(true);
     });
     let header_timeout =
-        Duration::from_secs(app.setup.args.read_timeout.max(1)).min(HEADER_TIMEOUT);
+        Duration::from_secs(app.setup.config.read_timeout.max(1)).min(HEADER_TIMEOUT);
     // Bounds the open connections (descriptors, tasks); the bodies being
     // read at once are bounded by the request slots, with the queue bound.
     let connections = Arc::new(Semaphore::new(
         app.setup
-            .args
+            .config
             .max_connections
             .max(1)
             .saturating_mul(CONNECTIONS_PER_SLOT),
@@ -390,7 +466,7 @@ async fn serve(
     }
     let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
     match app.flushed.lock().expect("not poisoned").take() {
-        Some(Ok(code)) => Ok(code),
+        Some(Ok(outcome)) => Ok(outcome),
         Some(Err(message)) => Err(Error::Usage(message)),
         None => Err(Error::Usage(
             "the server stopped before its final flush".into(),
@@ -422,7 +498,7 @@ async fn wait_for_signal() {
 
 /// Puts a flush on the queue (behind every batch received before it) and
 /// waits for its exit status.
-async fn request_flush(app: &App) -> std::result::Result<i32, String> {
+async fn request_flush(app: &App) -> std::result::Result<ServeOutcome, String> {
     let (reply, status) = oneshot::channel();
     if app.jobs.send(Job::Flush { reply }).is_err() {
         return Err("the ingest thread is gone".into());
@@ -458,10 +534,10 @@ fn service(
                 // still writing, gets the answer rather than a reset. Read
                 // and dropped a frame at a time: no slot is held, so no
                 // body may be kept.
-                let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
+                let read_timeout = Duration::from_secs(app.setup.config.read_timeout.max(1));
                 let _ = tokio::time::timeout(
                     read_timeout,
-                    discard_body(req.into_body(), app.setup.args.max_body),
+                    discard_body(req.into_body(), app.setup.config.max_body),
                 )
                 .await;
                 let mut r = (
@@ -587,7 +663,7 @@ async fn post_events(State(app): State<Arc<App>>, req: Request) -> Response {
             )
         }
     };
-    let max_body = app.setup.args.max_body as usize;
+    let max_body = app.setup.config.max_body as usize;
     // Refused before the whole body is read: the connection cannot carry
     // another request, and says so (a client reusing it would otherwise see
     // it closed under its next request).
@@ -613,7 +689,7 @@ async fn post_events(State(app): State<Arc<App>>, req: Request) -> Response {
     if declared.is_some_and(|n| n > max_body as u64) {
         return too_large_unread();
     }
-    let read_timeout = Duration::from_secs(app.setup.args.read_timeout.max(1));
+    let read_timeout = Duration::from_secs(app.setup.config.read_timeout.max(1));
     let body = match tokio::time::timeout(
         read_timeout,
         axum::body::to_bytes(req.into_body(), max_body),
@@ -709,7 +785,10 @@ async fn flush(State(app): State<Arc<App>>) -> Response {
     let status = request_flush(&app).await;
     let _ = app.shutdown.send(true);
     match status {
-        Ok(code) => plain(StatusCode::OK, format!("flushed; exit status {code}")),
+        Ok(outcome) => plain(
+            StatusCode::OK,
+            format!("flushed; exit status {}", (app.setup.exit_status)(&outcome)),
+        ),
         Err(message) => plain(StatusCode::INTERNAL_SERVER_ERROR, message),
     }
 }
@@ -828,7 +907,7 @@ fn ingest_loop(app: &App, mut queue: mpsc::UnboundedReceiver<Job>) {
                             .lock()
                             .expect("not poisoned")
                             .clone()
-                            .unwrap_or(Ok(crate::cmd::EXIT_OK))
+                            .unwrap_or(Ok(ServeOutcome::default()))
                     } else {
                         let status = finish(app, &engine).map_err(|e| e.to_string());
                         *app.flushed.lock().expect("not poisoned") = Some(status.clone());
@@ -873,32 +952,10 @@ fn settle(
     }
 }
 
-/// The final write: `parse`'s outputs, summary and gates; the exit status.
-fn finish(app: &App, engine: &Intake) -> Result<i32> {
+/// The final write: the program's outputs, summary and gates.
+fn finish(app: &App, engine: &Intake) -> Result<ServeOutcome> {
     let setup = &app.setup;
     let inputs = engine.inputs();
     let run = setup.run_result(engine.tally(), &inputs);
-    let (endpoints, coverage) =
-        crate::outputs::write_outputs(&run, &setup.args.out, &setup.pool, true)?;
-    let summary = apicov_report::report::summary::Summary {
-        catalogue: &setup.catalogue,
-        tally: engine.tally(),
-        coverage: &coverage,
-        inputs: &inputs,
-        elapsed: setup.started.elapsed(),
-        conformance_only: setup.args.conformance_only,
-    };
-    let gates = crate::outputs::console(
-        &summary,
-        &endpoints,
-        (setup.args.quiet, setup.args.no_fail),
-        &setup.args.out,
-        &setup.ineligible,
-        &setup.pending,
-    )?;
-    Ok(if !gates.is_empty() && !setup.args.no_fail {
-        crate::cmd::EXIT_GATE
-    } else {
-        crate::cmd::EXIT_OK
-    })
+    (setup.write_outputs)(&run, setup.started.elapsed())
 }

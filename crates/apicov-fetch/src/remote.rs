@@ -27,15 +27,26 @@ use apicov_report::history::{RunDir, RunRecord, RunStatus};
 pub enum Fetched {
     /// Its result, from the cache: nothing was downloaded. `row` is the
     /// cached row (see [`cache_paths`](apicov_report::history::cache_paths)).
-    Cached { id: String, row: PathBuf },
+    Cached {
+        /// The run's build id.
+        id: String,
+        /// Where its cached row is.
+        row: PathBuf,
+    },
     /// Parsed as its logs arrived: the row, the report and the cache key.
     Analysed {
+        /// The run's row.
         record: RunRecord,
+        /// Its report JSON.
         report: Vec<u8>,
+        /// The cache key it was analysed under.
         key: String,
     },
     /// Its listing or a download failed even after retries.
-    Failed { dir: RunDir },
+    Failed {
+        /// The run, laid out as far as it was fetched.
+        dir: RunDir,
+    },
     /// Something that ends the whole history (not one run's problem).
     Fatal(Error),
 }

@@ -11,8 +11,8 @@
 //! is never stored: its error is the parse's, every time.
 //!
 //! An entry is keyed by the document's bytes and by the build that wrote it
-//! (the apicov version, this file's layout version and the text of `spec.rs`
-//! or `lists.rs`, whose rules read the document), so editing the document or
+//! (the apicov version, this file's layout version and the fingerprint of
+//! apicov-core's `spec.rs` or `lists.rs`, whose rules read the document), so editing the document or
 //! changing apicov never reads a stale entry. The file carries its own length and checksum: a
 //! truncated, corrupt or foreign file is a miss and is rewritten, never an
 //! error. Files are written through a temporary file and a rename
@@ -138,7 +138,7 @@ enum Rules {
 
 /// What an entry must match to be used.
 struct Key {
-    /// The build: apicov version, [`LAYOUT`] and the text of the rules' module.
+    /// The build: apicov version, [`LAYOUT`] and the rules' fingerprint.
     build: u64,
     spec_len: u64,
     /// XXH3-128 of the document's bytes, seeded with `build`.
@@ -157,18 +157,24 @@ impl Key {
 }
 
 /// The build's fingerprint: two builds with the same one read every document
-/// alike. `spec.rs` and `lists.rs` hold the rules, so their text is part of
-/// it (a rule changed between releases invalidates entries without a version
-/// bump).
+/// alike. `spec.rs` and `lists.rs` of apicov-core hold the rules, so their
+/// text is part of it, through core's `RULES_VERSION` constants (a rule
+/// changed between releases invalidates entries without a version bump).
 fn build_fingerprint(rules: Rules) -> u64 {
+    let rules_version = match rules {
+        Rules::Spec => apicov_core::spec::RULES_VERSION,
+        Rules::List => apicov_core::lists::RULES_VERSION,
+    };
+    fingerprint_of(rules_version)
+}
+
+/// [`build_fingerprint`] for rules with this `RULES_VERSION`.
+fn fingerprint_of(rules_version: u64) -> u64 {
     let mut text = Vec::new();
     text.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
     text.push(0);
     text.extend_from_slice(&LAYOUT.to_le_bytes());
-    text.extend_from_slice(match rules {
-        Rules::Spec => include_str!("../crates/apicov-core/src/spec.rs").as_bytes(),
-        Rules::List => include_str!("../crates/apicov-core/src/lists.rs").as_bytes(),
-    });
+    text.extend_from_slice(&rules_version.to_le_bytes());
     XxHash3_128::oneshot(&text) as u64
 }
 
@@ -412,7 +418,7 @@ mod tests {
     fn mini() -> Vec<u8> {
         fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/testdata/swagger-mini.json"
+            "/../../testdata/swagger-mini.json"
         ))
         .unwrap()
     }
@@ -457,6 +463,10 @@ mod tests {
         assert!(decode(&entry, &other).is_none());
         // The same bytes read as a list are another entry.
         assert_ne!(Key::of(Rules::List, &spec).spec_hash, key.spec_hash);
+        assert_ne!(build_fingerprint(Rules::List), key.build);
+        // Rules edited in core (another RULES_VERSION) are another build.
+        let edited = fingerprint_of(apicov_core::spec::RULES_VERSION ^ 1);
+        assert_ne!(edited, key.build);
     }
 
     /// A large local spec is looked up by the hash of its mapping, never

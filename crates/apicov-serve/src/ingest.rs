@@ -10,7 +10,7 @@
 //! same outputs.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ahash::AHashSet;
 use serde::Deserialize;
@@ -291,13 +291,6 @@ impl Intake {
                 disk_bytes: Some(self.tally().inputs.get(i).map_or(0, |t| t.bytes)),
             })
             .collect()
-    }
-
-    /// The spool's directory, if any.
-    pub fn spool_files(&self) -> Vec<PathBuf> {
-        self.spool
-            .as_ref()
-            .map_or_else(Vec::new, |s| s.files().to_vec())
     }
 }
 
