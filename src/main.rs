@@ -18,14 +18,11 @@ mod progress;
 use clap::Parser;
 
 // Chunk tallies are built on one worker and freed on another; glibc's
-// per-thread arenas handle that poorly. mimalloc: whole `apicov parse` of
-// 200 MB 2-6% faster (min and median of two sets of 25 alternating runs).
-// Built without its huge-page advice on the heap (`no_thp`): on a VM that
-// reports free memory to its host, a fresh 2 MiB page comes back from the
-// host on first touch, and one parse after a pause took 85.6 ms of CPU
-// instead of 51.9 (171.4 instead of 61.7 with bodies); back to back, when
-// the pages freed by the run before are reused, 4 KiB pages cost 4-9 ms
-// more (README, "Speed").
+// per-thread arenas handle that poorly (mimalloc: a parse a few per cent
+// faster). Built without its huge-page advice on the heap (`no_thp`): on a
+// VM that reports free memory to its host, a fresh 2 MiB page comes back
+// from the host on first touch, and a parse after a pause took over half
+// as much CPU again (docs/performance.md).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -64,7 +61,7 @@ fn ignore_file_size_signal() {
 /// Exits without the allocator's teardown. `std::process::exit` runs
 /// mimalloc's exit handler, which frees and returns every page it holds
 /// (~190 `madvise` calls after a 199 MB parse) just before the kernel frees
-/// them all anyway: 55.3 -> 54.1 ms CPU (21 alternating runs). Everything
+/// them all anyway. Everything
 /// apicov writes is written and closed by now; stdout and stderr are
 /// flushed here.
 fn exit(status: i32) -> ! {

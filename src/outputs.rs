@@ -72,7 +72,7 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
 /// endpoints text and the coverage view for the console and the gates.
 ///
 /// audit-operations.json, by far the largest file (6 MB for 199 MB of
-/// Metadata lines, 2 ms of writing), is rendered and written on one worker
+/// Metadata lines), is rendered and written on one worker
 /// while the other renders and writes the rest; then all are renamed, in
 /// one order (endpoints, operations, report JSON, JUnit, HTML).
 pub fn write_outputs(

@@ -128,8 +128,8 @@ impl Parsed {
 
     /// Ends a command that exits next (`main` calls `_exit`): the tally and
     /// the catalogue, plain memory, are left for the process's exit to free
-    /// rather than freed one allocation at a time, 0.24-0.47 ms after the
-    /// outputs were written (199 MB, thousands of samples and strings). The
+    /// rather than freed one allocation at a time after the outputs were
+    /// written (thousands of samples and strings). The
     /// rest is dropped: the fetcher may hold a downloads directory to remove.
     pub fn leave_to_exit(self) {
         std::mem::forget(self.tally);
