@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use apicov_core::event::{self, Validation};
-use apicov_core::routing::AhoCorasickKind;
+use apicov_core::routing::AutomatonKind;
 use apicov_core::routing::LiteralPrefilter;
 use apicov_core::routing::{AnyMatcher, PathMatcher, Route, Router, Strategy, WatchCredit};
 use apicov_core::spec::Catalogue;
@@ -54,7 +54,7 @@ fn matchers(catalogue: &Catalogue) -> Vec<(&'static str, Box<dyn PathMatcher>)> 
     out.push((
         "prefilter_ac_nfa",
         Box::new(
-            LiteralPrefilter::with_kind(&Route::all(catalogue), AhoCorasickKind::ContiguousNFA)
+            LiteralPrefilter::with_kind(&Route::all(catalogue), AutomatonKind::ContiguousNfa)
                 .unwrap(),
         ),
     ));
@@ -89,7 +89,7 @@ fn routes(c: &mut Criterion) {
             });
         }
         build.bench_function(BenchmarkId::new("prefilter_ac_nfa", version), |b| {
-            b.iter(|| LiteralPrefilter::with_kind(&routes, AhoCorasickKind::ContiguousNFA).unwrap())
+            b.iter(|| LiteralPrefilter::with_kind(&routes, AutomatonKind::ContiguousNfa).unwrap())
         });
     }
     build.finish();

@@ -277,7 +277,7 @@ impl<M: PathMatcher> Engine<M> {
     /// restarted over its spool): what it counts is added to it.
     pub fn feed_from(&self, tally: Tally) -> Feed<M> {
         let sampled = self.sampled();
-        sampled.mark(&tally);
+        sampled.mark(&tally.samples);
         Feed {
             router: Arc::clone(&self.router),
             n_ops: self.n_ops,
@@ -743,7 +743,7 @@ impl<'b> Merge<'b> {
             merged
                 .tally
                 .absorb(chunk, piece.bytes().unwrap_or_default());
-            sampled.mark(&merged.tally);
+            sampled.mark(&merged.tally.samples);
             // What is scanned and absorbed leaves resident memory, in
             // batches (see RELEASE_BATCH).
             if let PieceKind::Mapped { map, range } = &piece.kind {
@@ -824,7 +824,7 @@ impl<M: PathMatcher> Feed<M> {
             &self.sampled,
         );
         self.tally.absorb(chunk, piece);
-        self.sampled.mark(&self.tally);
+        self.sampled.mark(&self.tally.samples);
         self.input = input;
         self.offset = offset + piece.len() as u64;
     }

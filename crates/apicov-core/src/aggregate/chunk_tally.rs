@@ -10,9 +10,12 @@ use std::collections::hash_map::Entry;
 use ahash::AHashMap;
 use indexmap::IndexMap;
 
+use super::counts::*;
+use super::keys::request_key;
 use super::keys::{lossy, normalise_unmatched_into};
-use super::*;
+use crate::attribution::Attribution;
 use crate::attribution::{self, ActorTable};
+use crate::event::Validation;
 use crate::event::{self, LineIssue, Stage};
 use crate::routing::{PathMatcher, Router};
 use crate::spec::OpId;
@@ -192,9 +195,10 @@ impl SampledOps {
         self.held(op) >= SAMPLES_PER_OP
     }
 
-    /// Marks how many samples `tally` holds of every operation.
-    pub fn mark(&self, tally: &Tally) {
-        for (held, samples) in self.held.iter().zip(&tally.samples) {
+    /// Marks how many samples the run holds of every operation (`samples`:
+    /// the run's, by operation).
+    pub fn mark(&self, samples: &[Vec<Sample>]) {
+        for (held, samples) in self.held.iter().zip(samples) {
             // Stored when it changes: the counts are read by every
             // scanning worker.
             let n = samples.len().min(SAMPLES_PER_OP) as u8;

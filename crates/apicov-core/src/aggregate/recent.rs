@@ -5,7 +5,7 @@
 //! are prefetched a batch ahead of their lookups: a hash map's lookup waits
 //! for each cache miss in turn.
 
-use super::RequestId;
+use super::counts::RequestId;
 
 /// A request the run has seen in its window: the global number of its
 /// last event, shifted left one bit, and in the low bit whether a terminal

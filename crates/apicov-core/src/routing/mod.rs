@@ -30,7 +30,7 @@ pub mod trie;
 pub use conformance::{check_matcher, Disagreement};
 pub use linear::LinearScan;
 pub use matcher::PathMatcher;
-pub use prefilter::{AhoCorasickKind, LiteralPrefilter};
+pub use prefilter::{AutomatonKind, LiteralPrefilter};
 pub use regex::RegexDfa;
 pub use router::{query_sets_watch, split_uri, verb_info, Router, VerbInfo, WatchCredit};
 pub use strategy::{AnyMatcher, Strategy};

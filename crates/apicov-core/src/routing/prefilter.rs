@@ -22,8 +22,28 @@
 use ahash::AHashMap;
 use aho_corasick::{AhoCorasick, MatchKind};
 
-/// The Aho-Corasick implementations [`LiteralPrefilter::with_kind`] takes.
-pub use aho_corasick::AhoCorasickKind;
+/// The Aho-Corasick implementations [`LiteralPrefilter::with_kind`] takes
+/// (the aho-corasick crate's, named here so that its type stays out of this
+/// library's signatures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutomatonKind {
+    /// A DFA: the fastest search, the slowest build.
+    Dfa,
+    /// A contiguous NFA: a fast build and a compact automaton.
+    ContiguousNfa,
+    /// A noncontiguous NFA: the plainest.
+    NoncontiguousNfa,
+}
+
+impl From<AutomatonKind> for aho_corasick::AhoCorasickKind {
+    fn from(kind: AutomatonKind) -> Self {
+        match kind {
+            AutomatonKind::Dfa => aho_corasick::AhoCorasickKind::DFA,
+            AutomatonKind::ContiguousNfa => aho_corasick::AhoCorasickKind::ContiguousNFA,
+            AutomatonKind::NoncontiguousNfa => aho_corasick::AhoCorasickKind::NoncontiguousNFA,
+        }
+    }
+}
 
 use super::matcher::PathMatcher;
 use super::template::{Route, Segment};
@@ -65,14 +85,14 @@ struct Shape {
 impl LiteralPrefilter {
     /// Builds the prefilter with Aho-Corasick's DFA (the fastest search).
     pub fn new(routes: &[Route]) -> Result<LiteralPrefilter, crate::Error> {
-        LiteralPrefilter::with_kind(routes, AhoCorasickKind::DFA)
+        LiteralPrefilter::with_kind(routes, AutomatonKind::Dfa)
     }
 
     /// Builds it with a chosen Aho-Corasick implementation (benchmarks
     /// compare the DFA with the contiguous NFA).
     pub fn with_kind(
         routes: &[Route],
-        kind: AhoCorasickKind,
+        kind: AutomatonKind,
     ) -> Result<LiteralPrefilter, crate::Error> {
         let mut literal_ids: AHashMap<&[u8], u32> = AHashMap::new();
         let mut patterns: Vec<Vec<u8>> = Vec::new();
@@ -154,7 +174,7 @@ impl LiteralPrefilter {
             })
             .collect();
         let literals = AhoCorasick::builder()
-            .kind(Some(kind))
+            .kind(Some(kind.into()))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .map_err(|e| crate::Error::Matcher {
