@@ -349,6 +349,8 @@ fn a_mapped_log_is_not_touched_ahead_of_the_scan() {
 /// order. The log (one piece, truncated while scanned) is checked once its
 /// piece is absorbed; by then the second worker has already read the broken
 /// gzip that follows it.
+// gzip or zstd logs: needs the `compression` feature.
+#[cfg(feature = "compression")]
 #[test]
 fn the_first_failure_in_input_order_is_the_one_reported() {
     use apicov_core::pipeline::{Engine, EngineOptions};
@@ -602,6 +604,8 @@ fn fifos_and_process_substitution_read_like_files() {
 
 /// zstd is read (several frames too); xz, bzip2 and lz4 get one line that
 /// says what to do.
+// gzip or zstd logs: needs the `compression` feature.
+#[cfg(feature = "compression")]
 #[test]
 fn zstd_is_read_and_other_compressions_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
@@ -637,6 +641,34 @@ fn zstd_is_read_and_other_compressions_say_what_to_do() {
                 "apicov: error: {}: compressed with {name}, which apicov does not read: \
                  decompress it and pass it on stdin (e.g. `{name} -dc FILE | apicov parse \
                  --audit-logs -`)\n",
+                path.display()
+            ));
+        assert!(!out.join("o.json").exists());
+    }
+}
+
+/// Built without the `compression` feature, a gzip or zstd log is refused
+/// by name with what to do instead, and nothing is written.
+#[cfg(not(feature = "compression"))]
+#[test]
+fn without_compression_gzip_and_zstd_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (magic, name, tool) in [
+        (&[0x1f, 0x8b, 0x08, 0x00][..], "gzip", "gzip"),
+        (&[0x28, 0xb5, 0x2f, 0xfd][..], "zstd", "zstd"),
+    ] {
+        let path = d.join(format!("a.log.{name}"));
+        fs::write(&path, magic).unwrap();
+        let out = d.join(format!("out-{name}"));
+        parse_into(&[&path], &out)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!(
+                "apicov: error: {}: compressed with {name}: this apicov was built without the \
+                 `compression` feature: decompress it and pass it on stdin (e.g. `{tool} -dc \
+                 FILE | apicov parse --audit-logs -`)\n",
                 path.display()
             ));
         assert!(!out.join("o.json").exists());

@@ -4,11 +4,13 @@
 
 use crate::common;
 
+#[cfg(feature = "compression")]
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "compression")]
 use apicov_report::history::OpTimeline;
 use assert_cmd::Command;
 use serde_json::Value;
@@ -72,6 +74,8 @@ fn spec_and_lists(lists: &Path) -> [OsString; 6] {
     common::spec_and_lists(&spec(), lists)
 }
 
+// gzip or zstd logs: needs the `compression` feature.
+#[cfg(feature = "compression")]
 #[test]
 fn history_tables_match_single_parses() {
     let dir = tempfile::tempdir().unwrap();
@@ -281,6 +285,8 @@ fn history_tables_match_single_parses() {
 /// Runs that died before uploading logs, a truncated gzip, broken
 /// metadata: each gets a row saying why and is skipped; the good runs'
 /// figures and timeline are those of a history without the bad ones.
+// gzip or zstd logs: needs the `compression` feature.
+#[cfg(feature = "compression")]
 #[test]
 fn bad_runs_are_reported_and_skipped() {
     let dir = tempfile::tempdir().unwrap();
@@ -451,6 +457,7 @@ fn an_unreadable_report_is_a_skipped_run() {
 }
 
 /// A column of a record batch, by name and type.
+#[cfg(feature = "compression")]
 fn column<'a, T: 'static>(batch: &'a arrow_array::RecordBatch, name: &str) -> &'a T {
     batch
         .column_by_name(name)
@@ -461,6 +468,7 @@ fn column<'a, T: 'static>(batch: &'a arrow_array::RecordBatch, name: &str) -> &'
 }
 
 /// Reads every Parquet file back and checks its rows against the JSON tables.
+#[cfg(feature = "compression")]
 fn check_parquet(dir: &Path, history: &Value) {
     use arrow_array::{Array, ListArray, StringArray, UInt64Array};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
