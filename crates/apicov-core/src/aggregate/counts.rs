@@ -218,7 +218,7 @@ pub struct Sample {
 
 /// Prints a sample line as a report will (audit-operations.json), into
 /// `out`; returns false, printing nothing, when it declines the line. A
-/// printer accepts only lines that pass [`event::check_whole`]: a tally
+/// printer accepts only lines that pass [`check_whole`](crate::event::check_whole): a tally
 /// given one keeps what it prints and skips that check for those lines, so
 /// each sample's bytes are walked once, not twice.
 pub type SamplePrinter = fn(&[u8], &mut Vec<u8>) -> bool;

@@ -70,7 +70,7 @@ pub struct Tally {
     pub malformed_lines: u64,
     /// The first few malformed lines, by position (see [`MALFORMED_EXAMPLES`]).
     pub malformed_examples: Vec<Malformed>,
-    /// Events read, by stage (indexed by [`Stage`] as a number).
+    /// Events read, by stage (indexed by [`Stage`](crate::event::Stage) as a number).
     pub events_by_stage: [u64; 4],
     /// Per operation (indexed by [`OpId`]): requests counted and the first position.
     pub ops: Vec<Hits>,
@@ -314,7 +314,7 @@ impl Tally {
     }
 
     /// Counted requests per (actor, operation), when requests are
-    /// attributed ([`Attribution::by_test`]): actors number into
+    /// attributed ([`Attribution::by_test`](crate::attribution::Attribution::by_test)): actors number into
     /// [`Tally::actors`]. In no particular order.
     pub fn attributed(&self) -> impl ExactSizeIterator<Item = (&(u32, OpId), &u64)> + '_ {
         self.attributed.iter()
@@ -326,7 +326,7 @@ impl Tally {
     }
 
     /// Requests left out as not sent by conformance tests
-    /// ([`Attribution::conformance_only`]), per (client, operation), in no
+    /// ([`Attribution::conformance_only`](crate::attribution::Attribution::conformance_only)), per (client, operation), in no
     /// particular order.
     pub fn left_out(&self) -> impl ExactSizeIterator<Item = (&(u32, OpId), &u64)> + '_ {
         self.left_out.iter()
