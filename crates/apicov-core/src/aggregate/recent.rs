@@ -170,6 +170,11 @@ impl RecentRequests {
     /// reused, not allocated afresh (fresh pages fault in one by one, and
     /// were most of what remembering requests cost).
     pub(super) fn retain(&mut self, mut keep: impl FnMut(Recent) -> bool) {
+        // A slot empty before the drops: the walk that closes the gaps
+        // starts past it (there is one: the table is at most 3/4 full).
+        let Some(empty) = self.slots.iter().position(|s| s[2] == 0) else {
+            return;
+        };
         let mut dropped = 0;
         for slot in &mut self.slots {
             if slot[2] != 0 && !keep(Recent(slot[2] - 1)) {
@@ -181,7 +186,7 @@ impl RecentRequests {
             return;
         }
         self.len -= dropped;
-        self.close_gaps();
+        self.close_gaps(empty);
         // Shrunk when the kept fit a quarter of the table, so a burst does
         // not hold its memory for ever.
         if self.len * 4 < self.slots.len() / 4 && self.slots.len() > 16 {
@@ -192,17 +197,17 @@ impl RecentRequests {
 
     /// Moves each request back to the first free slot from its home, after
     /// requests were dropped, so that no probe stops at a gap before the
-    /// request it looks for. The walk starts past a free slot, so that it
-    /// meets each run of occupied slots from its start: a request's slots
-    /// from home up to its own were all occupied when it was placed, so
-    /// they hold requests placed before it in the walk.
-    fn close_gaps(&mut self) {
-        let Some(free) = self.slots.iter().position(|s| s[2] == 0) else {
-            return;
-        };
+    /// request it looks for. The walk starts past `empty`, a slot that was
+    /// empty before the drops, so that it meets each run of slots occupied
+    /// before the drops from that run's start: a request never leaves its
+    /// run (it moves back towards its home), and the slots from its home to
+    /// where it lands hold requests the walk placed before it, which do not
+    /// move again. (From a slot a drop freed, the walk would start in a
+    /// run's middle, and that argument would not hold.)
+    fn close_gaps(&mut self, empty: usize) {
         let mask = self.slots.len() - 1;
         for step in 1..=self.slots.len() {
-            let at = (free + step) & mask;
+            let at = (empty + step) & mask;
             let slot = self.slots[at];
             if slot[2] == 0 {
                 continue;
@@ -293,5 +298,38 @@ mod tests {
         let mut held: Vec<u64> = table.iter().map(|(_, r)| r.last()).collect();
         held.sort_unstable();
         assert_eq!(held, [1, 3]);
+    }
+
+    /// A run of slots that wraps past the table's end, with the lowest free
+    /// slot after the drops in its middle: every kept request stays
+    /// findable.
+    #[test]
+    fn drops_in_a_wrapped_run_keep_every_request_findable() {
+        let mut table = RecentRequests::default();
+        table.reserve(1);
+        let n = table.slots.len();
+        let homed = |home: usize, skip: u64| {
+            (skip..)
+                .map(|k| RequestId([k, 2]))
+                .filter(|&id| table.home(id) == home)
+                .take(4)
+                .collect::<Vec<_>>()
+        };
+        let at_13 = homed(n - 3, 0);
+        let e = homed(n - 1, 0)[0];
+        // Slots n-3, n-2, n-1, 0 hold requests at home in n-3; e, at home
+        // in n-1, lands in 1.
+        let (w, g, x, f) = (at_13[0], at_13[1], at_13[2], at_13[3]);
+        for (n, id) in [w, g, x, f, e].into_iter().enumerate() {
+            table.insert(id, Recent::new(n as u64, false));
+        }
+        assert_eq!(table.probe(e), 1);
+        // Drop g (slot n-2) and f (slot 0).
+        table.retain(|r| r.last() != 1 && r.last() != 3);
+        assert_eq!(table.len(), 3);
+        for (id, last) in [(w, 0), (x, 2), (e, 4)] {
+            let at = table.probe(id);
+            assert_eq!(table.slots[at][2], Recent::new(last, false).0 + 1, "{last}");
+        }
     }
 }
