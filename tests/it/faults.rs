@@ -630,21 +630,30 @@ fn zstd_is_read_and_other_compressions_say_what_to_do() {
         (b"BZh91AY&SY", "bzip2"),
         (&[0x04, 0x22, 0x4d, 0x18, 0x64][..], "lz4"),
     ] {
-        let path = d.join(format!("a.log.{name}"));
-        fs::write(&path, magic).unwrap();
-        let out = d.join(format!("out-{name}"));
-        parse_into(&[&path], &out)
-            .assert()
-            .code(2)
-            .stdout("")
-            .stderr(format!(
-                "apicov: error: {}: compressed with {name}, which apicov does not read: \
-                 decompress it and pass it on stdin (e.g. `{name} -dc FILE | apicov parse \
-                 --audit-logs -`)\n",
-                path.display()
-            ));
-        assert!(!out.join("o.json").exists());
+        refuses_compressed(
+            d,
+            magic,
+            name,
+            &format!(
+                "compressed with {name}, which apicov does not read: decompress it and pass it \
+                 on stdin (e.g. `{name} -dc FILE | apicov parse --audit-logs -`)"
+            ),
+        );
     }
+}
+
+/// A log of `magic` bytes named `a.log.NAME` is refused with exit 2, one
+/// line `FILE: message`, and nothing written.
+fn refuses_compressed(d: &Path, magic: &[u8], name: &str, message: &str) {
+    let path = d.join(format!("a.log.{name}"));
+    fs::write(&path, magic).unwrap();
+    let out = d.join(format!("out-{name}"));
+    parse_into(&[&path], &out)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(format!("apicov: error: {}: {message}\n", path.display()));
+    assert!(!out.join("o.json").exists());
 }
 
 /// Built without the `compression` feature, a gzip or zstd log is refused
@@ -654,24 +663,20 @@ fn zstd_is_read_and_other_compressions_say_what_to_do() {
 fn without_compression_gzip_and_zstd_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for (magic, name, tool) in [
-        (&[0x1f, 0x8b, 0x08, 0x00][..], "gzip", "gzip"),
-        (&[0x28, 0xb5, 0x2f, 0xfd][..], "zstd", "zstd"),
+    for (magic, name) in [
+        (&[0x1f, 0x8b, 0x08, 0x00][..], "gzip"),
+        (&[0x28, 0xb5, 0x2f, 0xfd][..], "zstd"),
     ] {
-        let path = d.join(format!("a.log.{name}"));
-        fs::write(&path, magic).unwrap();
-        let out = d.join(format!("out-{name}"));
-        parse_into(&[&path], &out)
-            .assert()
-            .code(2)
-            .stdout("")
-            .stderr(format!(
-                "apicov: error: {}: compressed with {name}: this apicov was built without the \
-                 `compression` feature: decompress it and pass it on stdin (e.g. `{tool} -dc \
-                 FILE | apicov parse --audit-logs -`)\n",
-                path.display()
-            ));
-        assert!(!out.join("o.json").exists());
+        refuses_compressed(
+            d,
+            magic,
+            name,
+            &format!(
+                "compressed with {name}: this apicov was built without the `compression` \
+                 feature: decompress it and pass it on stdin (e.g. `{name} -dc FILE | apicov \
+                 parse --audit-logs -`)"
+            ),
+        );
     }
 }
 
