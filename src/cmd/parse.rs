@@ -14,7 +14,7 @@ use crate::progress::Progress;
 
 use crate::args::{ListArgs, OutputArgs, SpecArgs};
 use crate::outputs::{console, write_outputs};
-use apicov_core::aggregate::{SamplePrinting, Tally, Window};
+use apicov_core::aggregate::{AbsorbTimings, SamplePrinting, Tally, Window};
 use apicov_core::attribution::Attribution;
 use apicov_core::coverage;
 use apicov_core::error::{Error, Result};
@@ -82,7 +82,9 @@ pub struct ParseArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub window_events: u64,
 
-    /// Print how long each phase took, on stderr.
+    /// Print how long each phase took, on stderr, and the scan's serial
+    /// part: absorbing chunks in input order, and within it the table of
+    /// recent requests.
     #[arg(long, hide = true)]
     pub timings: bool,
 
@@ -208,6 +210,7 @@ pub fn execute(args: &ParseArgs) -> Result<Parsed> {
     let engine = Engine::new(router, options);
     let (tally, inputs) = engine.run(engine.open(&names)?)?;
     phases.mark("scan");
+    phases.absorbing(tally.absorb_timings());
     let run = Run {
         catalogue: &catalogue,
         spec_source: &spec_source,
@@ -325,5 +328,20 @@ impl Phases {
             );
         }
         self.last = Instant::now();
+    }
+
+    /// The scan's serial part: absorbing chunks in input order, and within
+    /// it the table of recent requests (the cost of counting each request
+    /// once whatever the order of its events).
+    fn absorbing(&self, timings: AbsorbTimings) {
+        if self.enabled {
+            eprintln!(
+                "apicov: scan: absorbing in input order (one thread at a time): {:.1} ms, \
+                 of which recent requests: {:.1} ms for {} lookups",
+                timings.absorbing.as_secs_f64() * 1e3,
+                timings.recent_requests.as_secs_f64() * 1e3,
+                timings.looked_up
+            );
+        }
     }
 }

@@ -891,3 +891,48 @@ fn a_line_longer_than_a_sample_may_be_counts_but_is_not_kept() {
     assert_eq!(kept.len(), 1, "{op}");
     assert_eq!(kept[0]["auditID"], "small");
 }
+
+/// `--timings` says what the serial absorbing path cost and how many
+/// requests it looked up in the table of recent requests: one per request
+/// and chunk it has events in. Each fixture file is one chunk here (the
+/// default chunk size is larger), so the lookups are its distinct auditIDs,
+/// file by file, counted from the lines themselves.
+#[test]
+fn timings_name_the_serial_path_and_its_lookups() {
+    let dir = tmp();
+    let mut lookups = 0;
+    for entry in fs::read_dir(common::testdata("audit")).unwrap() {
+        let text = fs::read_to_string(entry.unwrap().path()).unwrap();
+        let ids: std::collections::HashSet<String> = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter_map(|event| event["auditID"].as_str().map(String::from))
+            .collect();
+        lookups += ids.len();
+    }
+    let out = common::parse_fixture()
+        .arg("-o")
+        .arg(dir.path().join("audit-endpoints.txt"))
+        .args(["--timings", "-q", "--no-fail"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("apicov: scan: absorbing in input order"))
+        .unwrap_or_else(|| panic!("no absorbing line in:\n{stderr}"));
+    let ms = |label: &str| -> f64 {
+        let rest = &line[line.find(label).unwrap() + label.len()..];
+        rest[..rest.find(" ms").unwrap()].parse().unwrap()
+    };
+    let (absorbing, recent) = (
+        ms("(one thread at a time): "),
+        ms("of which recent requests: "),
+    );
+    assert!(recent <= absorbing, "{line}");
+    assert!(
+        line.ends_with(&format!(" for {lookups} lookups")),
+        "{line}: want {lookups} lookups"
+    );
+}

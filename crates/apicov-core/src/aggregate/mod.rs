@@ -95,6 +95,22 @@ pub struct Tally {
     window: Window,
     /// Prints samples as they are kept, if set.
     printing: Option<SamplePrinting>,
+    /// Where the serial absorbing path spent its time.
+    absorbing: AbsorbTimings,
+}
+
+/// Where the run's serial path spent its time (`parse --timings`): every
+/// chunk is absorbed by one thread at a time, in input order, so this is
+/// the part of a parse that more threads do not shorten.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AbsorbTimings {
+    /// Absorbing chunk tallies, all told.
+    pub absorbing: std::time::Duration,
+    /// Of which: looking each request of a chunk up in the table of recent
+    /// requests, and making room in it.
+    pub recent_requests: std::time::Duration,
+    /// Requests looked up: one per request and chunk it has events in.
+    pub looked_up: u64,
 }
 
 impl Tally {
@@ -117,6 +133,7 @@ impl Tally {
             sweep_at: 0,
             window: Window::DEFAULT,
             printing: None,
+            absorbing: AbsorbTimings::default(),
         }
     }
 
@@ -129,6 +146,7 @@ impl Tally {
     /// Adds the next chunk (in input order). `bytes` are the chunk's bytes,
     /// from which sample lines are copied.
     pub(crate) fn absorb(&mut self, chunk: ChunkTally, bytes: &[u8]) {
+        let started = std::time::Instant::now();
         let input = position_input(chunk.base);
         while self.inputs.len() <= input {
             self.inputs.push(InputTotals::default());
@@ -180,6 +198,7 @@ impl Tally {
         let window = chunk.window;
         self.window = window;
         let (ids, seen): (Vec<RequestId>, Vec<RequestSeen>) = chunk.requests.into_iter().unzip();
+        let looking_up = std::time::Instant::now();
         self.make_room(ids.len(), window);
         let mut in_window = vec![false; seen.len()];
         self.recent.settle_each(&ids, |i, known| {
@@ -195,6 +214,8 @@ impl Tally {
                 None => Recent::new(last, seen.done),
             }
         });
+        self.absorbing.recent_requests += looking_up.elapsed();
+        self.absorbing.looked_up += ids.len() as u64;
         for (seen, in_window) in seen.iter().zip(in_window) {
             let counted = seen.counted;
             let hits = counted.hits(&mut op_hits, &mut unmatched);
@@ -223,7 +244,9 @@ impl Tally {
         taken_back.sort_unstable();
         let mut taken_back = taken_back.into_iter().peekable();
         self.events_numbered += u64::from(chunk.events);
+        let sweeping = std::time::Instant::now();
         self.sweep(window);
+        self.absorbing.recent_requests += sweeping.elapsed();
 
         for (i, hits) in op_hits.iter().enumerate() {
             merge_hits(&mut self.ops[i], hits);
@@ -264,6 +287,12 @@ impl Tally {
                 merge_hits(self.unmatched.entry(key).or_default(), &hits);
             }
         }
+        self.absorbing.absorbing += started.elapsed();
+    }
+
+    /// Where the serial absorbing path spent its time so far.
+    pub fn absorb_timings(&self) -> AbsorbTimings {
+        self.absorbing
     }
 
     /// Makes room in the table of recent requests for `more` requests: when
