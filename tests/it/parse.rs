@@ -913,6 +913,8 @@ fn timings_name_the_serial_path_and_its_lookups() {
     let out = common::parse_fixture()
         .arg("-o")
         .arg(dir.path().join("audit-endpoints.txt"))
+        .arg("--audit-operations-json")
+        .arg(dir.path().join("audit-operations.json"))
         .args(["--timings", "-q", "--no-fail"])
         .output()
         .unwrap();

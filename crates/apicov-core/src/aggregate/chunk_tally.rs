@@ -47,10 +47,14 @@ pub struct ChunkTally {
     /// Unmatched requests by group, numbered in order of appearance (a
     /// request's [`Counted`] names its group by number).
     pub(super) unmatched: IndexMap<UnmatchedKey, Hits, ahash::RandomState>,
-    /// Every request seen in the chunk: where its events fall and what its
+    /// The key of every request seen in the chunk, in the order of its
+    /// first event: apart from what is known of it, as the run looks the
+    /// keys up on their own.
+    pub(super) request_ids: Vec<RequestId>,
+    /// At the same index: where the request's events fall and what its
     /// first event counted, which the run takes back if it had seen the
     /// request already.
-    pub(super) requests: AHashMap<RequestId, RequestSeen>,
+    pub(super) requests: Vec<RequestSeen>,
     /// Events read so far: the chunk-local number of the next event.
     pub(super) events: u32,
     /// How far apart, in events, two events of one request may be.
@@ -78,7 +82,8 @@ impl ChunkTally {
             candidates: Vec::new(),
             printed: Vec::new(),
             unmatched: IndexMap::default(),
-            requests: AHashMap::new(),
+            request_ids: Vec::new(),
+            requests: Vec::new(),
             events: 0,
             window,
             actors: ActorTable::default(),
@@ -237,14 +242,16 @@ pub fn scan_chunk<M: PathMatcher>(
         options.validation == Validation::Full,
         options.window,
     );
-    // The chunk's requests, apart from the tally while lines are counted
-    // into it, so that one hash lookup an event finds or places a request.
-    // Room for one request per 2.4 KB (a Metadata request's two events take
-    // ~2.6 KB): a 4 MiB chunk's map is sized once instead of growing through
-    // ten rehashes. Longer lines leave it mostly empty; only its control
-    // bytes are touched.
-    let mut requests: AHashMap<RequestId, RequestSeen> =
-        AHashMap::with_capacity(bytes.len() / 2400);
+    // Where each request of the chunk is in its vectors, apart from the
+    // tally while lines are counted into it, so that one hash lookup an
+    // event finds or places a request. Room for one request per 2.4 KB (a
+    // Metadata request's two events take ~2.6 KB): a 4 MiB chunk's map is
+    // sized once instead of growing through ten rehashes. Longer lines
+    // leave it mostly empty; only its control bytes are touched.
+    let expected = bytes.len() / 2400;
+    let mut index: AHashMap<RequestId, u32> = AHashMap::with_capacity(expected);
+    let mut ids: Vec<RequestId> = Vec::with_capacity(expected);
+    let mut requests: Vec<RequestSeen> = Vec::with_capacity(expected);
     let mut uri_scratch = Vec::new();
     let mut unmatched_scratch = UnmatchedKey::default();
     let mut start = 0;
@@ -319,10 +326,10 @@ pub fn scan_chunk<M: PathMatcher>(
         // is settled here.
         let mut first_in_chunk = None;
         if let Some(id) = id {
-            match requests.entry(RequestId::from(id)) {
+            match index.entry(RequestId::from(id)) {
                 Entry::Vacant(new) => first_in_chunk = Some(new),
-                Entry::Occupied(mut seen) => {
-                    let seen = seen.get_mut();
+                Entry::Occupied(at) => {
+                    let seen = &mut requests[*at.get() as usize];
                     let recent = options.window.holds(event_index - seen.last);
                     seen.last = event_index;
                     seen.done = stage.is_terminal() || (recent && seen.done);
@@ -347,7 +354,9 @@ pub fn scan_chunk<M: PathMatcher>(
             None => tally.count_unmatched(&verb, uri, stage, settled, &mut unmatched_scratch),
         };
         if let Some(new) = first_in_chunk {
-            new.insert(RequestSeen {
+            ids.push(*new.key());
+            new.insert(requests.len() as u32);
+            requests.push(RequestSeen {
                 pos,
                 first: event_index,
                 last: event_index,
@@ -357,6 +366,7 @@ pub fn scan_chunk<M: PathMatcher>(
             });
         }
     }
+    tally.request_ids = ids;
     tally.requests = requests;
     if let Some(printing) = &sampled.printing {
         print_candidates(&mut tally, bytes, printing, sampled);

@@ -47,7 +47,7 @@ use crate::attribution::ActorTable;
 use crate::event;
 use crate::spec::OpId;
 use ahash::AHashMap;
-use counts::{RequestId, RequestSeen, NO_ACTOR, NO_CANDIDATE, UNMATCHED};
+use counts::{NO_ACTOR, NO_CANDIDATE, UNMATCHED};
 use recent::{Recent, RecentRequests};
 
 /// Per-input figures.
@@ -107,7 +107,7 @@ pub struct AbsorbTimings {
     /// Absorbing chunk tallies, all told.
     pub absorbing: std::time::Duration,
     /// Of which: looking each request of a chunk up in the table of recent
-    /// requests, and making room in it.
+    /// requests and settling what it counts, and making room in the table.
     pub recent_requests: std::time::Duration,
     /// Requests looked up: one per request and chunk it has events in.
     pub looked_up: u64,
@@ -197,33 +197,34 @@ impl Tally {
         let base = self.events_numbered;
         let window = chunk.window;
         self.window = window;
-        let (ids, seen): (Vec<RequestId>, Vec<RequestSeen>) = chunk.requests.into_iter().unzip();
+        let (ids, seen) = (chunk.request_ids, chunk.requests);
         let looking_up = std::time::Instant::now();
         self.make_room(ids.len(), window);
-        let mut in_window = vec![false; seen.len()];
+        // The requests seen in the window before, by index: few, as most
+        // requests begin and end in one chunk. The others' first positions
+        // join their operations' as they are settled, in the same pass.
+        let mut in_window: Vec<u32> = Vec::new();
         self.recent.settle_each(&ids, |i, known| {
             let seen = &seen[i];
             let first = base + u64::from(seen.first);
             let last = base + u64::from(seen.last);
             match known {
-                Some(was) => {
-                    in_window[i] = window.holds(first - was.last());
-                    let done = seen.done || (in_window[i] && !seen.renewed && was.done());
-                    Recent::new(last, done)
+                Some(was) if window.holds(first - was.last()) => {
+                    in_window.push(i as u32);
+                    Recent::new(last, seen.done || (!seen.renewed && was.done()))
                 }
-                None => Recent::new(last, seen.done),
+                _ => {
+                    let hits = seen.counted.hits(&mut op_hits, &mut unmatched);
+                    hits.first = hits.first.min(seen.pos);
+                    Recent::new(last, seen.done)
+                }
             }
         });
         self.absorbing.recent_requests += looking_up.elapsed();
         self.absorbing.looked_up += ids.len() as u64;
-        for (seen, in_window) in seen.iter().zip(in_window) {
-            let counted = seen.counted;
-            let hits = counted.hits(&mut op_hits, &mut unmatched);
-            if !in_window {
-                hits.first = hits.first.min(seen.pos);
-                continue;
-            }
-            hits.by_stage[counted.stage as usize] -= 1;
+        for i in in_window {
+            let counted = seen[i as usize].counted;
+            counted.hits(&mut op_hits, &mut unmatched).by_stage[counted.stage as usize] -= 1;
             if counted.target & UNMATCHED != 0 {
                 continue;
             }
