@@ -342,6 +342,11 @@ impl Phases {
                 timings.recent_requests.as_secs_f64() * 1e3,
                 timings.looked_up
             );
+            eprintln!(
+                "apicov: scan: table of recent requests: {:.1} MB, set up in {:.1} ms",
+                timings.table_bytes as f64 / 1e6,
+                timings.table_setup.as_secs_f64() * 1e3
+            );
         }
     }
 }

@@ -937,4 +937,12 @@ fn timings_name_the_serial_path_and_its_lookups() {
         line.ends_with(&format!(" for {lookups} lookups")),
         "{line}: want {lookups} lookups"
     );
+    let table = stderr
+        .lines()
+        .find(|l| l.starts_with("apicov: scan: table of recent requests: "))
+        .unwrap_or_else(|| panic!("no table line in:\n{stderr}"));
+    assert!(
+        table.ends_with(" ms") && table.contains(" MB, set up in "),
+        "{table}"
+    );
 }

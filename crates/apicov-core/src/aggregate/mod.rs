@@ -111,6 +111,11 @@ pub struct AbsorbTimings {
     pub recent_requests: std::time::Duration,
     /// Requests looked up: one per request and chunk it has events in.
     pub looked_up: u64,
+    /// Setting the table up for the requests the input is expected to hold:
+    /// its pages, fresh memory, mapped in at once.
+    pub table_setup: std::time::Duration,
+    /// The table's size in memory at the end of the run.
+    pub table_bytes: usize,
 }
 
 impl Tally {
@@ -293,7 +298,10 @@ impl Tally {
 
     /// Where the serial absorbing path spent its time so far.
     pub fn absorb_timings(&self) -> AbsorbTimings {
-        self.absorbing
+        AbsorbTimings {
+            table_bytes: self.recent.bytes(),
+            ..self.absorbing
+        }
     }
 
     /// Makes room in the table of recent requests for `more` requests: when
@@ -403,9 +411,11 @@ impl Tally {
     /// copied through each doubling: the copies are fresh pages of memory,
     /// and page faults are much of what remembering requests costs.
     pub(crate) fn expect_input(&mut self, bytes: u64, window: Window) {
+        let started = std::time::Instant::now();
         let requests = (bytes / 2600).min(window.0);
         let room = usize::try_from(requests).unwrap_or(usize::MAX);
         self.recent.reserve(room.saturating_sub(self.recent.len()));
+        self.absorbing.table_setup += started.elapsed();
     }
 
     /// Requests remembered: seen in the last [`Window`] events (and perhaps

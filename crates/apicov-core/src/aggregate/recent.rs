@@ -54,6 +54,11 @@ impl RecentRequests {
         self.len
     }
 
+    /// The table's size in memory.
+    pub(super) fn bytes(&self) -> usize {
+        std::mem::size_of_val(self.slots.as_slice())
+    }
+
     /// The slot where probing for `id` starts: the key's words folded and
     /// spread by a Fibonacci multiply (a UUID's bits are random already).
     fn home(&self, id: RequestId) -> usize {
