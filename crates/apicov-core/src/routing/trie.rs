@@ -14,16 +14,15 @@ use crate::spec::{Method, OpId};
 /// children of every node in another, each node's in a region of its own
 /// where a per-node multiplier sends each of its literals to a slot of its
 /// own (chosen when the trie is built), so that finding a child is one hash
-/// and one compare, in one or two cache lines. The trie with a hash map per
-/// node took 83 ns a lookup on a conformance mix; the lookup is most of the
-/// routing cost in a parse.
+/// and one compare, in one or two cache lines (with a hash map per node the
+/// same lookups take about a tenth longer, docs/performance.md).
 #[derive(Debug)]
 pub struct SegmentTrie {
     nodes: Vec<TrieNode>,
     /// Literal children of up to [`KEY`] bytes: every node's region.
     slots: Vec<Slot>,
-    /// Longer literal children, for the nodes that have any (rare: no
-    /// Kubernetes path segment is that long).
+    /// Longer literal children, for the nodes that have any (rare: one
+    /// Kubernetes resource name is that long).
     long: Vec<LongChildren>,
 }
 
@@ -38,8 +37,8 @@ const NONE: u32 = u32::MAX;
 /// A node of the flat trie.
 #[derive(Debug, Clone)]
 struct TrieNode {
-    /// Multiplier of the node's literal keys' folded words: the top `bits`
-    /// bits of the product are the slot, one slot per literal.
+    /// Multiplier of the node's literal keys' folded words: the product's
+    /// top bits (see `shift`) are the slot, one slot per literal.
     multiplier: u64,
     /// First slot of the node's region, or [`NONE`] with no literal
     /// children of up to [`KEY`] bytes.
@@ -70,8 +69,9 @@ const EMPTY: Slot = Slot {
 };
 
 /// Segments this long or shorter are [`Key`]s: every segment of a
-/// Kubernetes path (the longest API group, `admissionregistration.k8s.io`,
-/// has 28 bytes).
+/// Kubernetes path but one resource name (the longest API group,
+/// `admissionregistration.k8s.io`, has 28 bytes;
+/// `validatingadmissionpolicybindings` has 33).
 const KEY: usize = 32;
 
 /// A segment of at most [`KEY`] bytes as one value: its bytes, zero padded,
@@ -156,7 +156,7 @@ fn padded(short: &[u8]) -> u128 {
     }
 }
 
-/// Where the first `/` of a 16-byte block is, as a bit mask.
+/// Where the `/`s of a 16-byte block are: one bit a byte.
 #[inline(always)]
 fn slashes(block: u128) -> u32 {
     #[cfg(target_arch = "x86_64")]
