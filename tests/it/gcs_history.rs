@@ -71,31 +71,64 @@ fn free_port() -> u16 {
 }
 
 /// Starts fake-gcs-server on 127.0.0.1 serving `data` (one folder a bucket).
+///
+/// A port found free can be taken before the emulator binds it (by another
+/// test's emulator, or as the local end of one of the many connections the
+/// tests make); the emulator then exits, and a bare connect would reach the
+/// other listener, which goes away with its test. So the emulator is ready
+/// when it serves an object of a bucket only this instance has, and it is
+/// started again on another port when it exits first.
 fn start_emulator(binary: &Path, data: &Path) -> Emulator {
-    let port = free_port();
-    let child = std::process::Command::new(binary)
-        .args([
-            "-scheme",
-            "http",
-            "-host",
-            "127.0.0.1",
-            "-backend",
-            "memory",
-        ])
-        .args(["-port", &port.to_string(), "-log-level", "error"])
-        .arg("-data")
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the emulator did not start");
-        std::thread::sleep(Duration::from_millis(20));
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let marker = format!(
+        "ready-{}-{}",
+        std::process::id(),
+        STARTED.fetch_add(1, Ordering::Relaxed)
+    );
+    fs::create_dir_all(data.join(&marker)).unwrap();
+    fs::write(data.join(&marker).join("ready"), b"ready").unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(2)))
+        .build()
+        .into();
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = std::process::Command::new(binary)
+            .args([
+                "-scheme",
+                "http",
+                "-host",
+                "127.0.0.1",
+                "-backend",
+                "memory",
+            ])
+            .args(["-port", &port.to_string(), "-log-level", "error"])
+            .arg("-data")
+            .arg(data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let probe = format!("{base}/storage/v1/b/{marker}/o/ready");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break; // the port was taken: another one
+            }
+            let served = agent
+                .get(&probe)
+                .call()
+                .is_ok_and(|r| r.status().as_u16() == 200);
+            if served {
+                return Emulator { child, base };
+            }
+            assert!(Instant::now() < deadline, "the emulator did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
-    Emulator { child, base }
+    panic!("the emulator exited at start on five ports in a row");
 }
 
 /// A front for the emulator (tiny_http in, ureq out): every third request
