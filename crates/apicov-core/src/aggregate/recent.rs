@@ -28,9 +28,8 @@ impl Recent {
     }
 }
 
-/// One slot: a request's key, and its [`Recent`] plus one (0: empty). An
-/// array of words, so that a new table is allocated zeroed: memory the
-/// kernel maps on first touch, not written up front.
+/// One slot: a request's key, and its [`Recent`] plus one (0: empty), so
+/// that a table of zeroed words is an empty one.
 type Slot = [u64; 3];
 
 fn key(slot: &Slot) -> [u64; 2] {
@@ -93,10 +92,14 @@ impl RecentRequests {
     /// Moves the requests that `keep` keeps into a table of `capacity`
     /// slots.
     fn rebuild(&mut self, capacity: usize, mut keep: impl FnMut(Recent) -> bool) {
-        let old = std::mem::replace(&mut self.slots, vec![[0u64; 3]; capacity]);
-        // Lookups land on random pages, each first touch a page fault (two
-        // where a sweep read it before it was written): mapped in at once.
-        crate::pages::populate(&mut self.slots);
+        // Lookups land on random pages, each first touch a page fault:
+        // mapped in by one call before they are zeroed. (Zeroed first, as
+        // the allocator zeroes memory it cannot vouch for, they fault in
+        // one by one: 1.7 against 1.0 ms for 3.1 MB.)
+        let mut fresh: Vec<Slot> = Vec::with_capacity(capacity);
+        crate::pages::populate(fresh.spare_capacity_mut());
+        fresh.resize(capacity, [0; 3]);
+        let old = std::mem::replace(&mut self.slots, fresh);
         self.len = 0;
         for slot in old {
             if slot[2] != 0 && keep(Recent(slot[2] - 1)) {
