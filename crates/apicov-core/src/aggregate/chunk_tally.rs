@@ -40,7 +40,7 @@ pub struct ChunkTally {
     pub(super) candidates: Vec<(OpId, (usize, usize))>,
     /// Candidates printed by the scanning worker (see [`print_candidates`]):
     /// (index in `candidates`, printed line), in order.
-    pub(super) printed: Vec<(usize, Vec<u8>)>,
+    pub(super) printed: Vec<(usize, bytes::Bytes)>,
     /// Lines were checked whole as they were read (`--validate full`); in
     /// fast mode a sample candidate is checked before it is kept.
     pub(super) checked_whole: bool,

@@ -99,7 +99,7 @@ fn printed_pieces<'a>(
 fn operation(catalogue: &Catalogue, tally: &Tally, op: OpId, last: bool) -> Vec<u8> {
     let size: usize = tally.samples[op.index()]
         .iter()
-        .map(|s| s.printed.as_ref().map_or(s.line.len() * 3 / 2, Vec::len))
+        .map(|s| s.printed.as_ref().map_or(s.line.len() * 3 / 2, |p| p.len()))
         .sum();
     let mut part = Vec::with_capacity(size + 128);
     member(catalogue, tally, op, last, &mut part);
