@@ -256,8 +256,8 @@ impl SamplePrinting {
     /// shown or the printer declines the line.
     ///
     /// Printed into the thread's scratch buffer, then copied to the end of
-    /// the thread's slab (256 KiB, shared by the samples in it, its pages
-    /// mapped in by one call). A printed body can take 1.1-2.3x
+    /// the thread's slab (`SLAB` bytes, shared by the samples in it). A
+    /// printed body can take 1.1-2.3x
     /// its compact line (the indentation of deep managedFields), so a buffer
     /// reserved up front either wastes memory or grows by doubling.
     pub fn printed(&self, op: OpId, line: &[u8]) -> Option<bytes::Bytes> {
