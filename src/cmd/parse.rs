@@ -79,7 +79,7 @@ pub struct ParseArgs {
     /// still count as one request: finished requests are remembered for
     /// this many events, whatever the order their stages arrive in.
     #[arg(long, value_name = "EVENTS", default_value_t = Window::DEFAULT.0,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=Window::MAX.0))]
     pub window_events: u64,
 
     /// Print how long each phase took, on stderr, and the scan's serial

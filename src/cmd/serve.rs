@@ -114,7 +114,7 @@ pub struct ServeArgs {
     /// still count as one request: finished requests are remembered for
     /// this many events, whatever the order their stages arrive in.
     #[arg(long, value_name = "EVENTS", default_value_t = Window::DEFAULT.0,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=Window::MAX.0))]
     pub window_events: u64,
 
     /// Exit 0 after the final write even when a gate tripped.

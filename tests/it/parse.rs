@@ -784,6 +784,43 @@ fn lines_shuffled_within_a_window_count_the_truth() {
     }
 }
 
+/// `--window-events` takes at most 2^30 events (the table of recent
+/// requests names a record by 32 bits of its number): one more is refused
+/// with exit 2 before anything is written; the largest window counts a log
+/// shorter than the default window as the default does, byte for byte.
+#[test]
+fn the_window_is_at_most_two_to_the_thirty_events() {
+    let dir = tmp();
+    let d = dir.path();
+    let spec = mini_spec();
+    let empty = empty_list(d);
+    let (log, _) = generate(d, &spec, "a.log", &["--size", "100K", "--seed", "35"]);
+    let refused = d.join("refused");
+    let out = parse_command(&spec, &[&log], &empty, &refused)
+        .args(["--window-events", "1073741825"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("1073741825"), "{stderr}");
+    assert_eq!(fs::read_dir(&refused).unwrap().count(), 0);
+    let (largest, default) = (d.join("largest"), d.join("default"));
+    parse_command(&spec, &[&log], &empty, &largest)
+        .args(["--window-events", "1073741824", "-q"])
+        .assert()
+        .success();
+    parse_command(&spec, &[&log], &empty, &default)
+        .arg("-q")
+        .assert()
+        .success();
+    for name in ["e.txt", "o.json"] {
+        assert_eq!(
+            fs::read(largest.join(name)).unwrap(),
+            fs::read(default.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
 /// Issue #30 (5): parts of a `--continue-from` chain given to `merge` out of
 /// order are refused (exit 2, one line naming the part), whether or not
 /// requests straddle the splits; each report records its place in the chain.

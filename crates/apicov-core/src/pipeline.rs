@@ -294,7 +294,7 @@ impl<M: PathMatcher> Engine<M> {
     fn start_tally(&self, expected: Option<u64>) -> Tally {
         let mut tally = Tally::new(self.n_ops);
         if let Some(bytes) = expected {
-            tally.expect_input(bytes, self.options.window);
+            tally.expect_input(bytes);
         }
         tally.seed_open(self.options.open_before.iter().copied());
         if let Some(printing) = &self.options.sample_printing {

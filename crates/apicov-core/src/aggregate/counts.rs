@@ -67,6 +67,11 @@ impl Window {
     /// events a second).
     pub const DEFAULT: Window = Window(1 << 18);
 
+    /// 2^30 events, the largest window: the run's table of recent requests
+    /// names a request's record by 32 bits of its number. Remembering that
+    /// many events' requests takes tens of gigabytes.
+    pub const MAX: Window = Window(1 << 30);
+
     /// Whether two events `distance` events apart fall in the window.
     pub fn holds(self, distance: impl Into<u64>) -> bool {
         distance.into() <= self.0

@@ -20,8 +20,9 @@
 //! (tested), and for every order of a request's events within the window.
 //!
 //! Memory stays bounded: a chunk holds one entry per request in it, and the
-//! run's map of recent requests is swept down to the window whenever it has
-//! doubled, so it stays under two entries per event of the window.
+//! run remembers the requests of the chunks with an event in the window (a
+//! record each, at most one per event of the window and a chunk's more, and
+//! a slot each in a table of tags swept when it has doubled).
 //!
 //! Here: the counting rule and the run's [`Tally`]; beside it, `counts`
 //! (what chunks and the run share), `chunk_tally` (the per-chunk side and
@@ -97,6 +98,9 @@ pub struct Tally {
     printing: Option<SamplePrinting>,
     /// Where the serial absorbing path spent its time.
     absorbing: AbsorbTimings,
+    /// The input's size, until the first chunk with requests sizes the
+    /// memory of recent requests for it.
+    expected_bytes: Option<u64>,
 }
 
 /// Where the run's serial path spent its time (`parse --timings`): every
@@ -139,6 +143,7 @@ impl Tally {
             window: Window::DEFAULT,
             printing: None,
             absorbing: AbsorbTimings::default(),
+            expected_bytes: None,
         }
     }
 
@@ -151,6 +156,7 @@ impl Tally {
     /// Adds the next chunk (in input order). `bytes` are the chunk's bytes,
     /// from which sample lines are copied.
     pub(crate) fn absorb(&mut self, chunk: ChunkTally, bytes: &[u8]) {
+        self.size_for_input(&chunk, bytes.len());
         let started = std::time::Instant::now();
         let input = position_input(chunk.base);
         while self.inputs.len() <= input {
@@ -203,8 +209,9 @@ impl Tally {
         let window = chunk.window;
         self.window = window;
         let (ids, seen) = (chunk.request_ids, chunk.requests);
+        let looked_up = ids.len();
         let looking_up = std::time::Instant::now();
-        self.make_room(ids.len(), window);
+        self.make_room(looked_up, window);
         // The requests seen in the window before, by index: few, as most
         // requests begin and end in one chunk. The others' first positions
         // join their operations' as they are settled, in the same pass.
@@ -226,7 +233,7 @@ impl Tally {
             }
         });
         self.absorbing.recent_requests += looking_up.elapsed();
-        self.absorbing.looked_up += ids.len() as u64;
+        self.absorbing.looked_up += looked_up as u64;
         for i in in_window {
             let counted = seen[i as usize].counted;
             counted.hits(&mut op_hits, &mut unmatched).by_stage[counted.stage as usize] -= 1;
@@ -304,33 +311,35 @@ impl Tally {
         }
     }
 
-    /// Makes room in the table of recent requests for `more` requests: when
-    /// they would overfill it, the requests out of the window are dropped
-    /// first, and the table grows only if that leaves it over half full (so
-    /// that drops stay amortised O(1) per request).
+    /// Makes room in the table of recent requests for `more` requests. The
+    /// records out of the window are dropped at every chunk; when the
+    /// requests would overfill the table, its stale slots are emptied
+    /// first, and it grows only if that leaves it over half full (so that
+    /// sweeps stay amortised O(1) per request).
     fn make_room(&mut self, more: usize, window: Window) {
+        self.recent.forget(self.events_numbered, window);
         if self.recent.fits(more) {
             return;
         }
-        let now = self.events_numbered;
-        self.recent.retain(|r| window.holds(now - r.last()));
+        self.recent.drop_stale();
         self.recent.reserve_half(more);
     }
 
-    /// Drops the requests whose last event is out of the window, once the
-    /// map holds more than twice the window's requests and has doubled
-    /// since the last drop (each drop walks the map: amortised O(1) a
-    /// request). The window holds at most one request per event, so the map
-    /// stays under twice the window, plus a chunk's requests; below that,
-    /// only a table about to overfill drops requests ([`Tally::make_room`]),
-    /// so a parse whose table was sized for its input walks it rarely.
+    /// Empties the table's stale slots (requests whose records left the
+    /// window), once it holds more than twice the window's requests and has
+    /// doubled since the last sweep (each sweep walks the table: amortised
+    /// O(1) a request). Records are held while their chunk has an event in
+    /// the window, at most one request per event and a chunk's more, so the
+    /// table stays under twice that; below it, only a table about to
+    /// overfill is swept ([`Tally::make_room`]), so a parse whose table was
+    /// sized for its input walks it rarely.
     fn sweep(&mut self, window: Window) {
         let floor = usize::try_from(window.0.saturating_mul(2)).unwrap_or(usize::MAX);
         if self.recent.len() < self.sweep_at.max(floor) {
             return;
         }
-        let now = self.events_numbered;
-        self.recent.retain(|r| window.holds(now - r.last()));
+        self.recent.forget(self.events_numbered, window);
+        self.recent.drop_stale();
         self.sweep_at = 2 * self.recent.len();
     }
 
@@ -405,16 +414,38 @@ impl Tally {
             .map(|(id, _)| u128::from(id))
     }
 
-    /// Makes room for the requests of `bytes` of input in the table of
-    /// recent requests (one per 2.6 KB, a Metadata request's two events, and
-    /// at most what `window` holds), so that it is sized once rather than
-    /// copied through each doubling: the copies are fresh pages of memory,
-    /// and page faults are much of what remembering requests costs.
-    pub(crate) fn expect_input(&mut self, bytes: u64, window: Window) {
+    /// Expects `bytes` of input: the first chunk with requests sizes the
+    /// memory of recent requests for them ([`Tally::size_for_input`]).
+    pub(crate) fn expect_input(&mut self, bytes: u64) {
+        self.expected_bytes = Some(bytes);
+    }
+
+    /// Makes room in the memory of recent requests for the requests the
+    /// expected input holds, at the density of `first`, the first chunk with
+    /// requests (as many requests a byte, and as many a window's events),
+    /// and a tenth more: records for the requests of the input or of a
+    /// window, whichever is fewer, and slots for those of the input or of
+    /// two windows (stale slots pile up past the window until a sweep, and
+    /// a sweep walks the table). Sized once, not copied through each
+    /// doubling: the copies are fresh pages of memory, and page faults are
+    /// much of what remembering requests costs. Sized by the first chunk,
+    /// not by a fixed size per request: a log of large bodies holds a tenth
+    /// of the requests of a Metadata log its size.
+    fn size_for_input(&mut self, first: &ChunkTally, bytes: usize) {
+        let requests = first.request_ids.len() as u64;
+        let Some(total) = self.expected_bytes.filter(|_| requests > 0) else {
+            return;
+        };
+        self.expected_bytes = None;
         let started = std::time::Instant::now();
-        let requests = (bytes / 2600).min(window.0);
-        let room = usize::try_from(requests).unwrap_or(usize::MAX);
-        self.recent.reserve(room.saturating_sub(self.recent.len()));
+        let in_input = total.saturating_mul(requests) / (bytes as u64).max(1);
+        let in_window = (first.window.0).saturating_mul(requests) / u64::from(first.events).max(1);
+        let room =
+            |n: u64| usize::try_from(n.saturating_mul(11) / 10 + requests).unwrap_or(usize::MAX);
+        self.recent.expect(
+            room(in_input.min(in_window.saturating_mul(2))),
+            room(in_input.min(in_window)),
+        );
         self.absorbing.table_setup += started.elapsed();
     }
 
@@ -430,9 +461,10 @@ impl Tally {
     /// event.
     pub fn seed_open(&mut self, ids: impl IntoIterator<Item = u128>) {
         let last = self.events_numbered;
-        for id in ids {
-            self.recent.insert(id.into(), Recent::new(last, false));
-        }
+        (self.recent).remember(
+            ids.into_iter()
+                .map(|id| (id.into(), Recent::new(last, false))),
+        );
     }
 
     /// Appends a tally of later input (another part, or another run): inputs
@@ -490,10 +522,9 @@ impl Tally {
         }
         let shift = self.events_numbered;
         self.recent = RecentRequests::default();
-        for (id, r) in later.recent.iter() {
-            self.recent
-                .insert(id, Recent::new(r.last() + shift, r.done()));
-        }
+        (self.recent).remember(
+            (later.recent.iter()).map(|(id, r)| (id, Recent::new(r.last() + shift, r.done()))),
+        );
         self.events_numbered += later.events_numbered;
         self.sweep_at = later.sweep_at;
     }
