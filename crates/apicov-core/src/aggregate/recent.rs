@@ -421,7 +421,8 @@ mod tests {
     }
 
     /// Against a std map, through settles, growth, forgetting and sweeps:
-    /// a chunk a round, each request's last event the round.
+    /// a chunk a round, each request's last event the round. The records
+    /// stay bounded by the window.
     #[test]
     fn holds_what_a_map_holds() {
         let mut table = RecentRequests::default();
@@ -449,6 +450,10 @@ mod tests {
             for (i, id) in unique.iter().enumerate() {
                 map.insert(id.0, Recent::new(round, i % 2 == 0));
             }
+            // The records held are those of the last six rounds (the
+            // window's five and this one), and the ring at most twice that.
+            assert!(table.next - table.oldest <= 6 * 50, "{round}");
+            assert!(table.records.len() <= 2 * 6 * 50, "{round}");
             if round % 3 == 0 {
                 table.drop_stale();
                 assert_eq!(table.len(), map.len());
