@@ -69,7 +69,8 @@ impl Window {
 
     /// 2^30 events, the largest window: the run's table of recent requests
     /// names a request's record by 32 bits of its number. Remembering that
-    /// many events' requests takes tens of gigabytes.
+    /// many events' requests takes tens of gigabytes. A larger window
+    /// remembers requests for this many events.
     pub const MAX: Window = Window(1 << 30);
 
     /// Whether two events `distance` events apart fall in the window.

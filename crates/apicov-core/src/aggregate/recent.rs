@@ -317,8 +317,10 @@ impl RecentRequests {
     }
 
     /// Drops the records of the chunks none of whose requests had an event
-    /// in `window` before event `now`: their slots go stale.
+    /// in `window` (at most [`Window::MAX`]) before event `now`: their
+    /// slots go stale.
     pub(super) fn forget(&mut self, now: u64, window: Window) {
+        let window = Window(window.0.min(Window::MAX.0));
         while let Some(&(_, newest)) = self.chunks.front() {
             if window.holds(now.saturating_sub(newest)) {
                 break;
@@ -496,6 +498,11 @@ mod tests {
         table.drop_stale();
         assert_eq!(table.len(), 1);
         assert_eq!(table.find(new, hash(new)).1, Some(Recent::new(20, false)));
+        // A window past the largest remembers for the largest.
+        table.forget(20 + Window::MAX.0, Window(u64::MAX));
+        assert_eq!(table.find(new, hash(new)).1, Some(Recent::new(20, false)));
+        table.forget(21 + Window::MAX.0, Window(u64::MAX));
+        assert_eq!(table.find(new, hash(new)).1, None);
     }
 
     /// A request put in the table takes the first stale slot on its way,
