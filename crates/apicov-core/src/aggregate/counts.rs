@@ -263,9 +263,9 @@ impl SamplePrinting {
     ///
     /// Printed into the thread's scratch buffer, then copied to the end of
     /// the thread's slab (`SLAB` bytes, shared by the samples in it). A
-    /// printed body can take 1.1-2.3x
-    /// its compact line (the indentation of deep managedFields), so a buffer
-    /// reserved up front either wastes memory or grows by doubling.
+    /// printed body can take 1.1-2.3x its compact line (the indentation of
+    /// deep managedFields), so a buffer reserved up front either wastes
+    /// memory or grows by doubling.
     pub fn printed(&self, op: OpId, line: &[u8]) -> Option<bytes::Bytes> {
         if !self.shows(op) {
             return None;
