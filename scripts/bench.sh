@@ -90,9 +90,14 @@ run1() {
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # Drops files from the page cache (written back first), without root.
 evict() { sync "$@"; for f in "$@"; do dd if="$f" iflag=nocache count=0 status=none; done; }
+# The first and third quartiles of the numbers on stdin (nearest rank).
+quartiles() { sort -g | awk '{ v[NR] = $1 } END { q = int((NR - 1) / 4 + 0.5); print v[1 + q], v[NR - q] }'; }
 # Medians of RUNS runs of two commands (array names) taking turns, so that
-# both see the same machine: prints "wall_a cpu_a wall_b cpu_b". Any further
-# arguments are a command run (untimed) before each run, e.g. `evict FILES`.
+# both see the same machine: prints "wall_a cpu_a wall_b cpu_b q1 q3", where
+# q1 and q3 are the quartiles of the runs' CPU ratios b/a, each run of b over
+# the run of a just before it (how far the machine's noise spreads the CPU
+# ratio). Any further arguments are a command run (untimed) before each run,
+# e.g. `evict FILES`.
 median_pair() {
   local -n _a=$1 _b=$2
   local before=("${@:3}") wa=() ca=() wb=() cb=() w c
@@ -102,7 +107,9 @@ median_pair() {
     "${before[@]}"; read -r w c <<<"$(run1 "${_b[@]}")"; wb+=("$w"); cb+=("$c")
   done
   echo "$(printf '%s\n' "${wa[@]}" | median) $(printf '%s\n' "${ca[@]}" | median)" \
-    "$(printf '%s\n' "${wb[@]}" | median) $(printf '%s\n' "${cb[@]}" | median)"
+    "$(printf '%s\n' "${wb[@]}" | median) $(printf '%s\n' "${cb[@]}" | median)" \
+    "$(paste -d ' ' <(printf '%s\n' "${ca[@]}") <(printf '%s\n' "${cb[@]}") |
+      awk '$1 > 0 { print $2 / $1 }' | quartiles)"
 }
 # peak RSS in MiB of one run
 rss() {
@@ -119,8 +126,9 @@ parse_args=(parse --swagger "$SPEC" --ineligible-endpoints "$DATA/empty.yaml"
 # check of a change: build the parent commit's release binary first).
 if [ -n "${BASELINE:-}" ]; then
   echo "$(nproc) cores, warm cache, medians of $RUNS runs taken in turns; CPU = user+sys; spec $(basename "$SPEC")"
-  printf '%-10s %-3s | %9s %9s | %9s %9s | %6s %6s\n' \
-    shape x "base wall" "base CPU" "this wall" "this CPU" "wall x" "CPU x"
+  echo "CPU x q1-q3: the quartiles of the runs' own CPU ratios (each run over the baseline's run before it)"
+  printf '%-10s %-3s | %9s %9s | %9s %9s | %6s %6s | %11s\n' \
+    shape x "base wall" "base CPU" "this wall" "this CPU" "wall x" "CPU x" "CPU x q1-q3"
   for shape in "${SHAPES[@]}"; do
     files=("$DATA/$shape"/audit-*.log)
     evict "${files[@]}"; cat "${files[@]}" > /dev/null
@@ -128,9 +136,9 @@ if [ -n "${BASELINE:-}" ]; then
       set -- "${files[@]:0:$((2 * x))}"
       base_cmd=("$BASELINE" "${parse_args[@]}" "$@"); this_cmd=("$APICOV" "${parse_args[@]}" "$@")
       run1 "${base_cmd[@]}" > /dev/null; run1 "${this_cmd[@]}" > /dev/null
-      read -r bw bc tw tc <<<"$(median_pair base_cmd this_cmd)"
-      printf '%-10s %-3s | %9.4f %9.4f | %9.4f %9.4f | %6.3f %6.3f\n' "$shape" "${x}x" \
-        "$bw" "$bc" "$tw" "$tc" "$(echo "$tw / $bw" | bc -l)" "$(echo "$tc / $bc" | bc -l)"
+      read -r bw bc tw tc q1 q3 <<<"$(median_pair base_cmd this_cmd)"
+      printf '%-10s %-3s | %9.4f %9.4f | %9.4f %9.4f | %6.3f %6.3f | %5.3f-%5.3f\n' "$shape" "${x}x" \
+        "$bw" "$bc" "$tw" "$tc" "$(echo "$tw / $bw" | bc -l)" "$(echo "$tc / $bc" | bc -l)" "$q1" "$q3"
     done
   done
   exit 0
@@ -157,9 +165,9 @@ for shape in "${SHAPES[@]}"; do
     # after the build and the cache reset, not one outlier).
     run1 "${ap_cmd[@]}" > /dev/null
     if [ "$x" = 1p ]; then
-      read -r ww wcpu aw acpu <<<"$(median_pair wc_cmd ap_cmd sleep "$PAUSE")"
+      read -r ww wcpu aw acpu _ <<<"$(median_pair wc_cmd ap_cmd sleep "$PAUSE")"
     else
-      read -r ww wcpu aw acpu <<<"$(median_pair wc_cmd ap_cmd)"
+      read -r ww wcpu aw acpu _ <<<"$(median_pair wc_cmd ap_cmd)"
     fi
     mb=$(echo "$bytes * ${x%p} / 1000000" | bc -l)
     printf '%-10s %-3s %7.0f | %8.3f %8.3f | %8.3f %8.3f | %6.2f %6.2f | %7.0f %7s\n' \
@@ -173,7 +181,7 @@ done
 # runs). Wall time includes the disk; CPU is what each tool spent on it.
 bytes=$(cat "${FILES[@]}" | wc -c)
 wc_cmd=(wc -l "${FILES[@]}"); ap_cmd=("$APICOV" "${parse_args[@]}" "${FILES[@]}")
-read -r ww wcpu aw acpu <<<"$(median_pair wc_cmd ap_cmd evict "${FILES[@]}")"
+read -r ww wcpu aw acpu _ <<<"$(median_pair wc_cmd ap_cmd evict "${FILES[@]}")"
 mb=$(echo "$bytes / 1000000" | bc -l)
 printf '%-10s %-3s %7.0f | %8.3f %8.3f | %8.3f %8.3f | %6.2f %6.2f | %7.0f %7s\n' \
   "meta cold" "1x" "$mb" "$ww" "$wcpu" "$aw" "$acpu" \
@@ -214,7 +222,7 @@ for i in 1 2 3 4; do
 done
 hist_4=("$APICOV" history "$RUNS_DIR"/* --swagger "$SPEC" --ineligible-endpoints "$DATA/empty.yaml"
   --pending-eligible-endpoints "$DATA/empty.yaml" --quiet)
-read -r one one_cpu hist hist_cpu <<<"$(median_pair ap_1 hist_4)"
+read -r one one_cpu hist hist_cpu _ <<<"$(median_pair ap_1 hist_4)"
 printf 'history over 4 runs (metadata): %.3f s wall, %.3f s CPU = %.2f x / %.2f x one parse (%.3f s, %.3f s CPU)\n' \
   "$hist" "$hist_cpu" "$(echo "$hist / $one" | bc -l)" "$(echo "$hist_cpu / $one_cpu" | bc -l)" "$one" "$one_cpu"
 
