@@ -461,10 +461,10 @@ impl Tally {
     /// event.
     pub fn seed_open(&mut self, ids: impl IntoIterator<Item = u128>) {
         let last = self.events_numbered;
-        (self.recent).remember(
-            ids.into_iter()
-                .map(|id| (id.into(), Recent::new(last, false))),
-        );
+        let held = ids
+            .into_iter()
+            .map(|id| (id.into(), Recent::new(last, false)));
+        self.recent.remember(held);
     }
 
     /// Appends a tally of later input (another part, or another run): inputs
@@ -522,9 +522,11 @@ impl Tally {
         }
         let shift = self.events_numbered;
         self.recent = RecentRequests::default();
-        (self.recent).remember(
-            (later.recent.iter()).map(|(id, r)| (id, Recent::new(r.last() + shift, r.done()))),
-        );
+        let held = later
+            .recent
+            .iter()
+            .map(|(id, r)| (id, Recent::new(r.last() + shift, r.done())));
+        self.recent.remember(held);
         self.events_numbered += later.events_numbered;
         self.sweep_at = later.sweep_at;
     }
